@@ -1,1 +1,7 @@
-Console.WriteLine("pastanoodles");
+using System.CommandLine;
+using Pastanoodles.Client.Commands;
+
+var root = new RootCommand("Pastanoodles: DPO + QDoRA on Phi-2, one-letter MCQA answers and retrieval over course PDFs, on Orleans.");
+foreach (var command in CommandCatalog.All())
+    root.Subcommands.Add(command);
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Pastanoodles.Client.Commands;
+
+/// <summary>Every top-level command of the console, one noun each.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+        ModelCommands.Create(),
+    ];
+}
