@@ -1,0 +1,14 @@
+namespace Pastanoodles.Tests.Support;
+
+/// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("pastanoodles-").FullName;
+
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
