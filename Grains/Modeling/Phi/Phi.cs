@@ -59,7 +59,8 @@ public sealed class PhiAttention : nn.Module, ILinearSlots
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer)
+    /// <param name="past">Positions already in <paramref name="cache"/> before this forward (0 without a cache).</param>
+    public Tensor forward(Tensor x, Tensor cos, Tensor sin, KvCache? cache, int layer, long past)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
@@ -69,7 +70,6 @@ public sealed class PhiAttention : nn.Module, ILinearSlots
         q = ApplyRotary(q, cos, sin);
         k = ApplyRotary(k, cos, sin);
 
-        long past = cache?.Length ?? 0;
         if (cache is not null)
             (k, v) = cache.Append(layer, k, v);                                 // [B, H, past+T, D]
 
@@ -180,11 +180,11 @@ public sealed class PhiDecoderLayer : nn.Module
     public PhiAttention Attention => self_attn;
     public PhiMLP Mlp => mlp;
 
-    public Tensor forward(Tensor h, Tensor cos, Tensor sin, KvCache? cache, int layer)
+    public Tensor forward(Tensor h, Tensor cos, Tensor sin, KvCache? cache, int layer, long past)
     {
         using var scope = NewDisposeScope();
         var x = input_layernorm.call(h);
-        var a = self_attn.forward(x, cos, sin, cache, layer);
+        var a = self_attn.forward(x, cos, sin, cache, layer, past);
         var m = mlp.call(x);
         return (resid_dropout.call(a) + resid_dropout.call(m) + h).MoveToOuterDisposeScope();
     }
@@ -222,7 +222,7 @@ public sealed class PhiModel : nn.Module
         var positions = arange(past, past + inputIds.shape[1], device: inputIds.device);
         var (cos, sin) = rotary_emb.forward(positions, h.dtype);                 // [T, R]
         for (int i = 0; i < layers.Count; i++)
-            h = layers[i].forward(h, cos, sin, cache, i);
+            h = layers[i].forward(h, cos, sin, cache, i, past);
         return final_layernorm.call(h).MoveToOuterDisposeScope();
     }
 }
@@ -269,7 +269,7 @@ public sealed class PhiForCausalLM : nn.Module<Tensor, Tensor>
     /// <summary>Random initialisation from a seed, as HF's <c>_init_weights</c>: N(0, initializer_range) weights, zero biases, unit LayerNorms.</summary>
     public PhiForCausalLM InitializeWeights(long seed)
     {
-        var generator = new Generator((ulong)seed);
+        var generator = new TorchSharp.torch.Generator((ulong)seed);
         double std = Config.InitializerRange;
         using var _ = no_grad();
         foreach (var (_, module) in named_modules())

@@ -49,7 +49,7 @@ public sealed class PhiTokenizer
     /// <summary>GPT-2 BPE (r50k_base) plus Phi-2's added whitespace tokens; needs no files.</summary>
     public static PhiTokenizer BuiltIn()
     {
-        var special = new Dictionary<string, int> { [EndOfTextToken] = EndOfText };
+        var special = new Dictionary<string, int>(); // r50k_base already has <|endoftext|> = 50256
         int id = EndOfText + 1;
         for (int n = 31; n >= 2; n--) special[new string(' ', n)] = id++;
         for (int n = 9; n >= 2; n--) special[new string('\t', n)] = id++;
