@@ -1,0 +1,175 @@
+using Pastanoodles.Quantization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Adapters;
+
+/// <summary>A frozen linear layer with a LoRA or DoRA adapter beside it (PEFT's <c>lora.Linear</c> / <c>Linear4bit</c>).</summary>
+/// <remarks>
+/// <para>LoRA: <c>y = base(x) + B(A(dropout(x)))·s</c>, s = alpha/r, A Kaiming-uniform(a=√5), B zero.</para>
+/// <para>DoRA, as PEFT's <c>DoraLinearVariant.forward</c>: with g = m / ‖W + s·B·A‖ (the norm detached),
+/// <c>y = base(x) + (g − 1)·(base(x) − b) + g·B(A(x_d))·s</c>; in training with dropout the base term is recomputed on
+/// the dropped-out input. m starts as the row norms of the (dequantized) base weight, so a fresh adapter is the identity.</para>
+/// Adapter parameters are fp32 (PEFT's <c>autocast_adapter_dtype</c>); the output has the base output's dtype.
+/// </remarks>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>
+{
+    readonly nn.Module<Tensor, Tensor> base_layer;
+    readonly Linear lora_A;
+    readonly Linear lora_B;
+    readonly nn.Module<Tensor, Tensor> lora_dropout;
+    readonly Parameter? lora_magnitude_vector;
+    Tensor _weightNormSquared;          // ‖W‖² per row of the frozen base, for the factored DoRA norm
+    Tensor? _mergedNorm;                // DoRA norm at merge time, to undo the merge exactly
+
+    public double Scaling { get; }
+    public bool UseDora => lora_magnitude_vector is not null;
+    public bool Enabled { get; set; } = true;
+    public bool Merged { get; private set; }
+    public nn.Module<Tensor, Tensor> BaseLayer => base_layer;
+    public Parameter LoraA => lora_A.weight!;
+    public Parameter LoraB => lora_B.weight!;
+    public Parameter? Magnitude => lora_magnitude_vector;
+
+    public LoraLinear(nn.Module<Tensor, Tensor> baseLayer, LoraConfig config, TorchSharp.torch.Generator generator)
+        : base(nameof(LoraLinear))
+    {
+        var (inFeatures, outFeatures) = Features(baseLayer);
+        var device = BaseWeight(baseLayer, ScalarType.Float32).device;
+        base_layer = baseLayer;
+        lora_A = nn.Linear(inFeatures, config.R, hasBias: false, device: device, dtype: ScalarType.Float32);
+        lora_B = nn.Linear(config.R, outFeatures, hasBias: false, device: device, dtype: ScalarType.Float32);
+        lora_dropout = config.LoraDropout > 0 ? nn.Dropout(config.LoraDropout) : nn.Identity();
+        Scaling = config.Scaling;
+        using (no_grad())
+        {
+            double bound = 1.0 / Math.Sqrt(inFeatures); // kaiming_uniform_(a=√5): gain √(2/6) · √(3/fan_in)
+            lora_A.weight!.uniform_(-bound, bound, generator);
+            lora_B.weight!.zero_();
+            using var w = BaseWeight(baseLayer, ScalarType.Float32);
+            _weightNormSquared = w.square().sum(1).DetachFromDisposeScope();
+            if (config.UseDora)
+                lora_magnitude_vector = new Parameter(_weightNormSquared.sqrt(), requires_grad: true);
+        }
+        RegisterComponents();
+        foreach (var p in base_layer.parameters()) p.requires_grad = false;
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var result = base_layer.call(x);
+        if (!Enabled || Merged)
+            return result;
+        using var scope = NewDisposeScope();
+        var xa = x.to(ScalarType.Float32);
+        Tensor output;
+        if (!UseDora)
+        {
+            output = result + lora_B.call(lora_A.call(lora_dropout.call(xa))) * Scaling;
+        }
+        else
+        {
+            Tensor xd, baseResult;
+            if (lora_dropout is Identity || !training)
+            {
+                xd = xa;
+                var bias = BaseBias(base_layer);
+                baseResult = bias is null ? result : result - bias;
+            }
+            else
+            {
+                xd = lora_dropout.call(xa);
+                using var w = BaseWeight(base_layer, ScalarType.Float32);
+                baseResult = nn.functional.linear(xd, w);
+            }
+            var g = (lora_magnitude_vector! / WeightNorm()).view(1, -1);  // [1, out]
+            var lora = lora_B.call(lora_A.call(xd)) * Scaling;
+            output = result + (g - 1) * baseResult + g * lora;
+        }
+        result.Dispose();
+        return output.to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>‖W + s·B·A‖ per output row, detached (factored form; see <see cref="DoraNorm"/>).</summary>
+    public Tensor WeightNorm()
+    {
+        using var scope = NewDisposeScope();
+        using var w = BaseWeight(base_layer, ScalarType.Float32);
+        var wat = w.matmul(lora_A.weight!.detach().t());              // [out, r]
+        return DoraNorm.Factored(_weightNormSquared, wat, lora_A.weight!.detach(), lora_B.weight!.detach(), Scaling).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Folds the adapter into the base weight (DoRA: W' = (m/‖W+ΔW‖)·(W+ΔW)); for a 4-bit base it re-quantizes, which rounds.</summary>
+    public void Merge()
+    {
+        if (Merged) return;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var w = BaseWeight(base_layer, ScalarType.Float32);
+        var delta = lora_B.weight!.matmul(lora_A.weight!) * Scaling;
+        var merged = w + delta;
+        if (UseDora)
+        {
+            var norm = merged.norm(1, false, 2);
+            _mergedNorm = norm.DetachFromDisposeScope();
+            merged = merged * (lora_magnitude_vector! / norm).view(-1, 1);
+        }
+        SetBaseWeight(merged);
+        Merged = true;
+    }
+
+    /// <summary>Undoes <see cref="Merge"/>: W = W'/(m/n) − ΔW.</summary>
+    public void Unmerge()
+    {
+        if (!Merged) return;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var w = BaseWeight(base_layer, ScalarType.Float32);
+        var delta = lora_B.weight!.matmul(lora_A.weight!) * Scaling;
+        if (UseDora)
+        {
+            w = w / (lora_magnitude_vector! / _mergedNorm!).view(-1, 1);
+            _mergedNorm!.Dispose();
+            _mergedNorm = null;
+        }
+        SetBaseWeight(w - delta);
+        Merged = false;
+    }
+
+    void SetBaseWeight(Tensor weight)
+    {
+        switch (base_layer)
+        {
+            case Linear linear: linear.weight!.copy_(weight); break;
+            case Linear4bit quantized: quantized.Load(weight); break;
+            default: throw new NotSupportedException($"Cannot merge into a base layer of type {base_layer.GetType().Name}.");
+        }
+        using var stored = BaseWeight(base_layer, ScalarType.Float32);
+        _weightNormSquared.Dispose();
+        _weightNormSquared = stored.square().sum(1).DetachFromDisposeScope();
+    }
+
+    /// <summary>The base layer's weight as a dense [out, in] matrix (dequantized for 4-bit layers).</summary>
+    public static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer, ScalarType dtype) => layer switch
+    {
+        Linear linear => linear.weight!.detach().to(dtype),
+        // PEFT dequantizes to the quant state's dtype, then casts to the adapter's.
+        Linear4bit quantized => quantized.DequantizedWeight(quantized.ComputeDType).to(dtype),
+        _ => throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {layer.GetType().Name}."),
+    };
+
+    static Tensor? BaseBias(nn.Module<Tensor, Tensor> layer) => layer switch
+    {
+        Linear linear => linear.bias,
+        Linear4bit quantized => quantized.bias,
+        _ => null,
+    };
+
+    static (long In, long Out) Features(nn.Module<Tensor, Tensor> layer) => layer switch
+    {
+        Linear linear => (linear.in_features, linear.out_features),
+        Linear4bit quantized => (quantized.in_features, quantized.out_features),
+        _ => throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {layer.GetType().Name}."),
+    };
+}
