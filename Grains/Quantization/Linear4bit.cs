@@ -26,8 +26,7 @@ public sealed class Linear4bit : nn.Module<Tensor, Tensor>, IBaseWeight
         out_features = outFeatures;
         ComputeDType = computeDType;
         DoubleQuant = doubleQuant;
-        using (no_grad())
-            Quantized = Nf4.Quantize(zeros([outFeatures, inFeatures], computeDType, device), doubleQuant);
+        Quantized = Nf4Tensor.Empty([outFeatures, inFeatures], computeDType, doubleQuant, device);
         bias = hasBias ? new TorchSharp.Modules.Parameter(zeros(outFeatures, computeDType, device), requires_grad: false) : null;
         RegisterComponents();
     }

@@ -59,6 +59,8 @@ public static class Nf4
     /// <summary>Dequantizes to <paramref name="dtype"/> (default: the dtype the weight had when quantized).</summary>
     public static Tensor Dequantize(Nf4Tensor q, ScalarType? dtype = null)
     {
+        if (q.Packed.device_type == TorchSharp.DeviceType.META) // shapes only: libtorch has no meta index_select
+            return empty(q.Shape, dtype ?? q.DType, META);
         using var scope = NewDisposeScope();
         var indices = Unpack(q.Packed);
         var values = BlockQuant.Dequantize(indices, BlockAbsmax(q), q.QuantMap, Nf4Tensor.BlockSize, q.Count);

@@ -42,6 +42,23 @@ public sealed class Nf4Tensor : IDisposable
         if (NestedQuantMap is not null) yield return ("weight.nested_quant_map", NestedQuantMap);
     }
 
+    /// <summary>Zeroed storage of the right shapes, without quantizing anything (for building a model before loading it, or on the meta device).</summary>
+    public static Nf4Tensor Empty(long[] shape, ScalarType dtype, bool doubleQuant, Device? device = null)
+    {
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        long blocks = (count + BlockSize - 1) / BlockSize;
+        return new Nf4Tensor
+        {
+            Shape = shape,
+            Packed = zeros([(count + 1) / 2, 1], ScalarType.Byte, device),
+            Absmax = zeros(blocks, doubleQuant ? ScalarType.Byte : ScalarType.Float32, device),
+            QuantMap = tensor(Nf4Table.Code).to(device ?? CPU),
+            NestedAbsmax = doubleQuant ? zeros((blocks + NestedBlockSize - 1) / NestedBlockSize, ScalarType.Float32, device) : null,
+            NestedQuantMap = doubleQuant ? DynamicMap.Signed().to(device ?? CPU) : null,
+            DType = dtype,
+        };
+    }
+
     public void Dispose()
     {
         foreach (var (_, value) in Tensors()) value.Dispose();
