@@ -25,7 +25,7 @@ public sealed record SplitFractions(double Train = 0.75, double Eval = 0.125, do
         var sum = Train + Eval + Test;
         if (Math.Abs(sum - 1) > 1e-6)
             throw new ArgumentException(
-                $"--split is '{asGiven ?? ToString()}', which sums to {sum.ToString(CultureInfo.InvariantCulture)}. The three fractions must sum to 1.");
+                $"--split is '{asGiven ?? ToString()}', which sums to {Math.Round(sum, 6).ToString(CultureInfo.InvariantCulture)}. The three fractions must sum to 1.");
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Train},{Eval},{Test}");
