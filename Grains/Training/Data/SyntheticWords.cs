@@ -22,6 +22,12 @@ public static class SyntheticWords
         "big", "small", "tall", "new", "happy", "quiet", "warm", "cold", "bright", "soft", "fast", "slow", "good", "nice",
     ];
 
+    /// <summary>Who the prompt asks the sentence for; only there to vary prompts, so the per-prompt cap keeps the rows.</summary>
+    public static readonly string[] Names =
+    [
+        "Tom", "Ann", "Sam", "Max", "Amy", "Ben", "Eve", "Joe", "Kim", "Leo", "Mia", "Zoe",
+    ];
+
     /// <summary>Completion frames; {x} is the noun, {a} the adjective. Chosen and rejected share the frame and adjective.</summary>
     public static readonly string[] Frames =
     [

@@ -7,7 +7,7 @@ public class SyntheticTests
     [Fact]
     public void Every_word_is_one_gpt2_token()
     {
-        var words = SyntheticWords.Topics.Concat(SyntheticWords.Distractors).Concat(SyntheticWords.Adjectives)
+        var words = SyntheticWords.Topics.Concat(SyntheticWords.Distractors).Concat(SyntheticWords.Adjectives).Concat(SyntheticWords.Names)
             .Concat(SyntheticWords.Categories.SelectMany(c => c.Members.Append(c.Category)));
 
         var multi = words.Where(w => DataFiles.R50k.CountTokens(" " + w) != 1).ToList();
@@ -52,6 +52,12 @@ public class SyntheticTests
             var differing = chosen.Zip(rejected).Where(p => p.First != p.Second).Select(p => p.First.TrimEnd('.', ',')).Distinct();
             Assert.Equal(r.Prompt.Split(' ', '.')[1], Assert.Single(differing));
         });
+    }
+
+    [Fact]
+    public void Prompts_vary_enough_that_the_default_cap_drops_nothing_from_a_thousand_rows()
+    {
+        Assert.Empty(PromptCap.Apply(Synthetic.Preferences(1000, 42), maxPerPrompt: 6).Dropped);
     }
 
     [Fact]
