@@ -10,6 +10,9 @@ namespace Pastanoodles.Training.Data;
 /// <param name="Row">1-based: the JSONL line number, or the Parquet row number.</param>
 public readonly record struct DataRecord(int Row, JsonObject? Fields, BadRowException? Error);
 
+/// <summary>The rows read from one file and the bad rows skipped on the way (empty unless skipping was asked for).</summary>
+public sealed record SourceRows<T>(IReadOnlyList<T> Rows, IReadOnlyList<BadRowException> Skipped);
+
 /// <summary>Reads JSONL and Parquet files into <see cref="DataRecord"/>s, so every row reader checks fields one way.</summary>
 /// <remarks>
 /// Parquet rows go through the same JSON object model (nested lists and structs become arrays and objects),
@@ -115,6 +118,33 @@ public static class DataRecords
             records.Add(new(i + 1, (JsonObject)node!, null));
         }
         return records;
+    }
+
+    /// <summary>Parses every record, throwing at the first bad one unless <paramref name="skipBadRows"/>.</summary>
+    public static SourceRows<T> Parse<T>(IReadOnlyList<DataRecord> records, string path, bool skipBadRows, Func<RowFields, T> parse)
+    {
+        var rows = new List<T>(records.Count);
+        var skipped = new List<BadRowException>();
+        foreach (var record in records)
+        {
+            var error = record.Error;
+            if (error is null)
+            {
+                try
+                {
+                    rows.Add(parse(new RowFields(path, record.Row, record.Fields!)));
+                    continue;
+                }
+                catch (BadRowException ex)
+                {
+                    error = ex;
+                }
+            }
+            if (!skipBadRows)
+                throw error;
+            skipped.Add(error);
+        }
+        return new(rows, skipped);
     }
 
     /// <summary>"string", "number", "list", "object", "null", "true/false": what a value is, for error messages.</summary>

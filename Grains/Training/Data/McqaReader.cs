@@ -18,7 +18,7 @@ public sealed class McqaReader(int seed = 42, bool skipBadRows = false)
     public async Task<SourceRows<McqaRow>> ReadAsync(string path, CancellationToken cancellationToken = default)
     {
         var records = await DataRecords.ReadAsync(path, cancellationToken);
-        return PreferenceReader.Collect(records, path, skipBadRows, fields => Parse(fields, path));
+        return DataRecords.Parse(records, path, skipBadRows, fields => Parse(fields, path));
     }
 
     public McqaRow Parse(RowFields fields, string source)

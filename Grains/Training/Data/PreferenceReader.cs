@@ -3,9 +3,6 @@ using System.Text.Json.Nodes;
 
 namespace Pastanoodles.Training.Data;
 
-/// <summary>The rows read from one file and the bad rows skipped on the way (empty unless skipping was asked for).</summary>
-public sealed record SourceRows<T>(IReadOnlyList<T> Rows, IReadOnlyList<BadRowException> Skipped);
-
 /// <summary>Reads preference pairs from JSONL or Parquet, in the flat or the conversational form.</summary>
 /// <remarks>
 /// Flat: <c>prompt</c>, <c>chosen</c>, <c>rejected</c> are strings. Conversational: <c>chosen</c> and
@@ -20,7 +17,7 @@ public sealed class PreferenceReader(PromptTemplate template, bool skipBadRows =
     public async Task<SourceRows<PreferenceRow>> ReadAsync(string path, CancellationToken cancellationToken = default)
     {
         var records = await DataRecords.ReadAsync(path, cancellationToken);
-        return Collect(records, path, skipBadRows, fields => Parse(fields, path));
+        return DataRecords.Parse(records, path, skipBadRows, fields => Parse(fields, path));
     }
 
     public PreferenceRow Parse(RowFields fields, string source)
@@ -75,32 +72,5 @@ public sealed class PreferenceReader(PromptTemplate template, bool skipBadRows =
         return new(template.RenderPrompt(promptTurns),
             template.RenderCompletion(chosen.Skip(shared).ToList()),
             template.RenderCompletion(rejected.Skip(shared).ToList()), source, fields.Row);
-    }
-
-    /// <summary>Parses every record, throwing at the first bad one unless <paramref name="skipBadRows"/>.</summary>
-    internal static SourceRows<T> Collect<T>(IReadOnlyList<DataRecord> records, string path, bool skipBadRows, Func<RowFields, T> parse)
-    {
-        var rows = new List<T>(records.Count);
-        var skipped = new List<BadRowException>();
-        foreach (var record in records)
-        {
-            var error = record.Error;
-            if (error is null)
-            {
-                try
-                {
-                    rows.Add(parse(new RowFields(path, record.Row, record.Fields!)));
-                    continue;
-                }
-                catch (BadRowException ex)
-                {
-                    error = ex;
-                }
-            }
-            if (!skipBadRows)
-                throw error;
-            skipped.Add(error);
-        }
-        return new(rows, skipped);
     }
 }
