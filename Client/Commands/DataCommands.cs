@@ -40,7 +40,7 @@ public static class DataCommands
         {
             source, maxPerPrompt, maxTokens, maxPromptTokens, split, seed, output, skipBadRows, template,
         };
-        command.SetAction((parseResult, cancellationToken) => RunReportingErrors(parseResult, async () =>
+        command.SetAction((parseResult, cancellationToken) => CommandErrors.RunAsync(parseResult, async () =>
         {
             var options = new PreparationOptions(parseResult.GetValue(source)!.Select(SourceSpec.Parse).ToList())
             {
@@ -71,7 +71,7 @@ public static class DataCommands
         var output = new Option<string>("--out") { Description = "The JSONL file to write.", Required = true };
 
         var command = new Command("synth", "Write a synthetic set with a learnable signal, for tests and the quickstart.") { kind, rows, seed, output };
-        command.SetAction((parseResult, cancellationToken) => RunReportingErrors(parseResult, async () =>
+        command.SetAction((parseResult, cancellationToken) => CommandErrors.RunAsync(parseResult, async () =>
         {
             var path = parseResult.GetValue(output)!;
             var (count, seedValue) = (parseResult.GetValue(rows), parseResult.GetValue(seed));
@@ -96,20 +96,5 @@ public static class DataCommands
                 result.AddError($"{option.Name} is {value}. It must be at least {minimum}.");
         });
         return option;
-    }
-
-    /// <summary>Bad input (options, files, rows) is reported as one line on stderr with exit code 1, not a stack trace.</summary>
-    static async Task<int> RunReportingErrors(ParseResult parseResult, Func<Task> run)
-    {
-        try
-        {
-            await run();
-            return 0;
-        }
-        catch (Exception ex) when (ex is ArgumentException or BadRowException or FileNotFoundException or InvalidDataException or NotSupportedException)
-        {
-            await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
-            return 1;
-        }
     }
 }

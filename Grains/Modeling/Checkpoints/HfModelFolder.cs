@@ -83,6 +83,35 @@ public static class HfModelFolder
         }
     }
 
+    /// <summary>Checks the folder's safetensors headers (no weights read) against the model a config builds; returns a one-line summary.</summary>
+    public static string CheckHeaders(string folder, PhiConfig config)
+    {
+        using var model = new PhiForCausalLM(config, new PhiBuildOptions { Device = META });
+        var targets = CheckpointMap.For(model);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var dtypes = new SortedSet<string>();
+        long bytes = 0;
+        var files = ShardFiles(folder);
+        foreach (var (path, _) in files)
+        {
+            using var reader = new SafeTensorsReader(path);
+            foreach (var entry in reader.Entries.Values)
+            {
+                if (!targets.TryGetValue(entry.Name, out var target))
+                    throw new InvalidDataException($"{path} has tensor '{entry.Name}', which the model does not have (unexpected key).");
+                if (!entry.Shape.SequenceEqual(target.Shape))
+                    throw new InvalidDataException($"{path}: tensor '{entry.Name}' should be of size [{string.Join(", ", target.Shape)}], but is [{string.Join(", ", entry.Shape)}].");
+                seen[entry.Name] = path;
+                dtypes.Add(entry.DType);
+                bytes += entry.End - entry.Begin;
+            }
+        }
+        var missing = targets.Keys.FirstOrDefault(k => !seen.ContainsKey(k));
+        if (missing is not null)
+            throw new InvalidDataException($"{folder} is missing tensor '{missing}' of shape [{string.Join(", ", targets[missing].Shape)}].");
+        return $"{seen.Count} tensors in {files.Count} file(s), {string.Join("/", dtypes)}, {bytes} bytes, every key and shape as expected";
+    }
+
     /// <summary>Writes config.json and the weights, in shards of at most <paramref name="maxShardBytes"/> when given.</summary>
     public static void Save(PhiForCausalLM model, string folder, ScalarType? dtype = null, long? maxShardBytes = null)
     {
