@@ -9,5 +9,6 @@ public static class CommandCatalog
     [
         ModelCommands.Create(),
         DataCommands.Create(),
+        BenchCommands.Create(),
     ];
 }

@@ -57,14 +57,34 @@ public static class Nf4
     }
 
     /// <summary>Dequantizes to <paramref name="dtype"/> (default: the dtype the weight had when quantized).</summary>
+    /// <remarks>
+    /// Fast path: one lookup per packed byte in a [256, 2] table of (high, low) code values, then the block scale,
+    /// in fp32 as bitsandbytes computes it; <see cref="DequantizeReference"/> unpacks nibbles first and is held equal by a test.
+    /// </remarks>
     public static Tensor Dequantize(Nf4Tensor q, ScalarType? dtype = null)
     {
         if (q.Packed.device_type == TorchSharp.DeviceType.META) // shapes only: libtorch has no meta index_select
             return empty(q.Shape, dtype ?? q.DType, META);
         using var scope = NewDisposeScope();
+        var pairs = ByteTable(q.QuantMap).index_select(0, q.Packed.flatten().to(ScalarType.Int32)); // [n/2, 2]
+        var values = pairs.view(-1, Nf4Tensor.BlockSize) * BlockAbsmax(q).unsqueeze(1);
+        return values.flatten().narrow(0, 0, q.Count).view(q.Shape).to(dtype ?? q.DType).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The plain reading of bitsandbytes' dequantization: unpack both nibbles, look each up, scale by its block's absmax.</summary>
+    public static Tensor DequantizeReference(Nf4Tensor q, ScalarType? dtype = null)
+    {
+        using var scope = NewDisposeScope();
         var indices = Unpack(q.Packed);
         var values = BlockQuant.Dequantize(indices, BlockAbsmax(q), q.QuantMap, Nf4Tensor.BlockSize, q.Count);
         return values.view(q.Shape).to(dtype ?? q.DType).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[256, 2]: for each byte value, the code of its high nibble and of its low nibble.</summary>
+    static Tensor ByteTable(Tensor code)
+    {
+        var bytes = arange(256, ScalarType.Int64, code.device);
+        return stack([code.index_select(0, bytes.bitwise_right_shift(4)), code.index_select(0, bytes.bitwise_and(0x0F))], 1);
     }
 
     /// <summary>Two 4-bit indices per byte, element 2k in the high nibble (bitsandbytes' order).</summary>

@@ -83,6 +83,21 @@ public class Nf4Tests
     }
 
     [Fact]
+    public void Fast_dequantize_equals_the_reference_bit_for_bit()
+    {
+        var g = new Generator(21);
+        using var w = randn([96, 128], generator: g).to(ScalarType.BFloat16);
+        foreach (var doubleQuant in new[] { false, true })
+        {
+            using var q = Nf4.Quantize(w, doubleQuant);
+            using var fast = Nf4.Dequantize(q);
+            using var reference = Nf4.DequantizeReference(q);
+            Assert.Equal(ScalarType.BFloat16, fast.dtype);
+            Assert.True(fast.equal(reference).all().item<bool>());
+        }
+    }
+
+    [Fact]
     public void Dynamic_map_has_bitsandbytes_shape()
     {
         using var map = DynamicMap.Signed();
