@@ -9,6 +9,8 @@ public static class CommandCatalog
     [
         ModelCommands.Create(),
         DataCommands.Create(),
+        TrainCommands.Create(),
+        EvalCommands.Create(),
         BenchCommands.Create(),
     ];
 }

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using Pastanoodles.Training;
+
+namespace Pastanoodles.Client.Commands;
+
+/// <summary>`pastanoodles eval ...`: score a model and adapter on a data file.</summary>
+public static class EvalCommands
+{
+    public static Command Create()
+    {
+        var eval = new Command("eval", "Evaluate: DPO reward accuracy, MCQA letter accuracy.");
+        eval.Subcommands.Add(Dpo());
+        eval.Subcommands.Add(Mcqa());
+        return eval;
+    }
+
+    static Option<string> ModelOption() => new("--model")
+    {
+        Description = "An HF model folder, or tiny/mid/phi-2 for the built-in config with the random weights (init_seed 1) a run of that name trains on.",
+        DefaultValueFactory = _ => "tiny",
+    };
+
+    static Option<string> QuantOption()
+    {
+        var quant = new Option<string>("--quant") { Description = "nf4 (4-bit base, as trained) or none.", DefaultValueFactory = _ => "nf4" };
+        quant.AcceptOnlyFromAmong("nf4", "none");
+        return quant;
+    }
+
+    static Command Dpo()
+    {
+        var (model, quant) = (ModelOption(), QuantOption());
+        var adapter = new Option<string>("--adapter") { Description = "PEFT adapter folder (a checkpoint or final_adapter).", Required = true };
+        var data = new Option<string>("--data") { Description = "Preference JSONL or Parquet (prompt, chosen, rejected).", Required = true };
+        var beta = new Option<double>("--beta") { Description = "β of the rewards.", DefaultValueFactory = _ => 0.1 };
+        var command = new Command("dpo", "Reward accuracy of an adapter against its base (the DPO reference) on preference pairs.") { model, adapter, data, quant, beta };
+        command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
+        {
+            var metrics = Evaluation.Dpo(parseResult.GetValue(model)!, parseResult.GetValue(adapter)!, parseResult.GetValue(data)!,
+                parseResult.GetValue(quant) == "nf4", parseResult.GetValue(beta));
+            var output = parseResult.InvocationConfiguration.Output;
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"reward accuracy: {metrics["rewards/accuracies"]:F4}"));
+            foreach (var (key, value) in metrics)
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{key}: {value:G6}"));
+        }));
+        return command;
+    }
+
+    static Command Mcqa()
+    {
+        var (model, quant) = (ModelOption(), QuantOption());
+        var adapter = new Option<string?>("--adapter") { Description = "PEFT adapter folder; none scores the base model." };
+        var data = new Option<string>("--data") { Description = "MCQA JSONL (MMLU or GPQA form).", Required = true };
+        var predictions = new Option<string?>("--out") { Description = "Write each question's predicted letter and letter log-likelihoods here (JSONL)." };
+        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way.") { model, adapter, data, quant, predictions };
+        command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
+        {
+            var outcome = Evaluation.Mcqa(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(data)!,
+                parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4");
+            var output = parseResult.InvocationConfiguration.Output;
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {outcome.Accuracy:F4}"));
+            await output.WriteLineAsync($"questions: {outcome.Questions}");
+            if (outcome.PredictionsFile is { } file) await output.WriteLineAsync($"predictions: {file}");
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Pastanoodles.Training.Data;
+
+namespace Pastanoodles.Training;
+
+/// <summary>Scores a base model with an adapter on a data file: DPO reward accuracy, or MCQA letter accuracy with per-question predictions.</summary>
+public static class Evaluation
+{
+    public sealed record McqaOutcome(double Accuracy, int Questions, string? PredictionsFile);
+
+    /// <param name="model">tiny, mid, phi-2 (random weights from init_seed 1, as a run of that name trains on) or an HF folder.</param>
+    public static IReadOnlyDictionary<string, double> Dpo(string model, string adapter, string dataFile, bool nf4 = true, double beta = 0.1)
+    {
+        var config = Config("dpo", model, adapter, dataFile, nf4) with { Beta = beta };
+        using var trained = TrainingModel.Create(config);
+        trained.Model.eval();
+        var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
+        var task = new DpoTask(trained, config, new DatasetSplit<PreferenceRow>([], [], rows));
+        return task.Evaluate(Splits.Test);
+    }
+
+    public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true)
+    {
+        var config = Config("mcqa", model, adapter, dataFile, nf4);
+        using var trained = TrainingModel.Create(config);
+        trained.Model.eval();
+        var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
+        var task = new McqaTask(trained, config, new DatasetSplit<McqaRow>([], [], rows));
+        var predictions = task.Predict(Splits.Test);
+        double accuracy = rows.Count == 0 ? double.NaN : rows.Zip(predictions).Average(p => p.First.Answer == p.Second.Predicted ? 1.0 : 0.0);
+        if (predictionsFile is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(predictionsFile))!);
+            File.WriteAllLines(predictionsFile, rows.Zip(predictions).Select(p => JsonSerializer.Serialize(new
+            {
+                source = p.First.Source,
+                row = p.First.Row,
+                question = p.First.Question,
+                answer = McqaRow.Letter(p.First.Answer),
+                predicted = McqaRow.Letter(p.Second.Predicted),
+                correct = p.First.Answer == p.Second.Predicted,
+                letter_log_likelihoods = p.Second.Scores,
+            })));
+        }
+        return new McqaOutcome(accuracy, rows.Count, predictionsFile);
+    }
+
+    static TrainingConfig Config(string task, string model, string? adapter, string dataFile, bool nf4)
+    {
+        if (!File.Exists(dataFile))
+            throw new FileNotFoundException($"Data file {dataFile} does not exist.", dataFile);
+        if (adapter is not null && !Directory.Exists(adapter))
+            throw new DirectoryNotFoundException($"Adapter folder {adapter} does not exist.");
+        return new TrainingConfig
+        {
+            Task = task,
+            Model = model,
+            Quantization = nf4 ? "nf4" : "none",
+            InitAdapter = adapter,
+            Lora = new Adapters.LoraConfig { LoraDropout = 0 },
+            TrainFile = dataFile,
+        };
+    }
+}
