@@ -201,11 +201,12 @@ public sealed class CorpusEngine : IDisposable
         return hits.Take(k).ToList();
     }
 
-    /// <summary>Merges per-shard hit lists by score, ties broken by chunk id, so the order does not depend on the sharding.</summary>
+    /// <summary>Merges per-shard hit lists by score, ties broken by chunk id (code point order, which is Lucene's UTF-8
+    /// byte order), so the order does not depend on the sharding.</summary>
     public static IReadOnlyList<SearchHit> Merge(IEnumerable<IEnumerable<(CorpusChunk Chunk, float Score)>> perShard, int k) =>
         perShard.SelectMany(hits => hits)
             .OrderByDescending(h => h.Score)
-            .ThenBy(h => h.Chunk.Id, StringComparer.Ordinal)
+            .ThenBy(h => h.Chunk.Id, CodePointOrder.Instance)
             .Take(k)
             .Select(h => new SearchHit(h.Chunk.Id, h.Chunk.Source, h.Chunk.Page, h.Chunk.Start, h.Score, h.Chunk.Text))
             .ToList();

@@ -16,6 +16,8 @@ public sealed class ShardIndex : IDisposable
 {
     public const string IdField = "id", SourceField = "source", PageField = "page", StartField = "start", TextField = "text";
 
+    private static readonly Sort s_scoreThenId = new(SortField.FIELD_SCORE, new SortField(IdField, SortFieldType.STRING));
+
     private readonly LuceneDirectory _directory;
     private readonly IndexWriter _writer;
     private readonly object _readerLock = new();
@@ -80,7 +82,9 @@ public sealed class ShardIndex : IDisposable
     public List<(CorpusChunk Chunk, float Score)> Search(Query query, DirectoryReader reader, CollectionStats stats, int k)
     {
         var searcher = new GlobalStatsSearcher(reader, stats, Similarity);
-        var top = searcher.Search(query, k);
+        // Ties broken by chunk id, not by document number: the cut at k then picks the same chunks however the
+        // collection is sharded, and CorpusEngine.Merge uses the same order.
+        var top = searcher.Search(query, null, k, s_scoreThenId, doDocScores: true, doMaxScore: false);
         var hits = new List<(CorpusChunk, float)>(top.ScoreDocs.Length);
         foreach (var scoreDoc in top.ScoreDocs)
             hits.Add((FromDocument(searcher.Doc(scoreDoc.Doc)), scoreDoc.Score));
@@ -118,6 +122,7 @@ public sealed class ShardIndex : IDisposable
     private static Document ToDocument(CorpusChunk chunk) =>
     [
         new StringField(IdField, chunk.Id, Field.Store.YES),
+        new SortedDocValuesField(IdField, new BytesRef(chunk.Id)),
         new StringField(SourceField, chunk.Source, Field.Store.YES),
         new Int32Field(PageField, chunk.Page, Field.Store.YES),
         new StoredField(StartField, chunk.Start),
