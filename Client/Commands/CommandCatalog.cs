@@ -8,5 +8,8 @@ public static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         ModelCommands.Create(),
+        CorpusCommands.Create(),
+        EvalCommands.Create(),
+        BenchCommands.Create(),
     ];
 }
