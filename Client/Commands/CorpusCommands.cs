@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Pdf;
 using Pastanoodles.Retrieval.Rerank;
 
 namespace Pastanoodles.Client.Commands;
@@ -13,6 +14,7 @@ public static class CorpusCommands
         var corpus = new Command("corpus", "Ingest course PDFs into a sharded Lucene index and search it.");
         corpus.Subcommands.Add(Ingest());
         corpus.Subcommands.Add(Search());
+        corpus.Subcommands.Add(RenderPdf());
         return corpus;
     }
 
@@ -93,6 +95,30 @@ public static class CorpusCommands
                 var hit = hits[i];
                 Console.WriteLine($"{i + 1,3}  {hit.Score,8:F4}  {hit.Source}  page {hit.Page}  start {hit.Start}");
                 Console.WriteLine($"     {Snippet(hit.Text)}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RenderPdf()
+    {
+        var source = new Argument<string>("SRC") { Description = "Folder of *.txt files; a line <<<page>>> starts a new page." };
+        var output = new Argument<string>("OUT") { Description = "Folder the PDFs are written to, same relative paths." };
+        var command = new Command("pdf", "Render text files into simple PDFs (how samples/corpus is made).") { source, output };
+        command.SetAction(parse => CommandFailure.Guard(() =>
+        {
+            var root = parse.GetValue(source)!;
+            if (!Directory.Exists(root))
+                throw new DirectoryNotFoundException($"Text folder '{root}' does not exist.");
+            foreach (var file in Directory.EnumerateFiles(root, "*.txt", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var relative = Path.ChangeExtension(Path.GetRelativePath(root, file), ".pdf");
+                var target = Path.Combine(parse.GetValue(output)!, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var pages = PdfTextWriter.SplitPages(File.ReadAllText(file));
+                File.WriteAllBytes(target, PdfTextWriter.Write(pages));
+                Console.WriteLine($"{target}: {pages.Count} page(s)");
             }
             return 0;
         }));
