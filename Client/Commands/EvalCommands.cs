@@ -20,10 +20,11 @@ public static class EvalCommands
         var index = CorpusCommands.IndexOption();
         var metric = CorpusCommands.MetricOption();
         var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => 20 };
+        var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var command = new Command("retrieval",
             "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + LSA re-rank, with lemmatization on and off.")
         {
-            file, index, metric, depth,
+            file, index, metric, depth, questionOnly,
         };
         command.SetAction(parse => CommandFailure.Guard(() =>
         {
@@ -33,7 +34,8 @@ public static class EvalCommands
                 .Except(engine.AllChunks().Select(c => c.Source).Distinct()).ToList();
             if (unknown.Count > 0)
                 Console.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
-            var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(metric), parse.GetValue(depth));
+            var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(metric), parse.GetValue(depth),
+                withOptions: !parse.GetValue(questionOnly));
             Console.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(results);
             return 0;

@@ -6,5 +6,5 @@ public sealed record RetrievalQuestion(
     string Question, IReadOnlyDictionary<string, string> Options, string Answer, string Source, int Page)
 {
     /// <summary>The retrieval query: the question followed by its options, as the answer prompt carries them.</summary>
-    public string QueryText => Question + "\n" + string.Join("\n", Options.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}. {o.Value}"));
+    public string QueryWithOptions => Question + "\n" + string.Join("\n", Options.OrderBy(o => o.Key, StringComparer.Ordinal).Select(o => $"{o.Key}. {o.Value}"));
 }
