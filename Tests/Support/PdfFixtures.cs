@@ -49,6 +49,23 @@ public static class PdfFixtures
         return path;
     }
 
+    /// <summary>A text PDF whose page <paramref name="brokenPage"/> (0-based) points its /Contents at an object
+    /// that is not a content stream: the file opens, the other pages read, that page throws when read.</summary>
+    public static string WritePdfWithBrokenPage(string path, int brokenPage, params string[][] pages)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var text = System.Text.Encoding.Latin1.GetString(TextPdf(pages));
+        var matches = System.Text.RegularExpressions.Regex.Matches(text, @"/Contents (\d+) 0 R");
+        if (brokenPage >= matches.Count)
+            throw new InvalidOperationException($"Page {brokenPage} not found: the PDF has {matches.Count} pages.");
+        var number = matches[brokenPage].Groups[1];
+        // Same digit count, so every xref offset stays right; object 1 is a dictionary, not a stream.
+        var replacement = "1".PadLeft(number.Length, '0');
+        text = text[..number.Index] + replacement + text[(number.Index + number.Length)..];
+        File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(text));
+        return path;
+    }
+
     /// <summary>The first half of a valid PDF: header present, body cut, no xref or trailer.</summary>
     public static string WriteTruncatedPdf(string path, params string[][] pages)
     {

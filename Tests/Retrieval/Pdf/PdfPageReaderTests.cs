@@ -73,6 +73,21 @@ public class PdfPageReaderTests
     }
 
     [Fact]
+    public void A_page_that_fails_is_reported_and_the_other_pages_are_kept()
+    {
+        using var folder = new TempFolder();
+        PdfFixtures.WritePdfWithBrokenPage(folder.Combine("mixed.pdf"), 1, ["Page one text."], ["Page two text."], ["Page three text."]);
+
+        var result = new PdfPageReader().ReadFile(folder.Combine("mixed.pdf"), "mixed.pdf");
+
+        Assert.Equal([0, 2], result.Pages.Select(p => p.Page));
+        Assert.Equal("Page three text.", result.Pages[1].Text);
+        var failure = Assert.Single(result.Failures);
+        Assert.Equal(("mixed.pdf", 1), (failure.Source, failure.Page));
+        Assert.StartsWith("mixed.pdf page 1: ", failure.ToString());
+    }
+
+    [Fact]
     public void Missing_folder_is_named_in_the_error()
     {
         var error = Assert.Throws<DirectoryNotFoundException>(() => new PdfPageReader().ReadDirectory("/no/such/corpus").ToList());
