@@ -51,16 +51,21 @@ public static class CorpusCommands
         };
         command.SetAction(parse => CommandFailure.Guard(() =>
         {
-            var options = new CorpusOptions
+            // An existing index keeps its settings; only options given on this command line are checked against them.
+            var indexFolder = parse.GetValue(index)!;
+            var manifest = Path.Combine(indexFolder, CorpusOptions.FileName);
+            var baseline = File.Exists(manifest) ? CorpusOptions.Load(manifest) : new CorpusOptions();
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+            var options = baseline with
             {
-                Shards = parse.GetValue(shards),
-                ChunkSize = parse.GetValue(size),
-                ChunkOverlap = parse.GetValue(overlap),
-                Lemmatize = !parse.GetValue(noLemmas),
+                Shards = Given(shards) ? parse.GetValue(shards) : baseline.Shards,
+                ChunkSize = Given(size) ? parse.GetValue(size) : baseline.ChunkSize,
+                ChunkOverlap = Given(overlap) ? parse.GetValue(overlap) : baseline.ChunkOverlap,
+                Lemmatize = Given(noLemmas) ? !parse.GetValue(noLemmas) : baseline.Lemmatize,
             };
             options.Validate();
             var watch = Stopwatch.StartNew();
-            using var engine = CorpusEngine.Open(parse.GetValue(index)!, options);
+            using var engine = CorpusEngine.Open(indexFolder, options);
             var report = engine.IngestDirectory(parse.GetValue(folder)!, new SynchronousProgress<IngestProgress>(p =>
                 Console.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
             foreach (var failure in report.Failures)

@@ -19,6 +19,14 @@ public class CorpusCommandsTests
         Assert.Contains("Indexed 2 chunks from 2 pages of 2 files into 2 shard(s)", ingest.Out);
         Assert.Contains("skipped: broken.pdf: not a readable PDF", ingest.Error);
 
+        var again = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index);
+        Assert.Equal(0, again.Code);
+        Assert.Contains("into 2 shard(s) in", again.Out);
+        Assert.Contains("; 2 chunks in the index", again.Out);
+        var conflicting = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "3");
+        Assert.Equal(1, conflicting.Code);
+        Assert.Contains("shards=2", conflicting.Error);
+
         var search = ConsoleCapture.Run("corpus", "search", "refracting lenses", "--index", index, "-k", "5");
         Assert.Equal(0, search.Code);
         var lines = search.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
