@@ -26,7 +26,7 @@ public static class CorpusCommands
 
     public static Option<string> RerankOption() => new("--rerank")
     {
-        Description = "Dense re-ranking of the BM25 candidates: none or lsa.",
+        Description = "Dense re-ranking of the BM25 candidates: none, lsa (order by LSA similarity) or lsa-rrf (reciprocal rank fusion of BM25 and LSA).",
         DefaultValueFactory = _ => "none",
     };
 
@@ -134,7 +134,8 @@ public static class CorpusCommands
     {
         "none" => null,
         "lsa" => engine.LsaReranker(metric),
-        _ => throw new ArgumentException($"--rerank is '{name}'. Valid choices: none, lsa."),
+        "lsa-rrf" => engine.LsaReranker(metric, RerankMode.Fusion),
+        _ => throw new ArgumentException($"--rerank is '{name}'. Valid choices: none, lsa, lsa-rrf."),
     };
 
     private static string Snippet(string text, int length = 160)

@@ -45,8 +45,8 @@ public static class EvalCommands
 
     public static void Print(IEnumerable<RetrievalScores> results)
     {
-        Console.WriteLine($"{"setup",-40} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
+        Console.WriteLine($"{"setup",-44} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
         foreach (var r in results)
-            Console.WriteLine($"{r.Setup,-40} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3}");
+            Console.WriteLine($"{r.Setup,-44} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3}");
     }
 }

@@ -212,7 +212,8 @@ public sealed class CorpusEngine : IDisposable
             .ToList();
 
     /// <summary>An LSA re-ranker over this index (fitting the basis first if there is none yet).</summary>
-    public Reranker LsaReranker(DenseMetric metric = DenseMetric.Cosine) => new(_lsa ?? FitLsa(), metric);
+    public Reranker LsaReranker(DenseMetric metric = DenseMetric.Cosine, RerankMode mode = RerankMode.Replace) =>
+        new(_lsa ?? FitLsa(), metric, mode);
 
     public void Dispose()
     {

@@ -54,5 +54,7 @@ public static class RetrievalEvaluation
         yield return Score($"bm25 ({lemmas})", engine, questions, withOptions: withOptions);
         yield return Score($"bm25 + lsa {metric.ToString().ToLowerInvariant()} re-rank ({lemmas})", engine, questions,
             engine.LsaReranker(metric), rerankDepth, withOptions);
+        yield return Score($"bm25 + lsa {metric.ToString().ToLowerInvariant()} rrf ({lemmas})", engine, questions,
+            engine.LsaReranker(metric, RerankMode.Fusion), rerankDepth, withOptions);
     }
 }

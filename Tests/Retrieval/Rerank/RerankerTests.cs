@@ -40,6 +40,17 @@ public class RerankerTests
     }
 
     [Fact]
+    public void Fusion_adds_reciprocal_ranks_of_the_bm25_and_dense_orders()
+    {
+        // BM25 order: far, near, near-small. Cosine order: near, near-small, far.
+        var hits = new Reranker(Encoder, DenseMetric.Cosine, RerankMode.Fusion).Rerank("q", [Hit("far", 9), Hit("near", 5), Hit("near-small", 1)]);
+        Assert.Equal(["near", "near-small", "far"], hits.Select(h => h.Text));
+        Assert.Equal(1f / 62 + 1f / 61, hits[0].Score, 6);
+        Assert.Equal(1f / 63 + 1f / 62, hits[1].Score, 6);
+        Assert.Equal(1f / 61 + 1f / 63, hits[2].Score, 6);
+    }
+
+    [Fact]
     public void Vectors_of_different_lengths_are_refused_with_both_lengths()
     {
         var error = Assert.Throws<ArgumentException>(() => new Reranker(Encoder).Similarity([1, 2], [1, 2, 3]));
