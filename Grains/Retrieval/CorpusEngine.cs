@@ -97,7 +97,9 @@ public sealed class CorpusEngine : IDisposable
     private static string Describe(CorpusOptions o) =>
         $"shards={o.Shards}, chunk_size={o.ChunkSize}, chunk_overlap={o.ChunkOverlap}, lemmatize={o.Lemmatize}";
 
-    /// <summary>Reads every PDF under <paramref name="folder"/>, replaces each file's chunks, commits and refits LSA.</summary>
+    /// <summary>Reads every PDF under <paramref name="folder"/>, replaces each file's chunks, commits and refits LSA.
+    /// A file that cannot be opened keeps the chunks it had; a file removed from the folder keeps its chunks too
+    /// (sources are paths relative to the folder, so several folders can share one index).</summary>
     public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true)
     {
         var reader = new PdfPageReader();
