@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Pastanoodles.Client.Benchmarks;
 using Pastanoodles.Modeling.Phi;
+using Pastanoodles.Retrieval;
 using static TorchSharp.torch;
 
 namespace Pastanoodles.Client.Commands;
@@ -12,6 +14,7 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Print speed and memory figures for this machine.");
         bench.Subcommands.Add(Model());
+        bench.Subcommands.Add(Retrieval());
         return bench;
     }
 
@@ -40,4 +43,74 @@ public static class BenchCommands
         }));
         return command;
     }
+
+    private static Command Retrieval()
+    {
+        var chunks = new Option<int>("--chunks") { Description = "Generated chunks to ingest.", DefaultValueFactory = _ => 100_000 };
+        var words = new Option<int>("--words") { Description = "Words per generated chunk.", DefaultValueFactory = _ => 150 };
+        var queries = new Option<int>("--queries") { Description = "Queries timed per setup.", DefaultValueFactory = _ => 300 };
+        var lsaSample = new Option<int>("--lsa-sample") { Description = "Chunks the LSA basis is fitted on.", DefaultValueFactory = _ => 20_000 };
+        var command = new Command("retrieval",
+            "Ingest a generated corpus into 1 and 4 shards; print ingest chunks/s and query latency p50/p99 for BM25 and BM25 + LSA re-rank.")
+        {
+            chunks, words, queries, lsaSample,
+        };
+        command.SetAction(parse => CommandFailure.Guard(() =>
+        {
+            var count = parse.GetValue(chunks);
+            if (count < 1)
+                throw new ArgumentException($"--chunks is {count}. It must be 1 or more.");
+            var corpus = new SyntheticCorpus();
+            var data = corpus.Chunks(count, words: parse.GetValue(words)).ToList();
+            var queryTexts = corpus.Queries(Math.Max(1, parse.GetValue(queries)));
+            Console.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth 20, " +
+                              $"{Environment.ProcessorCount} cores");
+            Console.WriteLine($"{"shards",6} {"ingest chunks/s",16} {"lsa fit s",10} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"rerank p50 ms",14} {"rerank p99 ms",14}");
+            foreach (var shards in new[] { 1, 4 })
+            {
+                var folder = Path.Combine(Path.GetTempPath(), $"pastanoodles-bench-{Guid.NewGuid():N}");
+                try
+                {
+                    using var engine = CorpusEngine.Open(folder, new CorpusOptions { Shards = shards });
+                    var watch = Stopwatch.StartNew();
+                    engine.AddChunks(data);
+                    engine.Commit();
+                    var ingestRate = count / watch.Elapsed.TotalSeconds;
+                    watch.Restart();
+                    var reranker = new Pastanoodles.Retrieval.Rerank.Reranker(engine.FitLsa(sample: parse.GetValue(lsaSample)));
+                    var fitSeconds = watch.Elapsed.TotalSeconds;
+                    var bm25 = Latencies(queryTexts, q => engine.Search(q, 5));
+                    var reranked = Latencies(queryTexts, q => engine.Search(q, 5, reranker));
+                    Console.WriteLine($"{shards,6} {ingestRate,16:F0} {fitSeconds,10:F1} {Percentile(bm25, 50),12:F2} {Percentile(bm25, 99),12:F2} " +
+                                      $"{Percentile(reranked, 50),14:F2} {Percentile(reranked, 99),14:F2}");
+                }
+                finally
+                {
+                    if (Directory.Exists(folder))
+                        Directory.Delete(folder, recursive: true);
+                }
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run)
+    {
+        foreach (var q in queries.Take(20))
+            run(q); // warm-up: JIT, reader caches
+        var times = new double[queries.Count];
+        for (var i = 0; i < queries.Count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            run(queries[i]);
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times;
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values.</summary>
+    private static double Percentile(double[] sorted, double p) =>
+        sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

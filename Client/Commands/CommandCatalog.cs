@@ -10,6 +10,7 @@ public static class CommandCatalog
         ModelCommands.Create(),
         DataCommands.Create(),
         TrainCommands.Create(),
+        CorpusCommands.Create(),
         EvalCommands.Create(),
         BenchCommands.Create(),
     ];

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Pdf;
+using Pastanoodles.Retrieval.Rerank;
+
+namespace Pastanoodles.Client.Commands;
+
+/// <summary>`pastanoodles corpus ingest|search`: build and query the sharded course index, locally (no cluster).</summary>
+public static class CorpusCommands
+{
+    public static Command Create()
+    {
+        var corpus = new Command("corpus", "Ingest course PDFs into a sharded Lucene index and search it.");
+        corpus.Subcommands.Add(Ingest());
+        corpus.Subcommands.Add(Search());
+        corpus.Subcommands.Add(RenderPdf());
+        return corpus;
+    }
+
+    public static Option<string> IndexOption() => new("--index")
+    {
+        Description = "Folder of the course index (created by `corpus ingest`).",
+        Required = true,
+    };
+
+    public static Option<string> RerankOption() => new("--rerank")
+    {
+        Description = "Dense re-ranking of the BM25 candidates: none, lsa (order by LSA similarity) or lsa-rrf (reciprocal rank fusion of BM25 and LSA).",
+        DefaultValueFactory = _ => "none",
+    };
+
+    public static Option<DenseMetric> MetricOption() => new("--metric")
+    {
+        Description = "Similarity used to re-rank: Cosine or Euclidean.",
+        DefaultValueFactory = _ => DenseMetric.Cosine,
+    };
+
+    private static Command Ingest()
+    {
+        var folder = new Argument<string>("DIR") { Description = "Folder searched recursively for *.pdf files." };
+        var index = IndexOption();
+        var defaults = new CorpusOptions();
+        var shards = new Option<int>("--shards") { Description = "Number of shard indexes.", DefaultValueFactory = _ => defaults.Shards };
+        var size = new Option<int>("--chunk-size") { Description = "Chunk size in characters.", DefaultValueFactory = _ => defaults.ChunkSize };
+        var overlap = new Option<int>("--chunk-overlap") { Description = "Chunk overlap in characters.", DefaultValueFactory = _ => defaults.ChunkOverlap };
+        var noLemmas = new Option<bool>("--no-lemmatize") { Description = "Index words as they are (lower-cased, stop words removed)." };
+        var command = new Command("ingest", "Read every PDF under DIR (one document per page), chunk, and index; re-ingesting a file replaces its chunks.")
+        {
+            folder, index, shards, size, overlap, noLemmas,
+        };
+        command.SetAction(parse => CommandFailure.Guard(() =>
+        {
+            // An existing index keeps its settings; only options given on this command line are checked against them.
+            var indexFolder = parse.GetValue(index)!;
+            var manifest = Path.Combine(indexFolder, CorpusOptions.FileName);
+            var baseline = File.Exists(manifest) ? CorpusOptions.Load(manifest) : new CorpusOptions();
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+            var options = baseline with
+            {
+                Shards = Given(shards) ? parse.GetValue(shards) : baseline.Shards,
+                ChunkSize = Given(size) ? parse.GetValue(size) : baseline.ChunkSize,
+                ChunkOverlap = Given(overlap) ? parse.GetValue(overlap) : baseline.ChunkOverlap,
+                Lemmatize = Given(noLemmas) ? !parse.GetValue(noLemmas) : baseline.Lemmatize,
+            };
+            options.Validate();
+            var watch = Stopwatch.StartNew();
+            using var engine = CorpusEngine.Open(indexFolder, options);
+            var report = engine.IngestDirectory(parse.GetValue(folder)!, new SynchronousProgress<IngestProgress>(p =>
+                Console.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
+            foreach (var failure in report.Failures)
+                Console.Error.WriteLine($"skipped: {failure}");
+            Console.WriteLine($"Indexed {report.Chunks} chunks from {report.Pages} pages of {report.Files} files into {options.Shards} shard(s) " +
+                              $"in {watch.Elapsed.TotalSeconds:F1} s; {engine.Count} chunks in the index; {report.Failures.Count} skipped.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Search()
+    {
+        var text = new Argument<string>("TEXT") { Description = "The query." };
+        var index = IndexOption();
+        var k = new Option<int>("-k") { Description = "Number of hits.", DefaultValueFactory = _ => 5 };
+        var rerank = RerankOption();
+        var metric = MetricOption();
+        var command = new Command("search", "Search every shard with collection-wide BM25, merge, optionally re-rank; prints rank, score, source, page, snippet.")
+        {
+            text, index, k, rerank, metric,
+        };
+        command.SetAction(parse => CommandFailure.Guard(() =>
+        {
+            using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
+            var reranker = ParseReranker(engine, parse.GetValue(rerank)!, parse.GetValue(metric));
+            var hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker);
+            if (hits.Count == 0)
+                Console.WriteLine("No hits.");
+            for (var i = 0; i < hits.Count; i++)
+            {
+                var hit = hits[i];
+                Console.WriteLine($"{i + 1,3}  {hit.Score,8:F4}  {hit.Source}  page {hit.Page}  start {hit.Start}");
+                Console.WriteLine($"     {Snippet(hit.Text)}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RenderPdf()
+    {
+        var source = new Argument<string>("SRC") { Description = "Folder of *.txt files; a line <<<page>>> starts a new page." };
+        var output = new Argument<string>("OUT") { Description = "Folder the PDFs are written to, same relative paths." };
+        var command = new Command("pdf", "Render text files into simple PDFs (how samples/corpus is made).") { source, output };
+        command.SetAction(parse => CommandFailure.Guard(() =>
+        {
+            var root = parse.GetValue(source)!;
+            if (!Directory.Exists(root))
+                throw new DirectoryNotFoundException($"Text folder '{root}' does not exist.");
+            foreach (var file in Directory.EnumerateFiles(root, "*.txt", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                var relative = Path.ChangeExtension(Path.GetRelativePath(root, file), ".pdf");
+                var target = Path.Combine(parse.GetValue(output)!, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var pages = PdfTextWriter.SplitPages(File.ReadAllText(file));
+                File.WriteAllBytes(target, PdfTextWriter.Write(pages));
+                Console.WriteLine($"{target}: {pages.Count} page(s)");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Reranker? ParseReranker(CorpusEngine engine, string name, DenseMetric metric) => name.ToLowerInvariant() switch
+    {
+        "none" => null,
+        "lsa" => engine.LsaReranker(metric),
+        "lsa-rrf" => engine.LsaReranker(metric, RerankMode.Fusion),
+        _ => throw new ArgumentException($"--rerank is '{name}'. Valid choices: none, lsa, lsa-rrf."),
+    };
+
+    private static string Snippet(string text, int length = 160)
+    {
+        var flat = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return flat.Length <= length ? flat : flat[..length] + "…";
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool and can print out of order).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,225 @@
+// The retrieval engine, plain and Orleans-free: ingest (folder → pages → chunks → shards) and search (every shard
+// with collection-wide BM25 statistics → merge → optional dense re-rank). ShardGrain will wrap one ShardIndex each;
+// this class runs them all in one process for the local commands, the evaluation and the benchmark.
+using Lucene.Net.Index;
+using Lucene.Net.Search;
+using Lucene.Net.Search.Similarities;
+using Pastanoodles.Retrieval.Analysis;
+using Pastanoodles.Retrieval.Index;
+using Pastanoodles.Retrieval.Pdf;
+using Pastanoodles.Retrieval.Rerank;
+using Pastanoodles.Retrieval.Splitting;
+
+namespace Pastanoodles.Retrieval;
+
+/// <summary>Progress of an ingest: files read so far out of those found, and chunks written.</summary>
+public sealed record IngestProgress(int FilesDone, string CurrentFile, int Chunks);
+
+/// <summary>What an ingest did: files, pages and chunks indexed, and every file or page skipped with its reason.</summary>
+public sealed record IngestReport(int Files, int Pages, int Chunks, IReadOnlyList<PdfReadFailure> Failures);
+
+/// <summary>Ingests PDFs into sharded Lucene indexes and searches them as one collection.</summary>
+public sealed class CorpusEngine : IDisposable
+{
+    public const string LsaFileName = "lsa.bin";
+
+    private readonly ShardIndex[] _shards;
+    private readonly ShardRouter _router;
+    private readonly RecursiveCharacterTextSplitter _splitter;
+    private LsaEncoder? _lsa;
+
+    private CorpusEngine(string root, CorpusOptions options)
+    {
+        Root = root;
+        Options = options;
+        Analyzer = new CourseAnalyzer(options.Lemmatize);
+        var similarity = new BM25Similarity(options.K1, options.B);
+        _router = new ShardRouter(options.Shards);
+        _splitter = new RecursiveCharacterTextSplitter(options.ChunkSize, options.ChunkOverlap);
+        _shards = new ShardIndex[options.Shards];
+        try
+        {
+            for (var i = 0; i < _shards.Length; i++)
+                _shards[i] = new ShardIndex(Path.Combine(root, $"shard-{i:D2}"), Analyzer, similarity);
+        }
+        catch
+        {
+            foreach (var shard in _shards.Where(s => s is not null))
+                shard.Dispose();
+            throw;
+        }
+        var lsaPath = Path.Combine(root, LsaFileName);
+        if (File.Exists(lsaPath))
+            _lsa = LsaEncoder.Load(lsaPath, Analyzer);
+    }
+
+    public string Root { get; }
+    public CorpusOptions Options { get; }
+    public CourseAnalyzer Analyzer { get; }
+    public IReadOnlyList<ShardIndex> Shards => _shards;
+
+    /// <summary>The LSA encoder fitted at the last <see cref="FitLsa"/>, or null before any.</summary>
+    public LsaEncoder? Lsa => _lsa;
+
+    /// <summary>Opens the index in <paramref name="root"/>, creating it with <paramref name="create"/> (or the defaults)
+    /// when the folder holds none. An existing index keeps the options it was built with; asking for other ones is an error.</summary>
+    public static CorpusEngine Open(string root, CorpusOptions? create = null)
+    {
+        var manifest = Path.Combine(root, CorpusOptions.FileName);
+        CorpusOptions options;
+        if (File.Exists(manifest))
+        {
+            options = CorpusOptions.Load(manifest);
+            if (create is not null && create != options)
+                throw new ArgumentException(
+                    $"Index '{root}' was built with {Describe(options)}, but {Describe(create)} was asked for. " +
+                    "HINT: use the same settings, or a new --index folder.");
+        }
+        else
+        {
+            options = create ?? new CorpusOptions();
+            options.Validate();
+            Directory.CreateDirectory(root);
+            options.Save(manifest);
+        }
+        return new CorpusEngine(root, options);
+    }
+
+    /// <summary>Opens an index that must already exist.</summary>
+    public static CorpusEngine OpenExisting(string root)
+    {
+        if (!File.Exists(Path.Combine(root, CorpusOptions.FileName)))
+            throw new DirectoryNotFoundException(
+                $"No course index in '{root}' (no {CorpusOptions.FileName}). HINT: run `pastanoodles corpus ingest DIR --index {root}` first.");
+        return Open(root);
+    }
+
+    private static string Describe(CorpusOptions o) =>
+        $"shards={o.Shards}, chunk_size={o.ChunkSize}, chunk_overlap={o.ChunkOverlap}, lemmatize={o.Lemmatize}";
+
+    /// <summary>Reads every PDF under <paramref name="folder"/>, replaces each file's chunks, commits and refits LSA.
+    /// A file that cannot be opened keeps the chunks it had; a file removed from the folder keeps its chunks too
+    /// (sources are paths relative to the folder, so several folders can share one index).</summary>
+    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true)
+    {
+        var reader = new PdfPageReader();
+        var failures = new List<PdfReadFailure>();
+        int files = 0, pages = 0, chunks = 0;
+        foreach (var file in reader.ReadDirectory(folder))
+        {
+            failures.AddRange(file.Failures);
+            files++;
+            if (file.Pages.Count > 0 || file.Failures.Count == 0)
+            {
+                pages += file.Pages.Count;
+                chunks += ReplaceSource(file.Source, file.Pages);
+            }
+            progress?.Report(new IngestProgress(files, file.Source, chunks));
+        }
+        Commit();
+        if (fitLsa && chunks > 0)
+            FitLsa();
+        return new IngestReport(files, pages, chunks, failures);
+    }
+
+    /// <summary>Deletes every chunk of <paramref name="source"/> in every shard, then splits and adds its pages.
+    /// Returns the number of chunks added. Not durable until <see cref="Commit"/>.</summary>
+    public int ReplaceSource(string source, IEnumerable<PageDocument> pages)
+    {
+        foreach (var shard in _shards)
+            shard.DeleteSource(source);
+        var chunks = new List<CorpusChunk>();
+        foreach (var page in pages)
+        {
+            var ordinal = 0;
+            foreach (var piece in _splitter.SplitWithStartIndex(page.Text))
+                chunks.Add(new CorpusChunk(CorpusChunk.MakeId(source, page.Page, ordinal++), source, page.Page, piece.StartIndex, piece.Text));
+        }
+        AddChunks(chunks);
+        return chunks.Count;
+    }
+
+    /// <summary>Adds (or replaces by id) ready-made chunks, each in the shard its id hashes to.</summary>
+    public void AddChunks(IEnumerable<CorpusChunk> chunks) =>
+        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            chunk => _shards[_router.ShardOf(chunk.Id)].Upsert(chunk));
+
+    public void Commit()
+    {
+        foreach (var shard in _shards)
+            shard.Commit();
+    }
+
+    public int Count => _shards.Sum(s => s.Count);
+
+    /// <summary>Every chunk in the index, shard by shard.</summary>
+    public IEnumerable<CorpusChunk> AllChunks() => _shards.SelectMany(s => s.AllChunks());
+
+    /// <summary>Fits the LSA re-ranking basis on every indexed chunk (one basis for all shards) and saves it.</summary>
+    public LsaEncoder FitLsa(int rank = 128, int? sample = null)
+    {
+        var texts = AllChunks().Select(c => c.Text).ToList();
+        if (sample is { } n && texts.Count > n)
+            texts = texts.OrderBy(t => ShardRouter.Fnv1a64(t)).Take(n).ToList();
+        _lsa = LsaEncoder.Fit(texts, Analyzer, rank);
+        _lsa.Save(Path.Combine(Root, LsaFileName));
+        return _lsa;
+    }
+
+    /// <summary>The top <paramref name="k"/> chunks for <paramref name="query"/> by BM25 over the whole collection; with a
+    /// <paramref name="reranker"/>, the top <paramref name="rerankDepth"/> BM25 hits re-ordered by it, cut to k.</summary>
+    public IReadOnlyList<SearchHit> Search(string query, int k, Reranker? reranker = null, int rerankDepth = 20)
+    {
+        if (k < 1)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        var depth = reranker is null ? k : Math.Max(k, rerankDepth);
+        var terms = Analyzer.Terms(query, ShardIndex.TextField).Distinct().Take(BooleanQuery.MaxClauseCount)
+            .Select(t => new Term(ShardIndex.TextField, t)).ToList();
+        if (terms.Count == 0)
+            return [];
+        var boolean = new BooleanQuery();
+        foreach (var term in terms)
+            boolean.Add(new TermQuery(term), Occur.SHOULD);
+
+        var readers = _shards.Select(s => s.Acquire()).ToArray();
+        IReadOnlyList<SearchHit> hits;
+        try
+        {
+            var stats = CollectionStats.Gather(readers, terms);
+            var perShard = new List<(CorpusChunk Chunk, float Score)>[_shards.Length];
+            if (_shards.Length == 1)
+                perShard[0] = _shards[0].Search(boolean, readers[0], stats, depth);
+            else
+                Parallel.For(0, _shards.Length, i => perShard[i] = _shards[i].Search(boolean, readers[i], stats, depth));
+            hits = Merge(perShard, depth);
+        }
+        finally
+        {
+            foreach (var reader in readers)
+                ShardIndex.Release(reader);
+        }
+        if (reranker is not null)
+            hits = reranker.Rerank(query, hits);
+        return hits.Take(k).ToList();
+    }
+
+    /// <summary>Merges per-shard hit lists by score, ties broken by chunk id (code point order, which is Lucene's UTF-8
+    /// byte order), so the order does not depend on the sharding.</summary>
+    public static IReadOnlyList<SearchHit> Merge(IEnumerable<IEnumerable<(CorpusChunk Chunk, float Score)>> perShard, int k) =>
+        perShard.SelectMany(hits => hits)
+            .OrderByDescending(h => h.Score)
+            .ThenBy(h => h.Chunk.Id, CodePointOrder.Instance)
+            .Take(k)
+            .Select(h => new SearchHit(h.Chunk.Id, h.Chunk.Source, h.Chunk.Page, h.Chunk.Start, h.Score, h.Chunk.Text))
+            .ToList();
+
+    /// <summary>An LSA re-ranker over this index (fitting the basis first if there is none yet).</summary>
+    public Reranker LsaReranker(DenseMetric metric = DenseMetric.Cosine, RerankMode mode = RerankMode.Replace) =>
+        new(_lsa ?? FitLsa(), metric, mode);
+
+    public void Dispose()
+    {
+        foreach (var shard in _shards)
+            shard.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+// Page-level evaluation of an index on question rows: recall@1, recall@5 and MRR@10, with and without re-ranking,
+// and on a copy of the chunks indexed without lemmatization for comparison.
+using Pastanoodles.Retrieval.Rerank;
+
+namespace Pastanoodles.Retrieval.Evaluation;
+
+/// <summary>recall@1, recall@5 and MRR@10 of one retrieval setup over <see cref="Questions"/> rows.</summary>
+public sealed record RetrievalScores(string Setup, int Questions, double RecallAt1, double RecallAt5, double MrrAt10);
+
+/// <summary>Runs questions against an engine and scores the rankings at page level.</summary>
+public static class RetrievalEvaluation
+{
+    public const int Depth = 10;
+
+    /// <param name="withOptions">Query with the question and its options (as the answer prompt has them), or the question alone.</param>
+    public static RetrievalScores Score(string setup, CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
+        Reranker? reranker = null, int rerankDepth = 20, bool withOptions = true)
+    {
+        var ranks = questions
+            .Select(q => RetrievalMetrics.FirstRelevantRank(
+                engine.Search(withOptions ? q.QueryWithOptions : q.Question, Depth, reranker, rerankDepth), q.Source, q.Page))
+            .ToList();
+        return new RetrievalScores(setup, questions.Count,
+            RetrievalMetrics.RecallAt(ranks, 1), RetrievalMetrics.RecallAt(ranks, 5), RetrievalMetrics.MrrAt(ranks, 10));
+    }
+
+    /// <summary>BM25 and BM25 + LSA re-rank on <paramref name="engine"/>, then both again on a temporary copy of its chunks
+    /// indexed with lemmatization switched the other way.</summary>
+    public static IReadOnlyList<RetrievalScores> Compare(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
+        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = 20, bool withOptions = true)
+    {
+        var results = new List<RetrievalScores>();
+        results.AddRange(ScoreBoth(engine, questions, metric, rerankDepth, withOptions));
+        var copyFolder = Path.Combine(Path.GetTempPath(), $"pastanoodles-eval-{Guid.NewGuid():N}");
+        try
+        {
+            using var copy = CorpusEngine.Open(copyFolder, engine.Options with { Lemmatize = !engine.Options.Lemmatize });
+            copy.AddChunks(engine.AllChunks().ToList());
+            copy.Commit();
+            results.AddRange(ScoreBoth(copy, questions, metric, rerankDepth, withOptions));
+        }
+        finally
+        {
+            if (Directory.Exists(copyFolder))
+                Directory.Delete(copyFolder, recursive: true);
+        }
+        return results;
+    }
+
+    private static IEnumerable<RetrievalScores> ScoreBoth(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
+        DenseMetric metric, int rerankDepth, bool withOptions)
+    {
+        var lemmas = engine.Options.Lemmatize ? "lemmas" : "no lemmas";
+        yield return Score($"bm25 ({lemmas})", engine, questions, withOptions: withOptions);
+        yield return Score($"bm25 + lsa {metric.ToString().ToLowerInvariant()} re-rank ({lemmas})", engine, questions,
+            engine.LsaReranker(metric), rerankDepth, withOptions);
+        yield return Score($"bm25 + lsa {metric.ToString().ToLowerInvariant()} rrf ({lemmas})", engine, questions,
+            engine.LsaReranker(metric, RerankMode.Fusion), rerankDepth, withOptions);
+    }
+}

@@ -1,0 +1,14 @@
+namespace Pastanoodles.Retrieval.Rerank;
+
+/// <summary>Turns text into a dense vector for re-ranking. Implementations: <see cref="LsaEncoder"/> (fitted on the
+/// corpus, no download) and a BERT sentence encoder (all-MiniLM-L6-v2 architecture) loaded from an HF folder.</summary>
+/// <remarks>Query and chunk go through the same <see cref="Encode"/>; vectors of one encoder share one basis, so
+/// vectors from every shard compare. Implementations must be safe to call from several threads.</remarks>
+public interface IDenseEncoder
+{
+    /// <summary>Length of every vector <see cref="Encode"/> returns.</summary>
+    int Dimension { get; }
+
+    /// <summary>The vectors of <paramref name="texts"/>, in order, each of length <see cref="Dimension"/>.</summary>
+    IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts);
+}

@@ -1,0 +1,76 @@
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Client;
+
+[Collection(ConsoleCollection.Name)]
+public class CorpusCommandsTests
+{
+    [Fact]
+    public void Ingest_then_search_prints_rank_score_source_page_and_snippet()
+    {
+        using var folder = new TempFolder();
+        PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "physics", "optics.pdf"), ["Photons are quanta of light."], ["Lenses bend light by refraction."]);
+        PdfFixtures.WriteTruncatedPdf(folder.Combine("pdfs", "broken.pdf"), ["x"]);
+        var index = folder.Combine("index");
+
+        var ingest = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "2");
+        Assert.Equal(0, ingest.Code);
+        Assert.Contains("[2] physics/optics.pdf", ingest.Out);
+        Assert.Contains("Indexed 2 chunks from 2 pages of 2 files into 2 shard(s)", ingest.Out);
+        Assert.Contains("skipped: broken.pdf: not a readable PDF", ingest.Error);
+
+        var again = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index);
+        Assert.Equal(0, again.Code);
+        Assert.Contains("into 2 shard(s) in", again.Out);
+        Assert.Contains("; 2 chunks in the index", again.Out);
+        var conflicting = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "3");
+        Assert.Equal(1, conflicting.Code);
+        Assert.Contains("shards=2", conflicting.Error);
+
+        var search = ConsoleCapture.Run("corpus", "search", "refracting lenses", "--index", index, "-k", "5");
+        Assert.Equal(0, search.Code);
+        var lines = search.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^\s+1\s+\d+\.\d{4}\s+physics/optics\.pdf\s+page 1\s+start 0$", lines[0]);
+        Assert.Equal("Lenses bend light by refraction.", lines[1].Trim());
+    }
+
+    [Fact]
+    public void Search_without_an_index_fails_with_a_hint()
+    {
+        using var folder = new TempFolder();
+        var result = ConsoleCapture.Run("corpus", "search", "x", "--index", folder.Combine("none"));
+        Assert.Equal(1, result.Code);
+        Assert.Contains("No course index in", result.Error);
+        Assert.Contains("corpus ingest", result.Error);
+    }
+
+    [Fact]
+    public void Eval_retrieval_prints_the_three_metrics_for_each_setup()
+    {
+        using var folder = new TempFolder();
+        PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["Photons are quanta of light."], ["Hash tables store keys in buckets."]);
+        var index = folder.Combine("index");
+        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).Code);
+        File.WriteAllLines(folder.Combine("q.jsonl"),
+        [
+            """{"question": "Where are keys stored?", "options": {"A": "buckets", "B": "wood", "C": "sand", "D": "iron"}, "answer": "A", "source": "a.pdf", "page": 1}""",
+        ]);
+
+        var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index);
+
+        Assert.Equal(0, result.Code);
+        Assert.Matches(@"bm25 \(lemmas\)\s+1\.000\s+1\.000\s+1\.000", result.Out);
+        Assert.Contains("bm25 (no lemmas)", result.Out);
+        Assert.Contains("re-rank (lemmas)", result.Out);
+    }
+
+    [Fact]
+    public void Eval_retrieval_names_the_bad_row_and_field()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllLines(folder.Combine("q.jsonl"), ["""{"question": "Q", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "A", "source": "s"}"""]);
+        var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", folder.Path);
+        Assert.Equal(1, result.Code);
+        Assert.Contains("q.jsonl row 1: field 'page'", result.Error);
+    }
+}
