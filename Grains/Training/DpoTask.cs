@@ -53,7 +53,7 @@ public sealed class DpoTask : ITrainingTask
         var data = rows.Select(i => _rows[split][i]).ToList();
         var pairs = data.Select(r => (r.Prompt, r.Chosen)).Concat(data.Select(r => (r.Prompt, r.Rejected))).ToList();
         using var batch = TokenBatch.FromPairs(pairs, _model.Tokenizer.EosId);
-        var (refChosen, refRejected) = Reference(split, rows, batch);
+        var (refChosen, refRejected) = Reference(split, rows);
 
         using var scope = NewDisposeScope();
         var (referenceChosen, referenceRejected) = (tensor(refChosen), tensor(refRejected));
@@ -65,16 +65,19 @@ public sealed class DpoTask : ITrainingTask
         return (result.Loss.MoveToOuterDisposeScope(), metrics, batch.Tokens);
     }
 
-    (float[] Chosen, float[] Rejected) Reference(string split, IReadOnlyList<int> rows, TokenBatch batch)
+    /// <summary>Reference log-probs of each row, computed for that row alone (its own [chosen; rejected] batch), so the
+    /// value never depends on which rows it was batched with; a resumed run therefore sees the same numbers.</summary>
+    (float[] Chosen, float[] Rejected) Reference(string split, IReadOnlyList<int> rows)
     {
-        if (rows.Any(i => !_reference.ContainsKey((split, i))))
+        foreach (var i in rows.Where(i => !_reference.ContainsKey((split, i))))
         {
+            var (prompt, chosen, rejected) = _rows[split][i];
+            using var batch = TokenBatch.FromPairs([(prompt, chosen), (prompt, rejected)], _model.Tokenizer.EosId);
             using var _ = no_grad();
             using var off = _model.Adapters.Disable();
             using var logps = SequenceLogProbs.Compute(_model.Model, batch);
             var values = logps.data<float>().ToArray();
-            for (int k = 0; k < rows.Count; k++)
-                _reference[(split, rows[k])] = (values[k], values[rows.Count + k]);
+            _reference[(split, i)] = (values[0], values[1]);
         }
         return (rows.Select(i => _reference[(split, i)].Chosen).ToArray(), rows.Select(i => _reference[(split, i)].Rejected).ToArray());
     }
