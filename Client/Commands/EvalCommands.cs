@@ -31,17 +31,24 @@ public static class EvalCommands
         return quant;
     }
 
+    static Option<string> DtypeOption()
+    {
+        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: bfloat16 or float32 (use what the adapter was trained with).", DefaultValueFactory = _ => "bfloat16" };
+        dtype.AcceptOnlyFromAmong("bfloat16", "float32");
+        return dtype;
+    }
+
     static Command Dpo()
     {
-        var (model, quant) = (ModelOption(), QuantOption());
+        var (model, quant, dtype) = (ModelOption(), QuantOption(), DtypeOption());
         var adapter = new Option<string>("--adapter") { Description = "PEFT adapter folder (a checkpoint or final_adapter).", Required = true };
         var data = new Option<string>("--data") { Description = "Preference JSONL or Parquet (prompt, chosen, rejected).", Required = true };
         var beta = new Option<double>("--beta") { Description = "β of the rewards.", DefaultValueFactory = _ => 0.1 };
-        var command = new Command("dpo", "Reward accuracy of an adapter against its base (the DPO reference) on preference pairs.") { model, adapter, data, quant, beta };
+        var command = new Command("dpo", "Reward accuracy of an adapter against its base (the DPO reference) on preference pairs.") { model, adapter, data, quant, dtype, beta };
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
             var metrics = Evaluation.Dpo(parseResult.GetValue(model)!, parseResult.GetValue(adapter)!, parseResult.GetValue(data)!,
-                parseResult.GetValue(quant) == "nf4", parseResult.GetValue(beta));
+                parseResult.GetValue(quant) == "nf4", parseResult.GetValue(dtype)!, parseResult.GetValue(beta));
             var output = parseResult.InvocationConfiguration.Output;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"reward accuracy: {metrics["rewards/accuracies"]:F4}"));
             foreach (var (key, value) in metrics)
@@ -52,15 +59,15 @@ public static class EvalCommands
 
     static Command Mcqa()
     {
-        var (model, quant) = (ModelOption(), QuantOption());
+        var (model, quant, dtype) = (ModelOption(), QuantOption(), DtypeOption());
         var adapter = new Option<string?>("--adapter") { Description = "PEFT adapter folder; none scores the base model." };
         var data = new Option<string>("--data") { Description = "MCQA JSONL (MMLU or GPQA form).", Required = true };
         var predictions = new Option<string?>("--out") { Description = "Write each question's predicted letter and letter log-likelihoods here (JSONL)." };
-        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way.") { model, adapter, data, quant, predictions };
+        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way.") { model, adapter, data, quant, dtype, predictions };
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
             var outcome = Evaluation.Mcqa(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(data)!,
-                parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4");
+                parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4", parseResult.GetValue(dtype)!);
             var output = parseResult.InvocationConfiguration.Output;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {outcome.Accuracy:F4}"));
             await output.WriteLineAsync($"questions: {outcome.Questions}");

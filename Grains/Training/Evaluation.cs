@@ -9,9 +9,9 @@ public static class Evaluation
     public sealed record McqaOutcome(double Accuracy, int Questions, string? PredictionsFile);
 
     /// <param name="model">tiny, mid, phi-2 (random weights from init_seed 1, as a run of that name trains on) or an HF folder.</param>
-    public static IReadOnlyDictionary<string, double> Dpo(string model, string adapter, string dataFile, bool nf4 = true, double beta = 0.1)
+    public static IReadOnlyDictionary<string, double> Dpo(string model, string adapter, string dataFile, bool nf4 = true, string dtype = "bfloat16", double beta = 0.1)
     {
-        var config = Config("dpo", model, adapter, dataFile, nf4) with { Beta = beta };
+        var config = Config("dpo", model, adapter, dataFile, nf4) with { Beta = beta, ComputeDtype = dtype };
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
         var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
@@ -19,9 +19,9 @@ public static class Evaluation
         return task.Evaluate(Splits.Test);
     }
 
-    public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true)
+    public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true, string dtype = "bfloat16")
     {
-        var config = Config("mcqa", model, adapter, dataFile, nf4);
+        var config = Config("mcqa", model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
         var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
