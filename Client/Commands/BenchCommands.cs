@@ -14,8 +14,32 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Print speed and memory figures for this machine.");
         bench.Subcommands.Add(Model());
+        bench.Subcommands.Add(Train());
         bench.Subcommands.Add(Retrieval());
         return bench;
+    }
+
+    static Command Train()
+    {
+        var steps = new Option<int>("--steps") { Description = "Timed optimizer steps per config (after one warm-up step).", DefaultValueFactory = _ => 4 };
+        var words = new Option<int>("--prompt-tokens") { Description = "Approximate prompt length in tokens.", DefaultValueFactory = _ => 256 };
+        var command = new Command("train", "DPO optimizer-step tokens/s and peak memory for tiny and mid (NF4 + DoRA, bf16), against this machine's matmul peak.")
+        {
+            steps, words,
+        };
+        command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            double bf16Peak = MatmulPeak.Measure(ScalarType.BFloat16);
+            await output.WriteLineAsync($"threads: {get_num_threads()}, matmul peak: bf16 {bf16Peak:F1} GFLOP/s, fp32 {MatmulPeak.Measure(ScalarType.Float32):F1} GFLOP/s");
+            await output.WriteLineAsync($"{"config",-6} {"~tokens",8} {"tokens/s",10} {"GFLOP/s",9} {"of bf16 peak",12} {"peak RSS MiB",13}");
+            foreach (var name in new[] { "tiny", "mid" })
+            {
+                var r = TrainBenchmark.Run(name, parseResult.GetValue(words), parseResult.GetValue(steps));
+                await output.WriteLineAsync($"{r.Config,-6} {r.Tokens,8} {r.TokensPerSecond,10:F0} {r.GflopsAchieved,9:F1} {r.GflopsAchieved / bf16Peak,12:P1} {r.PeakBytes / 1048576.0,13:F0}");
+            }
+        }));
+        return command;
     }
 
     static Command Model()

@@ -1,0 +1,31 @@
+using Pastanoodles.Training;
+
+namespace Pastanoodles.Client.Benchmarks.Support;
+
+/// <summary>A temporary folder for a benchmark's outputs, removed afterwards.</summary>
+public sealed class ScratchDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("pastanoodles-bench-").FullName;
+    public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
+}
+
+/// <summary>Collects the trainer's metric records on the reporting thread.</summary>
+public sealed class Collect(List<MetricRecord> records) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value) { if (value.Record is { } r) records.Add(r); }
+}
+
+/// <summary>Peak resident memory of this process (Linux VmHWM), resettable between cases via /proc/self/clear_refs.</summary>
+public static class PeakMemory
+{
+    public static void Reset()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static long Read()
+    {
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:")) : null;
+        return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+}
