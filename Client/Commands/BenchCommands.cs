@@ -79,7 +79,7 @@ public static class BenchCommands
         {
             chunks, words, queries, lsaSample,
         };
-        command.SetAction(parse => CommandFailure.Guard(() =>
+        command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
             var count = parse.GetValue(chunks);
             if (count < 1)

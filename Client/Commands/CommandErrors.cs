@@ -13,11 +13,29 @@ public static class CommandErrors
             await run();
             return 0;
         }
-        catch (Exception ex) when (ex is ArgumentException or BadRowException or FileNotFoundException or DirectoryNotFoundException
-                                       or InvalidDataException or NotSupportedException or InvalidOperationException)
+        catch (Exception ex) when (IsUserError(ex))
         {
             await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
     }
+
+    /// <summary>The same for a synchronous body that returns its own exit code.</summary>
+    public static int Run(ParseResult parseResult, Func<int> run)
+    {
+        try
+        {
+            return run();
+        }
+        catch (Exception ex) when (IsUserError(ex))
+        {
+            parseResult.InvocationConfiguration.Error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Bad input, missing or unreadable files, wrong settings: things the user can fix.</summary>
+    static bool IsUserError(Exception ex) =>
+        ex is ArgumentException or BadRowException or IOException or InvalidDataException or NotSupportedException
+            or InvalidOperationException or FormatException or UnauthorizedAccessException;
 }

@@ -49,7 +49,7 @@ public static class CorpusCommands
         {
             folder, index, shards, size, overlap, noLemmas,
         };
-        command.SetAction(parse => CommandFailure.Guard(() =>
+        command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
             // An existing index keeps its settings; only options given on this command line are checked against them.
             var indexFolder = parse.GetValue(index)!;
@@ -88,7 +88,7 @@ public static class CorpusCommands
         {
             text, index, k, rerank, metric,
         };
-        command.SetAction(parse => CommandFailure.Guard(() =>
+        command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
             var reranker = ParseReranker(engine, parse.GetValue(rerank)!, parse.GetValue(metric));
@@ -111,7 +111,7 @@ public static class CorpusCommands
         var source = new Argument<string>("SRC") { Description = "Folder of *.txt files; a line <<<page>>> starts a new page." };
         var output = new Argument<string>("OUT") { Description = "Folder the PDFs are written to, same relative paths." };
         var command = new Command("pdf", "Render text files into simple PDFs (how samples/corpus is made).") { source, output };
-        command.SetAction(parse => CommandFailure.Guard(() =>
+        command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
             var root = parse.GetValue(source)!;
             if (!Directory.Exists(root))

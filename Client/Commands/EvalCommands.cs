@@ -88,7 +88,7 @@ public static class EvalCommands
         {
             file, index, metric, depth, questionOnly,
         };
-        command.SetAction(parse => CommandFailure.Guard(() =>
+        command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
             var questions = RetrievalQuestionReader.Read(parse.GetValue(file)!);
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);

@@ -8,7 +8,7 @@ public class CorpusCommandsTests
     [Fact]
     public void Ingest_then_search_prints_rank_score_source_page_and_snippet()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "physics", "optics.pdf"), ["Photons are quanta of light."], ["Lenses bend light by refraction."]);
         PdfFixtures.WriteTruncatedPdf(folder.Combine("pdfs", "broken.pdf"), ["x"]);
         var index = folder.Combine("index");
@@ -37,7 +37,7 @@ public class CorpusCommandsTests
     [Fact]
     public void Search_without_an_index_fails_with_a_hint()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var result = ConsoleCapture.Run("corpus", "search", "x", "--index", folder.Combine("none"));
         Assert.Equal(1, result.Code);
         Assert.Contains("No course index in", result.Error);
@@ -47,7 +47,7 @@ public class CorpusCommandsTests
     [Fact]
     public void Eval_retrieval_prints_the_three_metrics_for_each_setup()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["Photons are quanta of light."], ["Hash tables store keys in buckets."]);
         var index = folder.Combine("index");
         Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).Code);
@@ -67,7 +67,7 @@ public class CorpusCommandsTests
     [Fact]
     public void Eval_retrieval_names_the_bad_row_and_field()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         File.WriteAllLines(folder.Combine("q.jsonl"), ["""{"question": "Q", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "A", "source": "s"}"""]);
         var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", folder.Path);
         Assert.Equal(1, result.Code);

@@ -6,7 +6,7 @@ namespace Pastanoodles.Tests.Retrieval;
 
 public class CorpusEngineTests
 {
-    private static void WriteCourse(TempFolder folder)
+    private static void WriteCourse(TempDir folder)
     {
         PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "physics", "optics.pdf"),
             ["Photons are quanta of light.", "The photoelectric effect shows light arrives in packets."],
@@ -20,7 +20,7 @@ public class CorpusEngineTests
     [Fact]
     public void Ingest_indexes_readable_pages_and_names_skipped_files()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         WriteCourse(folder);
         using var engine = CorpusEngine.Open(folder.Combine("index"), new CorpusOptions { Shards = 2, ChunkSize = 60, ChunkOverlap = 10 });
 
@@ -40,7 +40,7 @@ public class CorpusEngineTests
     [Fact]
     public void Hits_carry_the_start_of_their_chunk_in_the_page()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         using var engine = CorpusEngine.Open(folder.Path, new CorpusOptions { ChunkSize = 40, ChunkOverlap = 0 });
         var text = "Stacks push and pop at one end.\nQueues enqueue at the back and dequeue at the front.";
         engine.ReplaceSource("ds.pdf", [new("ds.pdf", 4, text)]);
@@ -55,7 +55,7 @@ public class CorpusEngineTests
     [Fact]
     public void Ingesting_the_same_folder_again_replaces_chunks_without_duplicates()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         WriteCourse(folder);
         using var engine = CorpusEngine.Open(folder.Combine("index"), new CorpusOptions { Shards = 4, ChunkSize = 60, ChunkOverlap = 10 });
         var first = engine.IngestDirectory(folder.Combine("pdfs"));
@@ -73,7 +73,7 @@ public class CorpusEngineTests
     [Fact]
     public void Index_survives_closing_and_reopening()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         WriteCourse(folder);
         IReadOnlyList<SearchHit> before;
         int count;
@@ -111,7 +111,7 @@ public class CorpusEngineTests
     [Fact]
     public void Opening_an_index_with_other_settings_names_both()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         CorpusEngine.Open(folder.Path, new CorpusOptions { Shards = 2 }).Dispose();
         var error = Assert.Throws<ArgumentException>(() => CorpusEngine.Open(folder.Path, new CorpusOptions { Shards = 4 }));
         Assert.Contains("shards=2", error.Message);
@@ -121,7 +121,7 @@ public class CorpusEngineTests
     [Fact]
     public void Opening_a_folder_without_an_index_says_to_ingest()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var error = Assert.Throws<DirectoryNotFoundException>(() => CorpusEngine.OpenExisting(folder.Path));
         Assert.Contains("corpus ingest", error.Message);
     }

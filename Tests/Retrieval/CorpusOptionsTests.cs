@@ -15,7 +15,7 @@ public class CorpusOptionsTests
     [Fact]
     public void Saved_options_load_back_equal()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var options = new CorpusOptions { Shards = 4, ChunkSize = 500, ChunkOverlap = 50, Lemmatize = false };
         options.Save(folder.Combine("corpus.json"));
         Assert.Equal(options, CorpusOptions.Load(folder.Combine("corpus.json")));
@@ -24,7 +24,7 @@ public class CorpusOptionsTests
     [Fact]
     public void Unknown_keys_are_errors()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         File.WriteAllText(folder.Combine("corpus.json"), """{"shards": 2, "chunk_sise": 10}""");
         var error = Assert.Throws<InvalidDataException>(() => CorpusOptions.Load(folder.Combine("corpus.json")));
         Assert.Contains("chunk_sise", error.Message);

@@ -34,7 +34,7 @@ public class RetrievalQuestionReaderTests
     [Fact]
     public void File_errors_name_the_file_and_the_line_number()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var path = folder.Combine("q.jsonl");
         File.WriteAllLines(path, [Good, "", Good.Replace("\"B\", \"source\"", "\"Z\", \"source\"")]);
         var error = Assert.Throws<RetrievalQuestionFormatException>(() => RetrievalQuestionReader.Read(path));

@@ -11,7 +11,7 @@ public class CollectionStatsTests
     [Fact]
     public void Four_shards_rank_and_score_exactly_like_one_index()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var corpus = new SyntheticCorpus(vocabularySize: 3000);
         var chunks = corpus.Chunks(400, words: 60).ToList();
         using var one = CorpusEngine.Open(folder.Combine("one"), new CorpusOptions { Shards = 1 });
@@ -34,7 +34,7 @@ public class CollectionStatsTests
     [Fact]
     public void Per_shard_statistics_would_score_differently()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var corpus = new SyntheticCorpus(vocabularySize: 3000);
         using var four = CorpusEngine.Open(folder.Path, new CorpusOptions { Shards = 4 });
         four.AddChunks(corpus.Chunks(400, words: 60));

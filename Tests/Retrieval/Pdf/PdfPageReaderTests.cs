@@ -8,7 +8,7 @@ public class PdfPageReaderTests
     [Fact]
     public void Every_pdf_under_the_folder_gives_one_document_per_page_with_relative_source_and_zero_based_page()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("physics", "waves.pdf"), ["Waves carry energy."], ["Interference of light."]);
         PdfFixtures.WriteTextPdf(folder.Combine("cs.PDF"), ["Hash tables give constant time lookups."]);
         File.WriteAllText(folder.Combine("notes.txt"), "not a pdf");
@@ -25,7 +25,7 @@ public class PdfPageReaderTests
     [Fact]
     public void Words_stay_apart_in_extracted_text()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("a.pdf"), ["The quick brown fox", "jumps over the lazy dog"]);
         var page = new PdfPageReader().ReadFile(folder.Combine("a.pdf"), "a.pdf").Pages.Single();
         Assert.Equal(["The", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"],
@@ -35,7 +35,7 @@ public class PdfPageReaderTests
     [Fact]
     public void Words_hyphenated_at_a_line_end_are_joined()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("h.pdf"), ["The charac-", "ter of a hy-", "pothesis and Fourier-", "Transform"]);
         var text = new PdfPageReader().ReadFile(folder.Combine("h.pdf"), "h.pdf").Pages.Single().Text;
         Assert.Contains("character of a hypothesis", text);
@@ -54,7 +54,7 @@ public class PdfPageReaderTests
     [Fact]
     public void Corrupt_encrypted_and_fake_pdfs_are_reported_by_name_and_skipped()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("good.pdf"), ["Entropy never decreases."]);
         PdfFixtures.WriteEncryptedPdf(folder.Combine("locked.pdf"), "secret", ["Hidden text."]);
         PdfFixtures.WriteTruncatedPdf(folder.Combine("sub", "broken.pdf"), ["Cut in half."]);
@@ -75,7 +75,7 @@ public class PdfPageReaderTests
     [Fact]
     public void A_page_that_fails_is_reported_and_the_other_pages_are_kept()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         PdfFixtures.WritePdfWithBrokenPage(folder.Combine("mixed.pdf"), 1, ["Page one text."], ["Page two text."], ["Page three text."]);
 
         var result = new PdfPageReader().ReadFile(folder.Combine("mixed.pdf"), "mixed.pdf");

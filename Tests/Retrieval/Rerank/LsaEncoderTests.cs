@@ -40,7 +40,7 @@ public class LsaEncoderTests
     [Fact]
     public void Saved_basis_encodes_exactly_as_the_fitted_one()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var lsa = LsaEncoder.Fit(Chunks, Analyzer, rank: 3);
         lsa.Save(folder.Combine("lsa.bin"));
         var loaded = LsaEncoder.Load(folder.Combine("lsa.bin"), Analyzer);
