@@ -73,13 +73,13 @@ public static class EvalCommands
     {
         var file = new Argument<string>("FILE") { Description = "JSONL rows {question, options: {A..D}, answer, source, page}." };
         var index = CorpusCommands.IndexOption();
-        var metric = CorpusCommands.MetricOption();
+        var rerank = new RerankChoice();
         var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => 20 };
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var command = new Command("retrieval",
-            "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + LSA re-rank, with lemmatization on and off.")
+            "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert), with lemmatization on and off.")
         {
-            file, index, metric, depth, questionOnly,
+            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, depth, questionOnly,
         };
         command.SetAction(parse => CommandFailure.Guard(() =>
         {
@@ -89,8 +89,10 @@ public static class EvalCommands
                 .Except(engine.AllChunks().Select(c => c.Source).Distinct()).ToList();
             if (unknown.Count > 0)
                 Console.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
-            var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(metric), parse.GetValue(depth),
-                withOptions: !parse.GetValue(questionOnly));
+            var dense = rerank.DenseEncoder(parse, engine);
+            using var _ = dense.Encoder as IDisposable;
+            var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
+                withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense);
             Console.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(results);
             return 0;
