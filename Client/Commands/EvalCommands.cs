@@ -3,6 +3,8 @@ using System.Globalization;
 using Pastanoodles.Retrieval.Evaluation;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Training;
+using Pastanoodles.Training.Data;
+using Pastanoodles.Answering;
 
 namespace Pastanoodles.Client.Commands;
 
@@ -56,15 +58,43 @@ public static class EvalCommands
         var adapter = new Option<string?>("--adapter") { Description = "PEFT adapter folder; none scores the base model." };
         var data = new Option<string>("--data") { Description = "MCQA JSONL (MMLU or GPQA form).", Required = true };
         var predictions = new Option<string?>("--out") { Description = "Write each question's predicted letter and letter log-likelihoods here (JSONL)." };
-        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way.") { model, adapter, data, quant, predictions };
+        var rag = new Option<bool>("--rag") { Description = "Answer through retrieval and the seed's RAG prompt (needs --index) instead of the MMLU prompt." };
+        var index = new Option<string?>("--index") { Description = "Course index for --rag." };
+        var k = new Option<int>("-k") { Description = "Chunks put into the prompt with --rag.", DefaultValueFactory = _ => AnswerPipeline.DefaultK };
+        var rerank = new RerankChoice();
+        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way (or with --rag, through retrieval and the seed's prompt).")
+        {
+            model, adapter, data, quant, predictions, rag, index, k,
+        };
+        rerank.AddTo(command);
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
-            var outcome = Evaluation.Mcqa(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(data)!,
-                parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4");
             var output = parseResult.InvocationConfiguration.Output;
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {outcome.Accuracy:F4}"));
-            await output.WriteLineAsync($"questions: {outcome.Questions}");
-            if (outcome.PredictionsFile is { } file) await output.WriteLineAsync($"predictions: {file}");
+            if (!parseResult.GetValue(rag))
+            {
+                if (parseResult.GetValue(index) is not null)
+                    throw new ArgumentException("--index is given without --rag. HINT: add --rag to answer through retrieval.");
+                var outcome = Evaluation.Mcqa(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(data)!,
+                    parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4");
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {outcome.Accuracy:F4}"));
+                await output.WriteLineAsync($"questions: {outcome.Questions}");
+                if (outcome.PredictionsFile is { } file) await output.WriteLineAsync($"predictions: {file}");
+                return;
+            }
+            var indexFolder = parseResult.GetValue(index) ?? throw new ArgumentException("--rag needs --index DIR, the course index to retrieve from.");
+            var dataFile = parseResult.GetValue(data)!;
+            if (!File.Exists(dataFile))
+                throw new FileNotFoundException($"Data file {dataFile} does not exist.", dataFile);
+            var rows = (await new McqaReader().ReadAsync(dataFile)).Rows;
+            using var engine = CorpusEngine.OpenExisting(indexFolder);
+            var reranker = rerank.Build(parseResult, engine, out var owned);
+            using var __ = owned;
+            using var loaded = LoadedModel.Load(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(quant) == "nf4");
+            var result = RagEvaluation.Mcqa(new AnswerPipeline(engine, loaded, parseResult.GetValue(k), reranker), rows, parseResult.GetValue(predictions));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {result.Accuracy:F4}"));
+            await output.WriteLineAsync($"questions: {result.Questions}");
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"mean retrieval {result.RetrievalMsMean:F0} ms, mean model {result.ModelMsMean:F0} ms"));
+            if (result.PredictionsFile is { } predictionsFile) await output.WriteLineAsync($"predictions: {predictionsFile}");
         }));
         return command;
     }

@@ -78,3 +78,38 @@ public class AskCommandsTests
         Assert.Contains(expected, line);
     }
 }
+
+[Collection(ConsoleCollection.Name)]
+public class EvalMcqaRagTests
+{
+    [Fact]
+    public void Eval_mcqa_rag_answers_every_row_through_the_index()
+    {
+        using var folder = new TempFolder();
+        var index = folder.Combine("index");
+        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
+        File.WriteAllLines(folder.Combine("q.jsonl"),
+        [
+            """{"question": "What is a hash collision?", "choices": ["Two keys in one bucket", "A resize", "A probe"], "answer": 0}""",
+            """{"question": "What does TCP guarantee?", "choices": ["Ordered delivery", "Low latency", "Broadcast", "Encryption"], "answer": "A"}""",
+        ]);
+        var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag", "--index", index, "--out", folder.Combine("p.jsonl"));
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Matches(@"accuracy: (0|0\.5|1)\.?\d*", result.Out);
+        Assert.Contains("questions: 2", result.Out);
+        var predictions = File.ReadAllLines(folder.Combine("p.jsonl"));
+        Assert.Equal(2, predictions.Length);
+        Assert.Contains("\"sources\":[{\"source\":\"cs/", predictions[0]);
+        Assert.DoesNotContain("\"D\"", predictions[0]); // three options: D is never scored
+    }
+
+    [Fact]
+    public void Eval_mcqa_rag_without_an_index_is_one_error_line()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.Combine("q.jsonl"), """{"question": "Q?", "choices": ["x", "y"], "answer": 0}""");
+        var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag");
+        Assert.Equal(1, result.Code);
+        Assert.Equal("error: --rag needs --index DIR, the course index to retrieve from.", result.Error.Trim());
+    }
+}
