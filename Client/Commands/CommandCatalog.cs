@@ -12,6 +12,7 @@ public static class CommandCatalog
         TrainCommands.Create(),
         CorpusCommands.Create(),
         EvalCommands.Create(),
+        AskCommands.Create(),
         BenchCommands.Create(),
     ];
 }

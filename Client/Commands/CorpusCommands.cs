@@ -24,12 +24,6 @@ public static class CorpusCommands
         Required = true,
     };
 
-    public static Option<string> RerankOption() => new("--rerank")
-    {
-        Description = "Dense re-ranking of the BM25 candidates: none, lsa (order by LSA similarity) or lsa-rrf (reciprocal rank fusion of BM25 and LSA).",
-        DefaultValueFactory = _ => "none",
-    };
-
     public static Option<DenseMetric> MetricOption() => new("--metric")
     {
         Description = "Similarity used to re-rank: Cosine or Euclidean.",
@@ -82,16 +76,17 @@ public static class CorpusCommands
         var text = new Argument<string>("TEXT") { Description = "The query." };
         var index = IndexOption();
         var k = new Option<int>("-k") { Description = "Number of hits.", DefaultValueFactory = _ => 5 };
-        var rerank = RerankOption();
-        var metric = MetricOption();
+        var rerank = new RerankChoice();
         var command = new Command("search", "Search every shard with collection-wide BM25, merge, optionally re-rank; prints rank, score, source, page, snippet.")
         {
-            text, index, k, rerank, metric,
+            text, index, k,
         };
+        rerank.AddTo(command);
         command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
-            var reranker = ParseReranker(engine, parse.GetValue(rerank)!, parse.GetValue(metric));
+            var reranker = rerank.Build(parse, engine, out var owned);
+            using var _ = owned;
             var hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker);
             if (hits.Count == 0)
                 Console.WriteLine("No hits.");
@@ -129,14 +124,6 @@ public static class CorpusCommands
         }));
         return command;
     }
-
-    public static Reranker? ParseReranker(CorpusEngine engine, string name, DenseMetric metric) => name.ToLowerInvariant() switch
-    {
-        "none" => null,
-        "lsa" => engine.LsaReranker(metric),
-        "lsa-rrf" => engine.LsaReranker(metric, RerankMode.Fusion),
-        _ => throw new ArgumentException($"--rerank is '{name}'. Valid choices: none, lsa, lsa-rrf."),
-    };
 
     private static string Snippet(string text, int length = 160)
     {

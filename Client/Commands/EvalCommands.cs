@@ -3,6 +3,8 @@ using System.Globalization;
 using Pastanoodles.Retrieval.Evaluation;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Training;
+using Pastanoodles.Training.Data;
+using Pastanoodles.Answering;
 
 namespace Pastanoodles.Client.Commands;
 
@@ -63,15 +65,43 @@ public static class EvalCommands
         var adapter = new Option<string?>("--adapter") { Description = "PEFT adapter folder; none scores the base model." };
         var data = new Option<string>("--data") { Description = "MCQA JSONL (MMLU or GPQA form).", Required = true };
         var predictions = new Option<string?>("--out") { Description = "Write each question's predicted letter and letter log-likelihoods here (JSONL)." };
-        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way.") { model, adapter, data, quant, dtype, predictions };
+        var rag = new Option<bool>("--rag") { Description = "Answer through retrieval and the seed's RAG prompt (needs --index) instead of the MMLU prompt." };
+        var index = new Option<string?>("--index") { Description = "Course index for --rag." };
+        var k = new Option<int>("-k") { Description = "Chunks put into the prompt with --rag.", DefaultValueFactory = _ => AnswerPipeline.DefaultK };
+        var rerank = new RerankChoice();
+        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way (or with --rag, through retrieval and the seed's prompt).")
+        {
+            model, adapter, data, quant, dtype, predictions, rag, index, k,
+        };
+        rerank.AddTo(command);
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
-            var outcome = Evaluation.Mcqa(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(data)!,
-                parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4", parseResult.GetValue(dtype)!);
             var output = parseResult.InvocationConfiguration.Output;
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {outcome.Accuracy:F4}"));
-            await output.WriteLineAsync($"questions: {outcome.Questions}");
-            if (outcome.PredictionsFile is { } file) await output.WriteLineAsync($"predictions: {file}");
+            if (!parseResult.GetValue(rag))
+            {
+                if (parseResult.GetValue(index) is not null)
+                    throw new ArgumentException("--index is given without --rag. HINT: add --rag to answer through retrieval.");
+                var outcome = Evaluation.Mcqa(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(data)!,
+                    parseResult.GetValue(predictions), parseResult.GetValue(quant) == "nf4", parseResult.GetValue(dtype)!);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {outcome.Accuracy:F4}"));
+                await output.WriteLineAsync($"questions: {outcome.Questions}");
+                if (outcome.PredictionsFile is { } file) await output.WriteLineAsync($"predictions: {file}");
+                return;
+            }
+            var indexFolder = parseResult.GetValue(index) ?? throw new ArgumentException("--rag needs --index DIR, the course index to retrieve from.");
+            var dataFile = parseResult.GetValue(data)!;
+            if (!File.Exists(dataFile))
+                throw new FileNotFoundException($"Data file {dataFile} does not exist.", dataFile);
+            var rows = (await new McqaReader().ReadAsync(dataFile)).Rows;
+            using var engine = CorpusEngine.OpenExisting(indexFolder);
+            var reranker = rerank.Build(parseResult, engine, out var owned);
+            using var __ = owned;
+            using var loaded = LoadedModel.Load(parseResult.GetValue(model)!, parseResult.GetValue(adapter), parseResult.GetValue(quant) == "nf4");
+            var result = RagEvaluation.Mcqa(new AnswerPipeline(engine, loaded, parseResult.GetValue(k), reranker), rows, parseResult.GetValue(predictions));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {result.Accuracy:F4}"));
+            await output.WriteLineAsync($"questions: {result.Questions}");
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"mean retrieval {result.RetrievalMsMean:F0} ms, mean model {result.ModelMsMean:F0} ms"));
+            if (result.PredictionsFile is { } predictionsFile) await output.WriteLineAsync($"predictions: {predictionsFile}");
         }));
         return command;
     }
@@ -80,13 +110,13 @@ public static class EvalCommands
     {
         var file = new Argument<string>("FILE") { Description = "JSONL rows {question, options: {A..D}, answer, source, page}." };
         var index = CorpusCommands.IndexOption();
-        var metric = CorpusCommands.MetricOption();
+        var rerank = new RerankChoice();
         var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => 20 };
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var command = new Command("retrieval",
-            "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + LSA re-rank, with lemmatization on and off.")
+            "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert), with lemmatization on and off.")
         {
-            file, index, metric, depth, questionOnly,
+            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, depth, questionOnly,
         };
         command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
@@ -96,8 +126,10 @@ public static class EvalCommands
                 .Except(engine.AllChunks().Select(c => c.Source).Distinct()).ToList();
             if (unknown.Count > 0)
                 Console.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
-            var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(metric), parse.GetValue(depth),
-                withOptions: !parse.GetValue(questionOnly));
+            var dense = rerank.DenseEncoder(parse, engine);
+            using var _ = dense.Encoder as IDisposable;
+            var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
+                withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense);
             Console.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(results);
             return 0;

@@ -24,20 +24,21 @@ public static class RetrievalEvaluation
             RetrievalMetrics.RecallAt(ranks, 1), RetrievalMetrics.RecallAt(ranks, 5), RetrievalMetrics.MrrAt(ranks, 10));
     }
 
-    /// <summary>BM25 and BM25 + LSA re-rank on <paramref name="engine"/>, then both again on a temporary copy of its chunks
+    /// <summary>BM25 and BM25 + dense re-rank on <paramref name="engine"/>, then both again on a temporary copy of its chunks
     /// indexed with lemmatization switched the other way.</summary>
+    /// <param name="dense">The re-ranking encoder and its name in the setup column; null is each index's own LSA basis.</param>
     public static IReadOnlyList<RetrievalScores> Compare(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = 20, bool withOptions = true)
+        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = 20, bool withOptions = true, (string Name, IDenseEncoder Encoder)? dense = null)
     {
         var results = new List<RetrievalScores>();
-        results.AddRange(ScoreBoth(engine, questions, metric, rerankDepth, withOptions));
+        results.AddRange(ScoreBoth(engine, questions, metric, rerankDepth, withOptions, dense));
         var copyFolder = Path.Combine(Path.GetTempPath(), $"pastanoodles-eval-{Guid.NewGuid():N}");
         try
         {
             using var copy = CorpusEngine.Open(copyFolder, engine.Options with { Lemmatize = !engine.Options.Lemmatize });
             copy.AddChunks(engine.AllChunks().ToList());
             copy.Commit();
-            results.AddRange(ScoreBoth(copy, questions, metric, rerankDepth, withOptions));
+            results.AddRange(ScoreBoth(copy, questions, metric, rerankDepth, withOptions, dense));
         }
         finally
         {
@@ -48,13 +49,15 @@ public static class RetrievalEvaluation
     }
 
     private static IEnumerable<RetrievalScores> ScoreBoth(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        DenseMetric metric, int rerankDepth, bool withOptions)
+        DenseMetric metric, int rerankDepth, bool withOptions, (string Name, IDenseEncoder Encoder)? dense)
     {
         var lemmas = engine.Options.Lemmatize ? "lemmas" : "no lemmas";
+        var (name, encoder) = dense ?? ("lsa", engine.Lsa ?? engine.FitLsa());
+        var similarity = metric.ToString().ToLowerInvariant();
         yield return Score($"bm25 ({lemmas})", engine, questions, withOptions: withOptions);
-        yield return Score($"bm25 + lsa {metric.ToString().ToLowerInvariant()} re-rank ({lemmas})", engine, questions,
-            engine.LsaReranker(metric), rerankDepth, withOptions);
-        yield return Score($"bm25 + lsa {metric.ToString().ToLowerInvariant()} rrf ({lemmas})", engine, questions,
-            engine.LsaReranker(metric, RerankMode.Fusion), rerankDepth, withOptions);
+        yield return Score($"bm25 + {name} {similarity} re-rank ({lemmas})", engine, questions,
+            new Reranker(encoder, metric), rerankDepth, withOptions);
+        yield return Score($"bm25 + {name} {similarity} rrf ({lemmas})", engine, questions,
+            new Reranker(encoder, metric, RerankMode.Fusion), rerankDepth, withOptions);
     }
 }

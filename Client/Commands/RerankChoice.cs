@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Rerank;
+
+namespace Pastanoodles.Client.Commands;
+
+/// <summary>The re-ranking options shared by `corpus search`, `eval retrieval` and `ask`: --rerank, --encoder, --bert, --metric.</summary>
+/// <remarks>
+/// --rerank picks what the dense similarity does (none; dense: replace the BM25 order; rrf: reciprocal rank fusion),
+/// --encoder which vectors it compares (lsa: fitted on the index, no download; bert: a sentence-transformers folder
+/// given by --bert, e.g. all-MiniLM-L6-v2). The older spellings lsa and lsa-rrf of --rerank still work (dense and rrf with LSA).
+/// </remarks>
+public sealed class RerankChoice
+{
+    public Option<string> Rerank { get; } = new("--rerank")
+    {
+        Description = "Dense re-ranking of the BM25 candidates: none, dense (order by similarity) or rrf (reciprocal rank fusion with BM25). lsa and lsa-rrf mean dense and rrf with --encoder lsa.",
+        DefaultValueFactory = _ => "none",
+    };
+
+    public Option<string> Encoder { get; } = CreateEncoder();
+
+    public Option<string?> Bert { get; } = new("--bert")
+    {
+        Description = "Folder of a BERT sentence encoder (config.json, model.safetensors, vocab.txt; all-MiniLM-L6-v2's layout), for --encoder bert.",
+    };
+
+    public Option<DenseMetric> Metric { get; } = CorpusCommands.MetricOption();
+
+    static Option<string> CreateEncoder()
+    {
+        var encoder = new Option<string>("--encoder")
+        {
+            Description = "Dense encoder for re-ranking: lsa (fitted on the index) or bert (needs --bert DIR).",
+            DefaultValueFactory = _ => "lsa",
+        };
+        encoder.AcceptOnlyFromAmong("lsa", "bert");
+        return encoder;
+    }
+
+    public IEnumerable<Option> All => [Rerank, Encoder, Bert, Metric];
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in All)
+            command.Options.Add(option);
+    }
+
+    /// <summary>The encoder the options name, and its name for reports: LSA of <paramref name="engine"/>, or BERT loaded
+    /// from --bert (the caller disposes it). Errors name the option and the valid choices.</summary>
+    public (string Name, IDenseEncoder Encoder) DenseEncoder(ParseResult parse, CorpusEngine engine)
+    {
+        var bert = parse.GetValue(Bert);
+        if (parse.GetValue(Encoder) == "bert")
+        {
+            if (bert is null)
+                throw new ArgumentException("--encoder is 'bert' but --bert is not given. HINT: --bert DIR, a folder with config.json, model.safetensors and vocab.txt.");
+            return ("bert", BertSentenceEncoder.Load(bert));
+        }
+        if (bert is not null)
+            throw new ArgumentException($"--bert is '{bert}' but --encoder is 'lsa'. HINT: add --encoder bert to re-rank with it.");
+        return ("lsa", engine.Lsa ?? engine.FitLsa());
+    }
+
+    /// <summary>The re-ranker the options name, or null for --rerank none.</summary>
+    public Reranker? Build(ParseResult parse, CorpusEngine engine, out IDisposable? owned)
+    {
+        owned = null;
+        var rerank = parse.GetValue(Rerank)!.ToLowerInvariant();
+        var mode = rerank switch
+        {
+            "none" => (RerankMode?)null,
+            "dense" or "lsa" => RerankMode.Replace,
+            "rrf" or "lsa-rrf" => RerankMode.Fusion,
+            _ => throw new ArgumentException($"--rerank is '{rerank}'. Valid choices: none, dense, rrf (or lsa, lsa-rrf)."),
+        };
+        if (rerank.StartsWith("lsa") && parse.GetValue(Encoder) == "bert")
+            throw new ArgumentException($"--rerank is '{rerank}' but --encoder is 'bert'. HINT: use --rerank dense or rrf with --encoder bert.");
+        if (mode is null)
+            return null;
+        var (_, encoder) = DenseEncoder(parse, engine);
+        owned = encoder as IDisposable;
+        return new Reranker(encoder, parse.GetValue(Metric), mode.Value);
+    }
+}

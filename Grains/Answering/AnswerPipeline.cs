@@ -1,0 +1,66 @@
+// Retrieval-augmented answering, as an engine (no Orleans): question with options → top-k chunks from every shard
+// (collection-wide BM25, merged, optionally re-ranked) → the seed's prompt → one forward of the 4-bit model →
+// the option letter with the highest log-likelihood. AnswerGrain will hold one of these per silo.
+using System.Diagnostics;
+using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Rerank;
+
+namespace Pastanoodles.Answering;
+
+/// <summary>An answer: the letter, every option letter's log-likelihood, the chunks the prompt used (best first) and timings.</summary>
+/// <param name="Truncated">The prompt was longer than the model's context and its beginning was cut (lm-eval's left truncation).</param>
+public sealed record RagAnswer(
+    char Letter,
+    IReadOnlyDictionary<char, double> LogLikelihoods,
+    IReadOnlyList<SearchHit> Sources,
+    double RetrievalMs,
+    double ModelMs,
+    int PromptTokens,
+    bool Truncated);
+
+/// <summary>Answers multiple-choice questions from the course index with the (4-bit, adapted) Phi model.</summary>
+/// <remarks>
+/// Thread-safe when its parts are: <see cref="CorpusEngine.Search"/> and <see cref="LoadedModel"/> both are, so one
+/// pipeline can serve concurrent questions. The retrieval query is the whole question text, options included (as
+/// `eval retrieval` measures by default). With no hit the context is empty and the model still answers.
+/// </remarks>
+public sealed class AnswerPipeline
+{
+    public const int DefaultK = 3;
+
+    readonly CorpusEngine _engine;
+    readonly LoadedModel _model;
+    readonly Reranker? _reranker;
+    readonly int _rerankDepth;
+
+    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = 20)
+    {
+        if (k < 1)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        _engine = engine;
+        _model = model;
+        K = k;
+        _reranker = reranker;
+        _rerankDepth = rerankDepth;
+    }
+
+    /// <summary>Chunks put into the prompt.</summary>
+    public int K { get; }
+
+    public RagAnswer Answer(string questionWithOptions)
+    {
+        var question = McqaQuestion.Parse(questionWithOptions);
+        var watch = Stopwatch.StartNew();
+        var hits = _engine.Search(question.Text, K, _reranker, _rerankDepth);
+        var retrievalMs = watch.Elapsed.TotalMilliseconds;
+
+        watch.Restart();
+        var prompt = _model.Tokenizer.Encode(RagPrompt.Render(hits.Select(h => h.Text), question.Text));
+        var limit = _model.Model.Config.MaxPositionEmbeddings;
+        var truncated = prompt.Length > limit;
+        if (truncated)
+            prompt = prompt[^limit..]; // keep the end: the question, its options and the instruction
+        var choice = LetterScorer.Choose(_model.Model, _model.Tokenizer, prompt, question.Letters);
+        return new RagAnswer(choice.Letter, choice.LogLikelihoods, hits, retrievalMs, watch.Elapsed.TotalMilliseconds, prompt.Length, truncated);
+    }
+}

@@ -1,0 +1,104 @@
+using Pastanoodles.Modeling.Bert;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Modeling.Checkpoints;
+
+/// <summary>Loads a BERT sentence-encoder folder (config.json + model.safetensors + vocab.txt) into a <see cref="BertModel"/>.</summary>
+/// <remarks>
+/// Key layout: sentence-transformers saves the bare BertModel (<c>embeddings.word_embeddings.weight</c>, ...), while
+/// a checkpoint saved from a task head (BertForMaskedLM, ...) prefixes them with <c>bert.</c>. Both are accepted: a
+/// leading <c>bert.</c> is dropped. Two keys are known and skipped: the pooler (<c>pooler.dense.*</c>, which mean
+/// pooling never uses) and <c>embeddings.position_ids</c> (a buffer older transformers saved). Anything else is strict,
+/// as <see cref="HfModelFolder"/>: an unexpected, missing or mis-shaped tensor is an error naming the key and both shapes.
+/// </remarks>
+public static class BertModelFolder
+{
+    public const string VocabFile = "vocab.txt";
+    const string Prefix = "bert.";
+
+    public static BertConfig ReadConfig(string folder)
+    {
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"BERT folder '{folder}' does not exist. HINT: point --bert at a folder with {HfModelFolder.ConfigFile}, {HfModelFolder.SingleFile} and {VocabFile} (e.g. all-MiniLM-L6-v2).");
+        var path = Path.Combine(folder, HfModelFolder.ConfigFile);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{folder} has no {HfModelFolder.ConfigFile}. A BERT folder needs {HfModelFolder.ConfigFile}, {HfModelFolder.SingleFile} and {VocabFile}.", path);
+        return BertConfig.Load(path);
+    }
+
+    /// <summary>Builds the model from the folder's config.json and loads every tensor; returns it in eval mode.</summary>
+    public static BertModel Load(string folder, Device? device = null)
+    {
+        var model = new BertModel(ReadConfig(folder), device);
+        try
+        {
+            LoadInto(model, folder);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>The model key a checkpoint key loads into, or null for the keys that are known and skipped.</summary>
+    public static string? ModelKey(string fileKey)
+    {
+        var key = fileKey.StartsWith(Prefix, StringComparison.Ordinal) ? fileKey[Prefix.Length..] : fileKey;
+        return key.StartsWith("pooler.", StringComparison.Ordinal) || key == "embeddings.position_ids" ? null : key;
+    }
+
+    public static void LoadInto(BertModel model, string folder)
+    {
+        var targets = CheckpointMap.For(model);
+        var located = new Dictionary<string, (SafeTensorsReader Reader, string FileKey)>(StringComparer.Ordinal);
+        var readers = HfModelFolder.ShardFiles(folder).Select(f => new SafeTensorsReader(f.Path)).ToList();
+        try
+        {
+            foreach (var reader in readers)
+                foreach (var (fileKey, entry) in reader.Entries)
+                {
+                    if (ModelKey(fileKey) is not { } key)
+                        continue;
+                    if (!targets.TryGetValue(key, out var target))
+                        throw new InvalidDataException($"{reader.Path} has tensor '{fileKey}', which the model does not have (unexpected key). ---> HINT: is this a BertModel checkpoint for this config.json?");
+                    if (located.TryGetValue(key, out var other))
+                        throw new InvalidDataException($"{reader.Path} has tensor '{fileKey}' and '{other.FileKey}', which both load into '{key}'.");
+                    if (!entry.Shape.SequenceEqual(target.Shape))
+                        throw new InvalidDataException($"{reader.Path}: tensor '{fileKey}' should be of size [{string.Join(", ", target.Shape)}], but is [{string.Join(", ", entry.Shape)}].");
+                    located[key] = (reader, fileKey);
+                }
+            var missing = targets.Keys.Where(k => !located.ContainsKey(k)).ToList();
+            if (missing.Count > 0)
+                throw new InvalidDataException($"{folder} is missing tensor '{missing[0]}' of shape [{string.Join(", ", targets[missing[0]].Shape)}]" +
+                    (missing.Count > 1 ? $" and {missing.Count - 1} more" : "") + ".");
+            foreach (var (key, (reader, fileKey)) in located)
+            {
+                using var tensor = reader.Read(fileKey);
+                targets[key].Load(tensor);
+            }
+        }
+        finally
+        {
+            foreach (var reader in readers) reader.Dispose();
+        }
+    }
+
+    /// <summary>Writes config.json and model.safetensors (fp32, bare BertModel keys, or with <c>bert.</c> when asked).</summary>
+    public static void Save(BertModel model, string folder, bool prefixed = false)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, HfModelFolder.ConfigFile), model.Config.ToJson());
+        var tensors = CheckpointMap.For(model).Values.Select(t => ((prefixed ? Prefix : "") + t.Key, t.Read(ScalarType.Float32))).ToList();
+        try
+        {
+            SafeTensorsWriter.Write(Path.Combine(folder, HfModelFolder.SingleFile), tensors);
+        }
+        finally
+        {
+            foreach (var (_, t) in tensors) t.Dispose();
+        }
+    }
+}

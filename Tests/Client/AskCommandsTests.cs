@@ -1,0 +1,115 @@
+using Pastanoodles.Adapters;
+using Pastanoodles.Answering;
+using Pastanoodles.Tests.Answering;
+using Pastanoodles.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Tests.Client;
+
+[Collection(ConsoleCollection.Name)]
+public class AskCommandsTests
+{
+    const string Question = "Why does resizing a hash table keep insertion cheap on average? A. The resize cost is amortized over all insertions B. Resizing never moves keys C. Keys are sorted during resizing";
+
+    static string Index(TempFolder folder)
+    {
+        var index = folder.Combine("index");
+        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
+        return index;
+    }
+
+    /// <summary>A DoRA adapter on the tiny base with a non-zero lora_B, so it changes the scores.</summary>
+    static string Adapter(TempFolder folder)
+    {
+        using var loaded = LoadedModel.Load("tiny");
+        var adapters = AdapterInjector.Inject(loaded.Model, new LoraConfig { R = 4, LoraAlpha = 8 }, seed: 2);
+        using (no_grad())
+            foreach (var (name, p) in adapters.NamedParameters().Where(p => p.Name.Contains("lora_B")))
+                p.normal_(0, 0.5);
+        var dir = folder.Combine("adapter");
+        PeftAdapterFolder.Save(adapters, dir, "tiny");
+        return dir;
+    }
+
+    [Fact]
+    public void Ask_prints_the_letter_and_the_sources_used()
+    {
+        using var folder = new TempFolder();
+        var result = ConsoleCapture.Run("ask", Question, "--index", Index(folder), "-k", "2");
+        Assert.True(result.Code == 0, result.Error);
+        var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^answer: [ABC]$", lines[0]);
+        Assert.Matches(@"^log-likelihoods: A -?\d+\.\d{4}  B -?\d+\.\d{4}  C -?\d+\.\d{4}$", lines[1]);
+        Assert.Equal("sources:", lines[2]);
+        Assert.Matches(@"^\s+1\s+\d+\.\d{4}\s+cs/hash-tables\.pdf\s+page \d+\s+start \d+$", lines[3]);
+        Assert.Matches(@"^\s+2\s+\d+\.\d{4}\s+\S+\.pdf\s+page \d+\s+start \d+$", lines[4]);
+        Assert.StartsWith("model: tiny (nf4); prompt ", lines[5]);
+        Assert.Contains("retrieval ", lines[5]);
+    }
+
+    [Fact]
+    public void Ask_with_an_adapter_loads_it_and_scores_differently()
+    {
+        using var folder = new TempFolder();
+        var index = Index(folder);
+        var adapter = Adapter(folder);
+        var plain = ConsoleCapture.Run("ask", Question, "--index", index);
+        var adapted = ConsoleCapture.Run("ask", Question, "--index", index, "--adapter", adapter);
+        Assert.True(adapted.Code == 0, adapted.Error);
+        Assert.Contains($"model: tiny (nf4) + adapter {adapter}", adapted.Out);
+        Assert.NotEqual(plain.Out.Split('\n')[1], adapted.Out.Split('\n')[1]);
+    }
+
+    [Theory]
+    [InlineData("index", "No course index in")]
+    [InlineData("adapter", "Adapter folder")]
+    [InlineData("options", "has no options")]
+    public void Errors_are_one_clear_line(string broken, string expected)
+    {
+        using var folder = new TempFolder();
+        var index = broken == "index" ? folder.Combine("missing-index") : Index(folder);
+        var args = new List<string> { "ask", broken == "options" ? "Why is resizing cheap?" : Question, "--index", index };
+        if (broken == "adapter")
+            args.AddRange(["--adapter", folder.Combine("missing-adapter")]);
+        var result = ConsoleCapture.Run([.. args]);
+        Assert.Equal(1, result.Code);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(expected, line);
+    }
+}
+
+[Collection(ConsoleCollection.Name)]
+public class EvalMcqaRagTests
+{
+    [Fact]
+    public void Eval_mcqa_rag_answers_every_row_through_the_index()
+    {
+        using var folder = new TempFolder();
+        var index = folder.Combine("index");
+        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
+        File.WriteAllLines(folder.Combine("q.jsonl"),
+        [
+            """{"question": "What is a hash collision?", "choices": ["Two keys in one bucket", "A resize", "A probe"], "answer": 0}""",
+            """{"question": "What does TCP guarantee?", "choices": ["Ordered delivery", "Low latency", "Broadcast", "Encryption"], "answer": "A"}""",
+        ]);
+        var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag", "--index", index, "--out", folder.Combine("p.jsonl"));
+        Assert.True(result.Code == 0, result.Error);
+        Assert.Matches(@"accuracy: (0|0\.5|1)\.?\d*", result.Out);
+        Assert.Contains("questions: 2", result.Out);
+        var predictions = File.ReadAllLines(folder.Combine("p.jsonl"));
+        Assert.Equal(2, predictions.Length);
+        Assert.Contains("\"sources\":[{\"source\":\"cs/", predictions[0]);
+        Assert.DoesNotContain("\"D\"", predictions[0]); // three options: D is never scored
+    }
+
+    [Fact]
+    public void Eval_mcqa_rag_without_an_index_is_one_error_line()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder.Combine("q.jsonl"), """{"question": "Q?", "choices": ["x", "y"], "answer": 0}""");
+        var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag");
+        Assert.Equal(1, result.Code);
+        Assert.Equal("error: --rag needs --index DIR, the course index to retrieve from.", result.Error.Trim());
+    }
+}

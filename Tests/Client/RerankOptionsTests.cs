@@ -1,0 +1,63 @@
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Client;
+
+/// <summary>--rerank / --encoder / --bert on the retrieval commands, with a tiny BERT folder the test writes.</summary>
+[Collection(ConsoleCollection.Name)]
+public class RerankOptionsTests
+{
+    static string Index(TempFolder folder)
+    {
+        PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["The energy of a wave."], ["A heap is a tree."], ["The speed of light."]);
+        var index = folder.Combine("index");
+        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).Code);
+        return index;
+    }
+
+    [Fact]
+    public void Search_reranks_with_a_bert_folder()
+    {
+        using var folder = new TempFolder();
+        var index = Index(folder);
+        var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
+        var result = ConsoleCapture.Run("corpus", "search", "The energy of a wave.", "--index", index, "-k", "2",
+            "--rerank", "dense", "--encoder", "bert", "--bert", bert);
+        Assert.True(result.Code == 0, result.Error);
+        var first = result.Out.Split('\n')[0];
+        // The identical text is cosine 1 under any weights.
+        Assert.Matches(@"^\s+1\s+1\.0000\s+a\.pdf\s+page 0\s+start 0$", first);
+        Assert.Contains("The energy of a wave.", result.Out.Split('\n')[1]);
+    }
+
+    [Fact]
+    public void Eval_retrieval_names_the_bert_setups()
+    {
+        using var folder = new TempFolder();
+        var index = Index(folder);
+        var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
+        File.WriteAllLines(folder.Combine("q.jsonl"),
+        [
+            """{"question": "What is a heap?", "options": {"A": "a tree", "B": "a wave", "C": "light", "D": "mass"}, "answer": "A", "source": "a.pdf", "page": 1}""",
+        ]);
+        var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index, "--encoder", "bert", "--bert", bert);
+        Assert.Equal(0, result.Code);
+        Assert.Contains("bm25 + bert cosine re-rank (lemmas)", result.Out);
+        Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Out);
+    }
+
+    [Theory]
+    [InlineData("--rerank dense --encoder bert", "--bert is not given")]
+    [InlineData("--rerank dense --bert /nonexistent/bert", "--encoder is 'lsa'")]
+    [InlineData("--rerank rrf --encoder bert --bert /nonexistent/bert", "BERT folder '/nonexistent/bert' does not exist")]
+    [InlineData("--rerank lsa --encoder bert --bert /x", "use --rerank dense or rrf")]
+    public void Inconsistent_encoder_options_fail_with_one_line(string options, string expected)
+    {
+        using var folder = new TempFolder();
+        var index = Index(folder);
+        var args = new[] { "corpus", "search", "energy", "--index", index }.Concat(options.Split(' ')).ToArray();
+        var result = ConsoleCapture.Run(args);
+        Assert.Equal(1, result.Code);
+        Assert.Contains(expected, result.Error);
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}

@@ -1,0 +1,101 @@
+using Pastanoodles.Retrieval.Rerank;
+using Pastanoodles.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Tests.Retrieval.Rerank;
+
+public sealed class BertSentenceEncoderTests : IDisposable
+{
+    readonly TempDir _dir = new();
+    readonly BertSentenceEncoder _encoder;
+
+    public BertSentenceEncoderTests() => _encoder = BertSentenceEncoder.Load(TinyBert.Write(_dir.Path));
+
+    public void Dispose()
+    {
+        _encoder.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void Tokenizes_with_wordpiece_lower_cased_between_cls_and_sep()
+    {
+        var ids = _encoder.Tokenize("The Matrices INVERTED.");
+        Assert.Equal(["[CLS]", "the", "mat", "##ric", "##es", "invert", "##ed", ".", "[SEP]"], ids.Select(i => TinyBert.Vocabulary[i]));
+    }
+
+    [Fact]
+    public void Truncates_at_256_tokens_keeping_cls_and_sep()
+    {
+        Assert.Equal(256, _encoder.MaxSeqLength);
+        var ids = _encoder.Tokenize(string.Join(' ', Enumerable.Repeat("energy", 400)));
+        Assert.Equal(256, ids.Length);
+        Assert.Equal(2, ids[0]);
+        Assert.Equal(3, ids[^1]);
+        Assert.All(ids[1..^1], id => Assert.Equal(24, id));
+    }
+
+    [Fact]
+    public void Vectors_are_unit_length()
+    {
+        var vectors = _encoder.Encode(["the energy of a wave", "graph", "", "what is the speed of light?"]);
+        Assert.All(vectors, v =>
+        {
+            Assert.Equal(TinyBert.Config.HiddenSize, v.Length);
+            Assert.Equal(1.0, Math.Sqrt(v.Sum(x => (double)x * x)), 5);
+        });
+    }
+
+    [Fact]
+    public void A_sentence_alone_and_in_a_padded_batch_give_the_same_vector()
+    {
+        const string sentence = "the mass of a tree";
+        var alone = _encoder.Encode([sentence])[0];
+        var batch = _encoder.Encode(["which quantum field is the field of light and what is its energy, mass and speed of time ?", sentence]);
+        for (var i = 0; i < alone.Length; i++)
+            Assert.True(Math.Abs(alone[i] - batch[1][i]) < 1e-5f, $"dimension {i}: alone {alone[i]}, in a padded batch {batch[1][i]}");
+    }
+
+    [Fact]
+    public void Mean_pooling_averages_only_the_unmasked_tokens()
+    {
+        var generator = new Generator(11);
+        using var hidden = randn([3, 5, 4], generator: generator);
+        using var mask = tensor(new long[] { 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0 }, [3, 5]);
+        using var pooled = BertSentenceEncoder.MeanPooling(hidden, mask);
+        for (var b = 0; b < 3; b++)
+            for (var e = 0; e < 4; e++)
+            {
+                double sum = 0;
+                var count = 0;
+                for (var t = 0; t < 5; t++)
+                    if (mask[b, t].item<long>() == 1)
+                    {
+                        sum += hidden[b, t, e].item<float>();
+                        count++;
+                    }
+                Assert.Equal(sum / count, pooled[b, e].item<float>(), 5);
+            }
+    }
+
+    [Fact]
+    public void Plugs_into_the_reranker_and_puts_the_identical_text_first()
+    {
+        var reranker = new Reranker(_encoder);
+        SearchHit Hit(string text, float score) => new(text, "s.pdf", 0, 0, score, text);
+        var hits = reranker.Rerank("eigenvalues of the matrix", [Hit("graph node edge", 9), Hit("heap sort list", 5), Hit("eigenvalues of the matrix", 1)]);
+        Assert.Equal("eigenvalues of the matrix", hits[0].Text);
+        Assert.Equal(1f, hits[0].Score, 5);
+        Assert.True(hits[1].Score < 1f);
+    }
+
+    [Fact]
+    public void Missing_vocab_is_an_error_naming_the_file()
+    {
+        using var dir = new TempDir();
+        TinyBert.Write(dir.Path);
+        File.Delete(dir["vocab.txt"]);
+        var ex = Assert.Throws<FileNotFoundException>(() => BertSentenceEncoder.Load(dir.Path));
+        Assert.Contains("vocab.txt", ex.Message);
+    }
+}
