@@ -11,7 +11,7 @@ public class AskCommandsTests
 {
     const string Question = "Why does resizing a hash table keep insertion cheap on average? A. The resize cost is amortized over all insertions B. Resizing never moves keys C. Keys are sorted during resizing";
 
-    static string Index(TempFolder folder)
+    static string Index(TempDir folder)
     {
         var index = folder.Combine("index");
         Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
@@ -19,7 +19,7 @@ public class AskCommandsTests
     }
 
     /// <summary>A DoRA adapter on the tiny base with a non-zero lora_B, so it changes the scores.</summary>
-    static string Adapter(TempFolder folder)
+    static string Adapter(TempDir folder)
     {
         using var loaded = LoadedModel.Load("tiny");
         var adapters = AdapterInjector.Inject(loaded.Model, new LoraConfig { R = 4, LoraAlpha = 8 }, seed: 2);
@@ -34,7 +34,7 @@ public class AskCommandsTests
     [Fact]
     public void Ask_prints_the_letter_and_the_sources_used()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var result = ConsoleCapture.Run("ask", Question, "--index", Index(folder), "-k", "2");
         Assert.True(result.Code == 0, result.Error);
         var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -50,7 +50,7 @@ public class AskCommandsTests
     [Fact]
     public void Ask_with_an_adapter_loads_it_and_scores_differently()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var index = Index(folder);
         var adapter = Adapter(folder);
         var plain = ConsoleCapture.Run("ask", Question, "--index", index);
@@ -66,7 +66,7 @@ public class AskCommandsTests
     [InlineData("options", "has no options")]
     public void Errors_are_one_clear_line(string broken, string expected)
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var index = broken == "index" ? folder.Combine("missing-index") : Index(folder);
         var args = new List<string> { "ask", broken == "options" ? "Why is resizing cheap?" : Question, "--index", index };
         if (broken == "adapter")
@@ -85,7 +85,7 @@ public class EvalMcqaRagTests
     [Fact]
     public void Eval_mcqa_rag_answers_every_row_through_the_index()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var index = folder.Combine("index");
         Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
         File.WriteAllLines(folder.Combine("q.jsonl"),
@@ -106,7 +106,7 @@ public class EvalMcqaRagTests
     [Fact]
     public void Eval_mcqa_rag_without_an_index_is_one_error_line()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         File.WriteAllText(folder.Combine("q.jsonl"), """{"question": "Q?", "choices": ["x", "y"], "answer": 0}""");
         var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag");
         Assert.Equal(1, result.Code);

@@ -6,7 +6,7 @@ namespace Pastanoodles.Tests.Client;
 [Collection(ConsoleCollection.Name)]
 public class RerankOptionsTests
 {
-    static string Index(TempFolder folder)
+    static string Index(TempDir folder)
     {
         PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["The energy of a wave."], ["A heap is a tree."], ["The speed of light."]);
         var index = folder.Combine("index");
@@ -17,7 +17,7 @@ public class RerankOptionsTests
     [Fact]
     public void Search_reranks_with_a_bert_folder()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var index = Index(folder);
         var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
         var result = ConsoleCapture.Run("corpus", "search", "The energy of a wave.", "--index", index, "-k", "2",
@@ -32,7 +32,7 @@ public class RerankOptionsTests
     [Fact]
     public void Eval_retrieval_names_the_bert_setups()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var index = Index(folder);
         var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
         File.WriteAllLines(folder.Combine("q.jsonl"),
@@ -52,7 +52,7 @@ public class RerankOptionsTests
     [InlineData("--rerank lsa --encoder bert --bert /x", "use --rerank dense or rrf")]
     public void Inconsistent_encoder_options_fail_with_one_line(string options, string expected)
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var index = Index(folder);
         var args = new[] { "corpus", "search", "energy", "--index", index }.Concat(options.Split(' ')).ToArray();
         var result = ConsoleCapture.Run(args);
