@@ -2,7 +2,9 @@ using System.CommandLine;
 using Pastanoodles.Adapters;
 using Pastanoodles.Modeling;
 using Pastanoodles.Modeling.Checkpoints;
+using Pastanoodles.Modeling.Generation;
 using Pastanoodles.Modeling.Phi;
+using Pastanoodles.Modeling.Tokenization;
 
 namespace Pastanoodles.Client.Commands;
 
@@ -13,7 +15,52 @@ public static class ModelCommands
     {
         var model = new Command("model", "Inspect a model: parameters, adapters and weight bytes.");
         model.Subcommands.Add(Info());
+        model.Subcommands.Add(Generate());
         return model;
+    }
+
+    static Command Generate()
+    {
+        var folder = new Option<string>("--model") { Description = "An HF model folder, or tiny/mid/phi-2 (random weights from --seed).", DefaultValueFactory = _ => "tiny" };
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue.", Required = true };
+        var adapter = new Option<string?>("--adapter") { Description = "A PEFT adapter folder to apply." };
+        var tokens = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most.", DefaultValueFactory = _ => 32 };
+        var temperature = new Option<double>("--temperature") { Description = "0 is greedy; above 0 samples.", DefaultValueFactory = _ => 0 };
+        var topK = new Option<int>("--top-k") { Description = "Sample from the k likeliest tokens (0: all).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Sampling seed (and init seed of a built-in config).", DefaultValueFactory = _ => 1 };
+        var quant = new Option<string>("--quant") { Description = "nf4 or none.", DefaultValueFactory = _ => "nf4" };
+        quant.AcceptOnlyFromAmong("nf4", "none");
+        var command = new Command("generate", "Continue a prompt with KV-cached decoding (greedy or sampled).")
+        {
+            folder, prompt, adapter, tokens, temperature, topK, seed, quant,
+        };
+        command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
+        {
+            var name = parseResult.GetValue(folder)!;
+            bool builtIn = name is "tiny" or "mid" or "phi-2";
+            var options = new PhiBuildOptions { Nf4 = parseResult.GetValue(quant) == "nf4" };
+            using var phi = builtIn
+                ? new PhiForCausalLM(PhiConfig.BuiltIn(name), options).InitializeWeights(parseResult.GetValue(seed))
+                : HfModelFolder.Load(name, options);
+            phi.eval();
+            if (parseResult.GetValue(adapter) is { } adapterDir)
+                PeftAdapterFolder.Load(phi, adapterDir);
+            var tokenizer = PhiTokenizer.FromFolder(builtIn ? null : name);
+            var ids = tokenizer.Encode(parseResult.GetValue(prompt)!);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var generated = TextGenerator.Generate(phi, ids, new SamplingOptions
+            {
+                MaxNewTokens = parseResult.GetValue(tokens),
+                Temperature = parseResult.GetValue(temperature),
+                TopK = parseResult.GetValue(topK),
+                Seed = parseResult.GetValue(seed),
+                StopTokenId = tokenizer.EosId,
+            });
+            var output = parseResult.InvocationConfiguration.Output;
+            await output.WriteLineAsync(parseResult.GetValue(prompt) + tokenizer.Decode(generated));
+            await output.WriteLineAsync($"({generated.Length} tokens in {watch.Elapsed.TotalSeconds:F2} s)");
+        }));
+        return command;
     }
 
     static Command Info()

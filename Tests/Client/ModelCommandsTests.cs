@@ -47,4 +47,15 @@ public class ModelCommandsTests
         Assert.Equal(1, badTarget.ExitCode);
         Assert.Contains("query", badTarget.Error);
     }
+
+    [Fact]
+    public void Generate_continues_a_prompt_greedily_and_reproducibly()
+    {
+        var first = Cli.Run("model", "generate", "--model", "tiny", "--prompt", "The cat", "--max-new-tokens", "5", "--quant", "none");
+        var again = Cli.Run("model", "generate", "--model", "tiny", "--prompt", "The cat", "--max-new-tokens", "5", "--quant", "none");
+        Assert.Equal((0, ""), (first.ExitCode, first.Error));
+        Assert.StartsWith("The cat", first.Output);
+        Assert.Contains("(5 tokens in", first.Output);
+        Assert.Equal(first.Output.Split('\n')[0], again.Output.Split('\n')[0]);
+    }
 }
