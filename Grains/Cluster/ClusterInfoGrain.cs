@@ -13,7 +13,7 @@ public sealed class ClusterInfoGrain(ISiloMetadataCache metadata) : Grain, IClus
         var hosts = await management.GetDetailedHosts(onlyActive: false);
         var active = hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress).ToArray();
         var statistics = active.Length == 0 ? [] : await management.GetSimpleGrainStatistics(active);
-        var trainerType = typeof(TrainerGrain).FullName!;
+        var trainerType = $"{typeof(TrainerGrain).FullName},{typeof(TrainerGrain).Assembly.GetName().Name}";   // as Orleans names it
         return [.. hosts
             .OrderBy(h => h.Status == SiloStatus.Active ? 0 : 1).ThenBy(h => h.SiloAddress.ToString())
             .Select(h => new SiloInfo(
