@@ -9,5 +9,7 @@ public static class CommandCatalog
     [
         ModelCommands.Create(),
         DataCommands.Create(),
+        ExperimentCommands.Create(),
+        ClusterCommands.Create(),
     ];
 }
