@@ -1,4 +1,8 @@
+using Pastanoodles.Silo;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.UseOrleans(silo => silo.UseLocalhostClustering());
+builder.AddPastanoodlesSilo(args);
+
 var app = builder.Build();
+app.MapPastanoodlesSilo();
 app.Run();

@@ -14,5 +14,7 @@ public static class CommandCatalog
         EvalCommands.Create(),
         AskCommands.Create(),
         BenchCommands.Create(),
+        ExperimentCommands.Create(),
+        ClusterCommands.Create(),
     ];
 }

@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Text.Json;
+using Pastanoodles.Cluster;
+using Spectre.Console;
+
+namespace Pastanoodles.Client.Commands;
+
+/// <summary>What the cluster commands share: the <c>--gateway</c> option, connecting, console output and error reporting.</summary>
+static class ClusterCommandSupport
+{
+    public static Option<int> GatewayOption() => new("--gateway")
+    {
+        Description = "Gateway port of a silo on this machine.",
+        DefaultValueFactory = _ => new ClusterAddress().GatewayPort,
+        Recursive = true,
+    };
+
+    /// <summary>Connects, runs <paramref name="run"/>, and reports bad input and an unreachable cluster as one line on stderr with exit code 1.</summary>
+    public static async Task<int> WithClusterAsync(ParseResult parseResult, ClusterConnection.Connector connect, Option<int> gateway,
+        CancellationToken cancellationToken, Func<IClusterClient, IAnsiConsole, Task<int>> run)
+    {
+        try
+        {
+            var address = new ClusterAddress(parseResult.GetValue(gateway));
+            await using var connection = await connect(address, cancellationToken);
+            return await run(connection.Client, ConsoleFor(parseResult));
+        }
+        catch (Exception ex) when (ex is ClusterUnreachableException or ExperimentNotFoundException or ExperimentConflictException
+            or ArgumentException or FileNotFoundException or InvalidDataException or JsonException)
+        {
+            await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Spectre output on the invocation's writer, so tests can read it; the real console when it is the process's stdout.</summary>
+    static IAnsiConsole ConsoleFor(ParseResult parseResult)
+    {
+        var output = parseResult.InvocationConfiguration.Output;
+        if (ReferenceEquals(output, Console.Out))
+            return AnsiConsole.Console;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;   // a file or pipe has no width; keep run ids and paths on one line
+        return console;
+    }
+}

@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Pastanoodles.Cluster;
+using Spectre.Console;
+
+namespace Pastanoodles.Client.Commands;
+
+/// <summary>`pastanoodles experiment ...`: submit training runs to the cluster, list them, follow one, cancel one.</summary>
+public static partial class ExperimentCommands
+{
+    /// <summary>How often <c>experiment status</c> asks for progress while following a run.</summary>
+    public static TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public static Command Create(ClusterConnection.Connector? connect = null)
+    {
+        connect ??= ClusterConnection.ConnectAsync;
+        var gateway = ClusterCommandSupport.GatewayOption();
+        var experiment = new Command("experiment", "Training runs on the cluster: submit, list, status, cancel.") { gateway };
+        experiment.Subcommands.Add(Submit(connect, gateway));
+        experiment.Subcommands.Add(List(connect, gateway));
+        experiment.Subcommands.Add(Status(connect, gateway));
+        experiment.Subcommands.Add(Cancel(connect, gateway));
+        return experiment;
+    }
+
+    static Command Submit(ClusterConnection.Connector connect, Option<int> gateway)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "The experiment config, a JSON object (the trainer's keys: beta, learning_rate, ...)." };
+        var kind = new Option<string>("--kind") { Description = "Which trainer runs it.", DefaultValueFactory = _ => ExperimentKinds.Dpo };
+        kind.AcceptOnlyFromAmong([.. ExperimentKinds.All]);
+        var id = new Option<string?>("--id") { Description = "Run id. Default: the file's name, the time and a random suffix." };
+        var output = new Option<string?>("--out") { Description = "Folder for checkpoints, adapters and plots. Default: the silo's data directory, runs/ID." };
+
+        var command = new Command("submit", "Submit an experiment; prints its run id.") { file, kind, id, output };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var path = parseResult.GetValue(file)!;
+            return ClusterCommandSupport.WithClusterAsync(parseResult, CheckedFirst(connect, () => ReadConfig(path)), gateway, cancellationToken, async (client, console) =>
+            {
+                var runId = parseResult.GetValue(id) ?? NewRunId(path.Name);
+                var outDir = parseResult.GetValue(output) is { } o ? Path.GetFullPath(o) : null;
+                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind)!, ReadConfig(path), outDir);
+                var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
+                await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync(
+                    $"submitted {runId} ({spec.Kind}, {status.State.ToString().ToLowerInvariant()}); follow it with `pastanoodles experiment status {runId}`");
+                return 0;
+            });
+        });
+        return command;
+    }
+
+    static Command List(ClusterConnection.Connector connect, Option<int> gateway)
+    {
+        var command = new Command("list", "List every experiment with its state, progress and test reward accuracy.");
+        command.SetAction((parseResult, cancellationToken) => ClusterCommandSupport.WithClusterAsync(parseResult, connect, gateway, cancellationToken,
+            async (client, console) =>
+            {
+                var runIds = await client.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).ListAsync();
+                if (runIds.Count == 0)
+                {
+                    console.WriteLine("no experiments yet; submit one with `pastanoodles experiment submit FILE`");
+                    return 0;
+                }
+                var statuses = await Task.WhenAll(runIds.Select(id => client.GetGrain<IExperimentGrain>(id).GetStatusAsync().AsTask()));
+                var table = new Table().AddColumns("run id", "kind", "state", "step", "latest metrics", "test reward acc.", "submitted");
+                foreach (var status in statuses.OfType<ExperimentStatus>())
+                {
+                    table.AddRow(Markup.Escape(status.RunId), status.Kind, StateText(status.State), $"{status.Step}/{status.TotalSteps}",
+                        Markup.Escape(MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != MetricSplits.Test))),
+                        status.TestRewardAccuracy?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
+                        status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
+                }
+                console.Write(table);
+                return 0;
+            }));
+        return command;
+    }
+
+    static Command Status(ClusterConnection.Connector connect, Option<int> gateway)
+    {
+        var runId = new Argument<string>("ID") { Description = "The run id." };
+        var noFollow = new Option<bool>("--no-follow") { Description = "Print the status once, even while the run goes on." };
+        var command = new Command("status", "Show a run; while it runs, a live progress bar with its latest metrics.") { runId, noFollow };
+        command.SetAction((parseResult, cancellationToken) => ClusterCommandSupport.WithClusterAsync(parseResult, connect, gateway, cancellationToken,
+            async (client, console) =>
+            {
+                var id = parseResult.GetValue(runId)!;
+                var grain = client.GetGrain<IExperimentGrain>(id);
+                var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
+                if (!parseResult.GetValue(noFollow) && !status.State.IsFinal())
+                    status = await FollowAsync(grain, status, console, cancellationToken);
+                console.Write(Summary(status));
+                return status.State == RunState.Failed ? 2 : 0;
+            }));
+        return command;
+    }
+
+    static Command Cancel(ClusterConnection.Connector connect, Option<int> gateway)
+    {
+        var runId = new Argument<string>("ID") { Description = "The run id." };
+        var command = new Command("cancel", "Cancel a queued or running run.") { runId };
+        command.SetAction((parseResult, cancellationToken) => ClusterCommandSupport.WithClusterAsync(parseResult, connect, gateway, cancellationToken,
+            async (client, console) =>
+            {
+                var id = parseResult.GetValue(runId)!;
+                var before = await client.GetGrain<IExperimentGrain>(id).GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
+                var after = await client.GetGrain<IExperimentGrain>(id).CancelAsync();
+                console.WriteLine(before.State.IsFinal()
+                    ? $"{id} had already {StateText(before.State)}; nothing to cancel"
+                    : $"cancelled {id} at step {after.Step}/{after.TotalSteps}");
+                return 0;
+            }));
+        return command;
+    }
+
+    /// <summary>A progress bar fed by polling the experiment until its run is final.</summary>
+    static async Task<ExperimentStatus> FollowAsync(IExperimentGrain grain, ExperimentStatus status, IAnsiConsole console, CancellationToken cancellationToken)
+    {
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var bar = context.AddTask(Markup.Escape(ProgressText(status)), maxValue: Math.Max(status.TotalSteps, 1));
+                while (!status.State.IsFinal())
+                {
+                    await Task.Delay(PollInterval, cancellationToken);
+                    status = await grain.GetStatusAsync() ?? status;
+                    bar.MaxValue = Math.Max(status.TotalSteps, 1);
+                    bar.Value = status.Step;
+                    bar.Description = Markup.Escape(ProgressText(status));
+                }
+                bar.StopTask();
+            });
+        return status;
+    }
+
+    static string ProgressText(ExperimentStatus status) =>
+        $"{status.RunId} {status.State.ToString().ToLowerInvariant()} {status.Step}/{status.TotalSteps} {MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != MetricSplits.Test))}".TrimEnd();
+
+    static Grid Summary(ExperimentStatus status)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        void Row(string name, string? value) => grid.AddRow(name, Markup.Escape(value ?? "-"));
+        Row("run id", status.RunId);
+        Row("kind", status.Kind);
+        Row("state", StateText(status.State));
+        Row("step", $"{status.Step}/{status.TotalSteps}");
+        Row("silo", status.Silo);
+        Row("attempts", status.Attempts.ToString());
+        foreach (var point in status.LatestMetrics)
+            Row($"{point.Split} metrics", $"step {point.Step}: {MetricsText(point)}");
+        Row("checkpoints", status.Checkpoints.Count == 0 ? null : $"{status.Checkpoints.Count}, last {status.Checkpoints[^1].Path}");
+        Row("best checkpoint", status.BestCheckpoint);
+        Row("test reward accuracy", status.TestRewardAccuracy?.ToString("0.000", CultureInfo.InvariantCulture));
+        Row("adapter", status.FinalAdapter);
+        Row(status.State == RunState.Queued ? "waiting" : "error", status.Error);
+        Row("submitted", status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
+        Row("finished", status.FinishedAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
+        return grid;
+    }
+
+    static string StateText(RunState state) => state.ToString().ToLowerInvariant();
+
+    static string MetricsText(MetricPoint? point) =>
+        point is null ? "" : string.Join(" ", point.Values.Take(4).Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
+
+    /// <summary>The config file's text, checked to be a JSON object; the trainer checks its keys.</summary>
+    static string ReadConfig(FileInfo file)
+    {
+        if (!file.Exists)
+            throw new FileNotFoundException($"Experiment file '{file.FullName}' does not exist.", file.FullName);
+        var text = File.ReadAllText(file.FullName);
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"Experiment file '{file.FullName}' holds a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}. It must hold one JSON object of config keys.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Experiment file '{file.FullName}' is not valid JSON: {ex.Message}", ex);
+        }
+        return text;
+    }
+
+    /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
+    static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>
+    {
+        check();
+        return connect(address, cancellationToken);
+    };
+
+    static string NewRunId(string fileName)
+    {
+        var stem = UnsafeRunIdCharacters().Replace(Path.GetFileNameWithoutExtension(fileName), "-").Trim('-', '.', '_');
+        stem = stem.Length == 0 ? "run" : stem[..Math.Min(stem.Length, 40)];
+        return $"{stem}-{DateTime.Now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
+    }
+
+    [GeneratedRegex("[^A-Za-z0-9._-]+")]
+    private static partial Regex UnsafeRunIdCharacters();
+}

@@ -1,0 +1,25 @@
+namespace Pastanoodles.Cluster;
+
+/// <summary>What a client submits: one training run, its engine and its configuration.</summary>
+/// <param name="RunId">The run's id, also the key of its <see cref="IExperimentGrain"/>. Letters, digits, '-', '_' and '.'.</param>
+/// <param name="Kind">Which trainer runs it: <see cref="ExperimentKinds.Dpo"/> or <see cref="ExperimentKinds.Mcqa"/>.</param>
+/// <param name="ConfigJson">The experiment config file's text, passed to the trainer unchanged; the trainer parses and validates it.</param>
+/// <param name="OutputDirectory">Where checkpoints, adapters and plots go. Null: the silo's artifacts directory, <c>runs/{RunId}</c>.</param>
+[GenerateSerializer, Immutable, Alias("pastanoodles.ExperimentSpec")]
+public sealed record ExperimentSpec(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string ConfigJson,
+    [property: Id(3)] string? OutputDirectory = null);
+
+/// <summary>The trainers an experiment can name.</summary>
+public static class ExperimentKinds
+{
+    /// <summary>Direct preference optimization on preference pairs.</summary>
+    public const string Dpo = "dpo";
+
+    /// <summary>Fine-tuning to answer multiple-choice questions with one letter.</summary>
+    public const string Mcqa = "mcqa";
+
+    public static IReadOnlyList<string> All { get; } = [Dpo, Mcqa];
+}

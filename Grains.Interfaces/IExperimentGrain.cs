@@ -1,0 +1,46 @@
+namespace Pastanoodles.Cluster;
+
+/// <summary>One training run, keyed by its run id: its spec, status, metrics history and checkpoints, durable across silo restarts.</summary>
+/// <remarks>
+/// Clients call the first six methods. The run's <see cref="ITrainerGrain"/> calls <see cref="ReportProgressAsync"/> and
+/// <see cref="ReportEndAsync"/>; a silo starting up calls <see cref="ResumeAsync"/> for every unfinished run.
+/// </remarks>
+[Alias("pastanoodles.IExperimentGrain")]
+public interface IExperimentGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the spec and hands the run to a trainer. Submitting the same spec again returns the current status;
+    /// a different spec under the same run id throws <see cref="ExperimentConflictException"/>.</summary>
+    [Alias("Submit")]
+    Task<ExperimentStatus> SubmitAsync(ExperimentSpec spec);
+
+    /// <summary>The run's status, or null if this run id was never submitted.</summary>
+    [Alias("GetStatus")]
+    ValueTask<ExperimentStatus?> GetStatusAsync();
+
+    /// <summary>The metrics history from index <paramref name="skip"/> on, oldest first (train, eval and test interleaved by time).</summary>
+    [Alias("GetMetrics")]
+    ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip);
+
+    /// <summary>Cancels a queued or running run; a final run is returned unchanged. Throws <see cref="ExperimentNotFoundException"/>.</summary>
+    [Alias("Cancel")]
+    Task<ExperimentStatus> CancelAsync();
+
+    /// <summary>Pushes each status change to <paramref name="observer"/> until unsubscribed, or for 5 minutes: re-subscribe to extend.</summary>
+    [Alias("Subscribe")]
+    Task SubscribeAsync(IExperimentObserver observer);
+
+    [Alias("Unsubscribe")]
+    Task UnsubscribeAsync(IExperimentObserver observer);
+
+    /// <summary>From the run's trainer: progress since its last report.</summary>
+    [Alias("ReportProgress")]
+    Task ReportProgressAsync(ProgressReport report);
+
+    /// <summary>From the run's trainer: how its attempt ended.</summary>
+    [Alias("ReportEnd")]
+    Task ReportEndAsync(RunEnd end);
+
+    /// <summary>Activates the run and, if it is not final, makes sure a trainer has it (resuming from the last checkpoint).</summary>
+    [Alias("Resume")]
+    Task ResumeAsync();
+}

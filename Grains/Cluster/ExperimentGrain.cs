@@ -1,0 +1,200 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Utilities;
+
+namespace Pastanoodles.Cluster;
+
+/// <summary>One run, keyed by run id: holds its spec, status, metrics and checkpoints durably, and keeps it with a trainer until it ends.</summary>
+/// <remarks>
+/// A watchdog timer (every <see cref="ExperimentOptions.WatchdogPeriod"/>) and a durable reminder call the trainer's
+/// <see cref="ITrainerGrain.EnsureRunningAsync"/> while the run is unfinished: if the trainer's silo is gone, that call activates a
+/// new trainer on another <c>gpu</c> silo, which resumes from the last checkpoint stored here.
+/// </remarks>
+public sealed partial class ExperimentGrain(
+    [PersistentState("experiment", "store")] IPersistentState<ExperimentState> state,
+    IOptions<ExperimentOptions> options,
+    ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain, IRemindable
+{
+    const string ReminderName = "resume";
+    readonly ObserverManager<IExperimentObserver> _observers = new(TimeSpan.FromMinutes(5), logger);
+    IGrainTimer? _watchdog;
+    DateTimeOffset _lastWrite;
+
+    ExperimentState S => state.State;
+    string RunId => this.GetPrimaryKeyString();
+    bool Unfinished => S.Spec is not null && !S.State.IsFinal();
+    ITrainerGrain Trainer => GrainFactory.GetGrain<ITrainerGrain>(RunId);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Unfinished)
+            StartWatchdog(dueTime: TimeSpan.Zero);   // a re-activation: make sure a trainer still has the run
+        return Task.CompletedTask;
+    }
+
+    public async Task<ExperimentStatus> SubmitAsync(ExperimentSpec spec)
+    {
+        Validate(spec);
+        if (S.Spec is not null)
+            return S.Spec == spec ? S.ToStatus() : throw new ExperimentConflictException(RunId);
+        (S.Spec, S.State, S.SubmittedAt) = (spec, RunState.Queued, DateTimeOffset.UtcNow);
+        await WriteAsync();
+        await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(RunId);
+        await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
+        logger.LogInformation("Experiment {RunId} ({Kind}) submitted", RunId, spec.Kind);
+        await HandOffAsync();
+        StartWatchdog(options.Value.WatchdogPeriod);
+        return S.ToStatus();
+    }
+
+    public ValueTask<ExperimentStatus?> GetStatusAsync() => ValueTask.FromResult(S.Spec is null ? null : S.ToStatus());
+
+    public ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip) =>
+        ValueTask.FromResult<IReadOnlyList<MetricPoint>>([.. S.Metrics.Skip(Math.Max(skip, 0))]);
+
+    public async Task<ExperimentStatus> CancelAsync()
+    {
+        if (S.Spec is null)
+            throw new ExperimentNotFoundException(RunId);
+        if (S.State.IsFinal())
+            return S.ToStatus();
+        await FinishAsync(RunState.Cancelled, outcome: null, error: null);
+        try
+        {
+            await Trainer.CancelAsync();
+        }
+        catch (Exception ex)
+        {
+            // The run is cancelled here whatever the trainer does: a trainer that comes back is never handed the run again.
+            logger.LogWarning(ex, "Could not reach the trainer of run {RunId} to cancel it", RunId);
+        }
+        return S.ToStatus();
+    }
+
+    public Task SubscribeAsync(IExperimentObserver observer)
+    {
+        _observers.Subscribe(observer, observer);
+        return Task.CompletedTask;
+    }
+
+    public Task UnsubscribeAsync(IExperimentObserver observer)
+    {
+        _observers.Unsubscribe(observer);
+        return Task.CompletedTask;
+    }
+
+    public async Task ReportProgressAsync(ProgressReport report)
+    {
+        if (!Unfinished)
+            return;   // a late report after a cancel, or from a trainer that lost the run
+        var mustWrite = report.State != S.State || report.Checkpoints.Count > 0;
+        if (report.StartedAtStep is int from)
+        {
+            // A new attempt redoes every step after its checkpoint, so what was logged after it is about to come again.
+            S.Metrics.RemoveAll(m => m.Step > from);
+            S.Checkpoints.RemoveAll(c => c.Step > from);
+            (S.Attempts, S.StartedAt, mustWrite) = (S.Attempts + 1, DateTimeOffset.UtcNow, true);
+        }
+        (S.State, S.Silo, S.Step, S.TotalSteps, S.Error) = (report.State, report.Silo, report.Step, report.TotalSteps, report.Note);
+        S.Metrics.AddRange(report.Metrics);
+        S.Checkpoints.AddRange(report.Checkpoints);
+        if (mustWrite || DateTimeOffset.UtcNow - _lastWrite >= options.Value.MetricsWriteInterval)
+            await WriteAsync();
+        Notify(report.Metrics);
+    }
+
+    public async Task ReportEndAsync(RunEnd end)
+    {
+        if (!Unfinished)
+            return;
+        S.Silo = end.Silo;
+        if (end.Outcome is { } outcome)
+            S.Checkpoints = [.. S.Checkpoints.UnionBy(outcome.Checkpoints, c => c.Path).OrderBy(c => c.Step)];
+        await FinishAsync(end.State, end.Outcome, end.Error);
+        logger.LogInformation("Experiment {RunId} {State}{Error}", RunId, end.State, end.Error is null ? "" : ": " + end.Error);
+    }
+
+    public Task ResumeAsync() => Unfinished ? HandOffAsync() : Task.CompletedTask;
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (Unfinished)
+            await HandOffAsync();
+        else
+            await UnregisterReminderAsync();
+    }
+
+    /// <summary>Makes sure a trainer has the run; applies its end if it already finished. Never throws: the watchdog retries.</summary>
+    async Task HandOffAsync()
+    {
+        try
+        {
+            var trainer = await Trainer.EnsureRunningAsync(S.Spec!, S.Checkpoints.LastOrDefault());
+            if (trainer.End is { } end)
+                await ReportEndAsync(end);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "No trainer took run {RunId} yet", RunId);
+            var waiting = $"waiting for a trainer on a gpu silo: {ex.Message}";
+            if (S.State == RunState.Queued && S.Error != waiting)
+            {
+                S.Error = waiting;
+                await WriteAsync();
+                Notify([]);
+            }
+        }
+    }
+
+    async Task FinishAsync(RunState final, RunOutcome? outcome, string? error)
+    {
+        (S.State, S.Outcome, S.Error, S.FinishedAt) = (final, outcome, error, DateTimeOffset.UtcNow);
+        await WriteAsync();
+        _watchdog?.Dispose();
+        Notify([]);
+        await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).MarkFinishedAsync(RunId);
+        await UnregisterReminderAsync();
+    }
+
+    void StartWatchdog(TimeSpan dueTime)
+    {
+        _watchdog?.Dispose();
+        _watchdog = this.RegisterGrainTimer(
+            () => Unfinished ? HandOffAsync() : Task.CompletedTask,
+            new GrainTimerCreationOptions(dueTime, options.Value.WatchdogPeriod));
+    }
+
+    async Task UnregisterReminderAsync()
+    {
+        if (await this.GetReminder(ReminderName) is { } reminder)
+            await this.UnregisterReminder(reminder);
+    }
+
+    async Task WriteAsync()
+    {
+        await state.WriteStateAsync();
+        _lastWrite = DateTimeOffset.UtcNow;
+    }
+
+    void Notify(IReadOnlyList<MetricPoint> newMetrics)
+    {
+        if (_observers.Count == 0)
+            return;
+        var status = S.ToStatus();
+        _ = _observers.Notify(o => o.OnProgressAsync(status, newMetrics));   // one-way; failing observers are dropped
+    }
+
+    void Validate(ExperimentSpec spec)
+    {
+        if (spec.RunId != RunId)
+            throw new ArgumentException($"The spec's RunId is '{spec.RunId}' but this experiment's key is '{RunId}'. They must be equal.", nameof(spec));
+        if (!RunIdPattern().IsMatch(spec.RunId))
+            throw new ArgumentException($"RunId is '{spec.RunId}'. It must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(spec));
+        if (!ExperimentKinds.All.Contains(spec.Kind))
+            throw new ArgumentException($"Kind is '{spec.Kind}'. It must be one of: {string.Join(", ", ExperimentKinds.All)}.", nameof(spec));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    private static partial Regex RunIdPattern();
+}

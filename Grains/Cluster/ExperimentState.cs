@@ -1,0 +1,32 @@
+namespace Pastanoodles.Cluster;
+
+/// <summary>What an <see cref="ExperimentGrain"/> keeps durable: its spec, where the run is, its metrics history and checkpoints.</summary>
+/// <remarks>Stored as JSON by the "store" provider (System.Text.Json by <see cref="FileGrainStorage"/>, Orleans' serializer by others),
+/// so it is a plain class of settable properties with serializer ids.</remarks>
+[GenerateSerializer, Alias("pastanoodles.ExperimentState")]
+public sealed class ExperimentState
+{
+    /// <summary>Null until submitted.</summary>
+    [Id(0)] public ExperimentSpec? Spec { get; set; }
+    [Id(1)] public RunState State { get; set; }
+    [Id(2)] public int Step { get; set; }
+    [Id(3)] public int TotalSteps { get; set; }
+    [Id(4)] public List<MetricPoint> Metrics { get; set; } = [];
+    [Id(5)] public List<CheckpointInfo> Checkpoints { get; set; } = [];
+    [Id(6)] public RunOutcome? Outcome { get; set; }
+    [Id(7)] public string? Error { get; set; }
+    [Id(8)] public string? Silo { get; set; }
+    [Id(9)] public DateTimeOffset SubmittedAt { get; set; }
+    [Id(10)] public DateTimeOffset? StartedAt { get; set; }
+    [Id(11)] public DateTimeOffset? FinishedAt { get; set; }
+    [Id(12)] public int Attempts { get; set; }
+
+    public ExperimentStatus ToStatus() => new(
+        Spec!.RunId, Spec.Kind, State, Step, TotalSteps, LatestPerSplit(),
+        [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestRewardAccuracy, Outcome?.FinalAdapter,
+        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts);
+
+    /// <summary>The last point of each split, in train, eval, test order.</summary>
+    List<MetricPoint> LatestPerSplit() =>
+        [.. Metrics.GroupBy(m => m.Split).Select(g => g.Last()).OrderBy(m => m.Split switch { MetricSplits.Train => 0, MetricSplits.Eval => 1, _ => 2 })];
+}

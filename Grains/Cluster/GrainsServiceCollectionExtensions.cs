@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+
+namespace Pastanoodles.Cluster;
+
+/// <summary>Registers what the grains need on a silo: options, training slots, GPU placement and the startup resume.</summary>
+public static class GrainsServiceCollectionExtensions
+{
+    /// <summary>Adds the grains' services. The silo configures <see cref="ExperimentOptions"/> and adds a "store" grain storage.</summary>
+    /// <remarks>The training engine's <see cref="IExperimentRunner"/> is registered here too, with <c>TryAdd</c> so tests can put their own first.
+    /// Without one, every run fails with a message that says so.</remarks>
+    public static IServiceCollection AddPastanoodlesGrains(this IServiceCollection services)
+    {
+        services.AddOptions<ExperimentOptions>();
+        services.TryAddSingleton(provider => new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices));
+        services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
+        return services;
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Pastanoodles.Cluster;
+
+/// <summary>Trains one run on a <c>gpu</c> silo. The engine runs on its own thread (<see cref="TrainingAttempt"/>); a timer turn
+/// sends its progress to the experiment, then how it ended.</summary>
+/// <remarks>Reentrant: the experiment calls in (cancel, status) while the timer awaits the experiment, and every method here
+/// only reads or swaps fields between awaits. Nothing is durable here: the experiment holds the run and resumes it after a re-activation.</remarks>
+[GpuOnly, Reentrant]
+public sealed class TrainerGrain(
+    IServiceProvider services,
+    TrainingSlots slots,
+    ILocalSiloDetails silo,
+    IOptions<ExperimentOptions> options,
+    ILogger<TrainerGrain> logger) : Grain, ITrainerGrain
+{
+    TrainingAttempt? _attempt;
+    IGrainTimer? _pump;
+    bool _endDelivered;
+
+    string Silo => silo.SiloAddress.ToString();
+
+    IExperimentGrain Experiment => GrainFactory.GetGrain<IExperimentGrain>(this.GetPrimaryKeyString());
+
+    public Task<TrainerStatus> EnsureRunningAsync(ExperimentSpec spec, CheckpointInfo? resumeFrom)
+    {
+        if (_attempt is null)
+        {
+            var runDirectory = spec.OutputDirectory ?? Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
+            _attempt = new TrainingAttempt(spec, resumeFrom, runDirectory);
+            _attempt.Start(services.GetService<IExperimentRunner>(), slots, Silo);
+            _pump = this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.ReportInterval) { KeepAlive = true });
+            logger.LogInformation("Trainer for run {RunId} started on {Silo}, from {Checkpoint}", spec.RunId, Silo, resumeFrom?.Path ?? "step 0");
+        }
+        return Task.FromResult(Status());
+    }
+
+    public Task CancelAsync()
+    {
+        _attempt?.Cancel(byUser: true);
+        return Task.CompletedTask;
+    }
+
+    public ValueTask<TrainerStatus> GetStatusAsync() => ValueTask.FromResult(Status());
+
+    TrainerStatus Status()
+    {
+        if (_attempt is null)
+            return new TrainerStatus(Silo, TrainerPhase.Idle, 0, null);
+        var end = _attempt.End(Silo);
+        var phase = end is not null ? TrainerPhase.Ended : _attempt.State == RunState.Running ? TrainerPhase.Running : TrainerPhase.Queued;
+        return new TrainerStatus(Silo, phase, _attempt.Step, end);
+    }
+
+    /// <summary>One timer turn: send new progress; once the work is over and everything before it is sent, send how it ended.</summary>
+    async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        if (_attempt is not { } attempt || _endDelivered)
+            return;
+        var workDone = attempt.Work?.IsCompleted == true;   // read before taking the report, so nothing logged after it is left behind
+        if (!await SendProgressAsync(attempt) || !workDone)
+            return;
+        if (attempt.End(Silo) is not { } end)
+            return;   // stopped by a shutdown: the experiment resumes the run elsewhere
+        try
+        {
+            await Experiment.ReportEndAsync(end);
+            _endDelivered = true;
+            _pump?.Dispose();
+            logger.LogInformation("Run {RunId} ended {State} on {Silo}", attempt.Spec.RunId, end.State, Silo);
+            DeactivateOnIdle();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not report the end of run {RunId}; retrying", attempt.Spec.RunId);
+        }
+    }
+
+    async Task<bool> SendProgressAsync(TrainingAttempt attempt)
+    {
+        if (attempt.TakeReport(Silo) is not { } report)
+            return true;
+        try
+        {
+            await Experiment.ReportProgressAsync(report);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            attempt.PutBack(report);
+            logger.LogWarning(ex, "Could not report progress of run {RunId}; retrying", attempt.Spec.RunId);
+            return false;
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_attempt is { Work.IsCompleted: false } attempt)
+        {
+            logger.LogInformation("Trainer for run {RunId} deactivating ({Reason}); stopping at step {Step}", attempt.Spec.RunId, reason, attempt.Step);
+            attempt.Cancel(byUser: false);
+            try
+            {
+                await attempt.Work!.WaitAsync(cancellationToken);
+            }
+            catch (Exception)
+            {
+                // Stopped or failed: PumpAsync reports a failure; after a stop the experiment resumes the run from its last checkpoint.
+            }
+        }
+        await PumpAsync(cancellationToken);   // the checkpoints written before the stop, or an end not yet delivered
+        _pump?.Dispose();
+    }
+}

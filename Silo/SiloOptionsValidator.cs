@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using Pastanoodles.Cluster;
+
+namespace Pastanoodles.Silo;
+
+/// <summary>Checks <see cref="SiloOptions"/> at startup; each failure names the setting, its value and the rule.</summary>
+public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SiloOptions options)
+    {
+        var failures = new List<string>();
+        const string S = SiloOptions.Section;
+        if (options.Role is { } role && !SiloRoles.All.Contains(role))
+            failures.Add($"{S}:Role is '{role}'. It must be one of: {string.Join(", ", SiloRoles.All)}.");
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+            failures.Add($"{S}:DataDirectory is empty. Set it to a folder the silo may write, e.g. --data ./data.");
+        foreach (var (key, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort), ("PrimarySiloPort", options.PrimarySiloPort) })
+        {
+            if (port is < 1 or > 65535)
+                failures.Add($"{S}:{key} is {port}. It must be between 1 and 65535.");
+        }
+        if (options.SiloPort == options.GatewayPort)
+            failures.Add($"{S}:SiloPort and {S}:GatewayPort are both {options.SiloPort}. They must differ.");
+        if (options.Cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+            failures.Add($"{S}:Cluster is '{options.Cluster}'. Redis cluster mode is not available yet; use 'localhost'.");
+        else if (options.Cluster != "localhost")
+            failures.Add($"{S}:Cluster is '{options.Cluster}'. It must be 'localhost'.");
+        if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl))
+            failures.Add($"{S}:DashboardUrl is '{options.DashboardUrl}'. It must be an http URL on a loopback address (127.0.0.1, [::1] or localhost), " +
+                "because the dashboard has no authentication; set it empty to turn the dashboard off.");
+        foreach (var device in options.TrainingDevices ?? [])
+        {
+            if (!DevicePattern().IsMatch(device))
+                failures.Add($"{S}:TrainingDevices has '{device}'. Each device must be 'cpu' or 'cuda:N'.");
+        }
+        if (options.TrainingDevices is { Count: 0 })
+            failures.Add($"{S}:TrainingDevices is empty. Leave it unset to use every CUDA device (or the CPU), or list devices.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    static bool IsLoopbackHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
+        && (uri.IsLoopback || IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+
+    [GeneratedRegex("^(cpu|cuda:[0-9]+)$")]
+    private static partial Regex DevicePattern();
+}

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Configuration;
+using Pastanoodles.Cluster;
+using Pastanoodles.Silo;
+
+namespace Pastanoodles.Tests.Cluster;
+
+public class SiloOptionsTests
+{
+    static SiloOptions Bind(params string[] args)
+    {
+        var configuration = new ConfigurationBuilder().AddCommandLine(args, SiloOptions.SwitchMappings).Build();
+        return configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+    }
+
+    static IEnumerable<string> Failures(SiloOptions options) => new SiloOptionsValidator().Validate(null, options).Failures ?? [];
+
+    [Fact]
+    public void Defaults_are_valid_and_match_the_docs()
+    {
+        var options = new SiloOptions();
+
+        Assert.Empty(Failures(options));
+        Assert.Equal((11111, 30000, "http://127.0.0.1:8080", "localhost", (string?)null), (options.SiloPort, options.GatewayPort, options.DashboardUrl, options.Cluster, options.Role));
+        Assert.EndsWith(Path.Combine(".local", "share", "pastanoodles"), options.DataDirectory);
+    }
+
+    [Fact]
+    public void Short_switches_set_the_silo_section()
+    {
+        var options = Bind("--role", "cpu", "--data", "/tmp/pn", "--port", "11112", "--gateway", "30001", "--dashboard", "http://localhost:8081");
+
+        Assert.Equal(("cpu", "/tmp/pn", 11112, 30001, "http://localhost:8081"), (options.Role, options.DataDirectory, options.SiloPort, options.GatewayPort, options.DashboardUrl));
+        Assert.Empty(Failures(options));
+    }
+
+    [Theory]
+    [InlineData("--role", "tpu", "Silo:Role is 'tpu'. It must be one of: gpu, cpu.")]
+    [InlineData("--port", "0", "Silo:SiloPort is 0. It must be between 1 and 65535.")]
+    [InlineData("--gateway", "11111", "Silo:SiloPort and Silo:GatewayPort are both 11111. They must differ.")]
+    [InlineData("--dashboard", "http://0.0.0.0:8080", "Silo:DashboardUrl is 'http://0.0.0.0:8080'. It must be an http URL on a loopback address")]
+    [InlineData("--cluster", "redis://127.0.0.1:6379", "Silo:Cluster is 'redis://127.0.0.1:6379'. Redis cluster mode is not available yet")]
+    public void Bad_settings_are_named_with_their_value_and_rule(string option, string value, string expected)
+    {
+        var failures = Failures(Bind(option, value));
+
+        Assert.Contains(failures, f => f.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Training_devices_must_be_cpu_or_cuda_n()
+    {
+        var failures = Failures(new SiloOptions { TrainingDevices = ["cuda:0", "gpu0"] });
+
+        Assert.Equal(["Silo:TrainingDevices has 'gpu0'. Each device must be 'cpu' or 'cuda:N'."], failures);
+    }
+
+    [Theory]
+    [InlineData(null, 0, "gpu", "cpu")]       // one machine without CUDA: the lone silo still trains, on the CPU
+    [InlineData(null, 2, "gpu", "cuda:0,cuda:1")]
+    [InlineData("cpu", 1, "cpu", "cuda:0")]
+    public void Role_and_devices_default_from_the_hardware(string? role, int cudaDevices, string expectedRole, string expectedDevices)
+    {
+        var silo = ResolvedSilo.From(new SiloOptions { Role = role, DataDirectory = "/tmp/pn" }, new TrainingHardware(cudaDevices));
+
+        Assert.Equal((expectedRole, expectedDevices), (silo.Role, string.Join(",", silo.TrainingDevices)));
+        Assert.Equal(("/tmp/pn/state", "/tmp/pn/runs"), (silo.StateDirectory, silo.ArtifactsDirectory));
+        Assert.Contains(silo.Role, SiloRoles.All);
+    }
+}
