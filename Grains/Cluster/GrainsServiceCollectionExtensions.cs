@@ -9,14 +9,14 @@ namespace Pastanoodles.Cluster;
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>Adds the grains' services. The silo configures <see cref="ExperimentOptions"/> and adds a "store" grain storage.</summary>
-    /// <remarks>The training engine's <see cref="IExperimentRunner"/> is registered here too, with <c>TryAdd</c> so tests can put their own first.
-    /// Without one, every run fails with a message that says so.</remarks>
+    /// <remarks>The training engine (<see cref="TrainingRunner"/>) is registered here too, with <c>TryAdd</c> so tests can put their own first.</remarks>
     public static IServiceCollection AddPastanoodlesGrains(this IServiceCollection services)
     {
         services.AddOptions<ExperimentOptions>();
         services.TryAddSingleton(provider => new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices));
         services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
+        services.TryAddSingleton<IExperimentRunner, TrainingRunner>();
         return services;
     }
 }

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 
 namespace Pastanoodles.Training;
 
-/// <summary>A point of progress: the step reached, the total, and the record just logged (if any).</summary>
-public sealed record TrainingProgress(long Step, long TotalSteps, MetricRecord? Record, string? Message = null);
+/// <summary>A point of progress: the step reached, the total, and the record just logged, a message, or a checkpoint now complete on disk.</summary>
+public sealed record TrainingProgress(long Step, long TotalSteps, MetricRecord? Record, string? Message = null, string? Checkpoint = null);
 
 /// <summary>What a finished run leaves: its adapter, checkpoints and the best one by test accuracy.</summary>
 public sealed record TrainingResult(long Steps, string FinalAdapter, IReadOnlyList<string> Checkpoints, string? BestCheckpoint,
@@ -138,7 +138,7 @@ public sealed class Trainer(TrainingConfig config, TrainingModel model, ITrainin
             BestCheckpoint = best ? path : state.BestCheckpoint,
         };
         TrainingCheckpoint.Save(config.OutputDir, config, model.Adapters, optimizer, state);
-        progress?.Report(new(state.GlobalStep, TotalSteps, null, $"saved {path}" + (best ? $" (best so far: test {task.AccuracyKey} {accuracy:F4})" : "")));
+        progress?.Report(new(state.GlobalStep, TotalSteps, null, $"saved {path}" + (best ? $" (best so far: test {task.AccuracyKey} {accuracy:F4})" : ""), path));
         return state;
     }
 
@@ -165,14 +165,15 @@ public sealed class Trainer(TrainingConfig config, TrainingModel model, ITrainin
     }
 
     /// <summary>Builds the model and task a config names and trains it; resumes from the newest checkpoint when asked.</summary>
-    public static TrainingResult Train(TrainingConfig config, IProgress<TrainingProgress>? progress = null, bool resume = false, CancellationToken ct = default)
+    public static TrainingResult Train(TrainingConfig config, IProgress<TrainingProgress>? progress = null, bool resume = false,
+        CancellationToken ct = default, string? resumeFrom = null, Device? device = null)
     {
         var messages = progress is null ? null : new Progress<string>(m => progress.Report(new(0, 0, null, m)));
-        using var model = TrainingModel.Create(config, messages);
+        using var model = TrainingModel.Create(config, messages, device);
         ITrainingTask task = config.Task == "dpo"
             ? new DpoTask(model, config, TrainingData.Preferences(config, ct))
             : new McqaTask(model, config, TrainingData.Mcqa(config, ct));
         var trainer = new Trainer(config, model, task);
-        return trainer.Run(progress, resume ? TrainingCheckpoint.Latest(config.OutputDir) : null, ct);
+        return trainer.Run(progress, resumeFrom ?? (resume ? TrainingCheckpoint.Latest(config.OutputDir) : null), ct);
     }
 }

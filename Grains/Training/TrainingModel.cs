@@ -15,13 +15,14 @@ public sealed class TrainingModel : IDisposable
     public required PhiTokenizer Tokenizer { get; init; }
 
     /// <summary>Builds or loads the base named by <c>model</c>, quantizes it as configured, and injects (or loads) the adapter.</summary>
-    public static TrainingModel Create(TrainingConfig config, IProgress<string>? progress = null)
+    public static TrainingModel Create(TrainingConfig config, IProgress<string>? progress = null, Device? device = null)
     {
         var options = new PhiBuildOptions
         {
             DType = config.ComputeDtype == "float32" ? ScalarType.Float32 : ScalarType.BFloat16,
             Nf4 = config.Quantization == "nf4",
             DoubleQuant = config.DoubleQuant,
+            Device = device,
         };
         bool builtIn = config.Model is "tiny" or "mid" or "phi-2";
         PhiForCausalLM model;

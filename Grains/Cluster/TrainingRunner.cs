@@ -1,0 +1,47 @@
+using Pastanoodles.Training;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Cluster;
+
+/// <summary>The real <see cref="IExperimentRunner"/>: DPO or MCQA training with <see cref="Trainer"/>, reporting to the trainer grain.</summary>
+/// <remarks>
+/// The experiment's config JSON is parsed and validated first; its <c>output_dir</c> is replaced by the run folder the
+/// trainer grain chose, and paths in it must already be absolute (the client resolves them against the config
+/// file's folder before submitting). Plots are drawn into <c>plots/</c> of the run folder when the run ends.
+/// </remarks>
+public sealed class TrainingRunner : IExperimentRunner
+{
+    public Task<RunOutcome> RunAsync(RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
+    {
+        var config = TrainingConfig.Parse(request.Spec.ConfigJson, $"experiment '{request.Spec.RunId}'") with { OutputDir = request.RunDirectory };
+        if (config.Task != request.Spec.Kind)
+            throw new ArgumentException($"Experiment '{request.Spec.RunId}' was submitted as {request.Spec.Kind} but its config has task '{config.Task}'.");
+        var checkpoints = new List<CheckpointInfo>();
+        var reporter = new Reporter(progress, checkpoints);
+        var result = Trainer.Train(config, reporter, ct: cancellationToken, resumeFrom: request.ResumeFrom?.Path, device: new Device(request.Device));
+        TrainingPlots.Write(MetricsLog.ReadAll(result.MetricsFile), Path.Combine(request.RunDirectory, "plots"), config.Task == "dpo" ? "rewards/accuracies" : "accuracy");
+        var all = result.Checkpoints.Select(path => checkpoints.FirstOrDefault(c => c.Path == path) ?? new CheckpointInfo(StepOf(path), path, DateTimeOffset.UtcNow)).ToList();
+        return Task.FromResult(new RunOutcome(result.BestCheckpoint, result.BestTestAccuracy, result.BestCheckpoint ?? result.FinalAdapter, all));
+    }
+
+    static int StepOf(string checkpoint) => int.TryParse(Path.GetFileName(checkpoint)["checkpoint-".Length..], out var step) ? step : 0;
+
+    sealed class Reporter(IRunProgress progress, List<CheckpointInfo> checkpoints) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Record is { } record)
+            {
+                if (record.Split == Splits.Train)
+                    progress.ReportStep((int)record.Step, (int)value.TotalSteps);
+                progress.ReportMetrics(new MetricPoint((int)record.Step, record.Split, record.Values, DateTimeOffset.UtcNow));
+            }
+            if (value.Checkpoint is { } path)
+            {
+                var info = new CheckpointInfo((int)value.Step, path, DateTimeOffset.UtcNow);
+                checkpoints.Add(info);
+                progress.ReportCheckpoint(info);
+            }
+        }
+    }
+}

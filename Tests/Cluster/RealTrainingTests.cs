@@ -1,0 +1,64 @@
+using Pastanoodles.Answering;
+using Pastanoodles.Cluster;
+using Pastanoodles.Silo;
+using Pastanoodles.Tests.Support;
+using Pastanoodles.Training;
+using Pastanoodles.Tests.Training;
+using Orleans.TestingHost;
+
+namespace Pastanoodles.Tests.Cluster;
+
+/// <summary>The real trainer (<see cref="TrainingRunner"/>) on an in-process cpu + gpu cluster: a DPO run of tiny from submit to a best checkpoint that answers.</summary>
+public sealed class RealTrainingTests : IAsyncLifetime
+{
+    readonly TempDir _data = new();
+    InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var role = options.SiloName == "Silo_0" ? SiloRoles.Cpu : SiloRoles.Gpu;
+            silo.AddPastanoodles(new ResolvedSilo(role, _data.Path, Path.Combine(_data.Path, "runs"), ["cpu"], CudaAvailable: false),
+                experiments => experiments.ReportInterval = TimeSpan.FromMilliseconds(100));
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+        _data.Dispose();
+    }
+
+    [Fact]
+    public async Task A_submitted_dpo_run_of_tiny_completes_on_the_gpu_silo_and_its_best_checkpoint_answers()
+    {
+        var config = DpoTrainerTests.Learnable("ignored") with { SyntheticRows = 240, EvalSteps = 15, SaveSteps = 15 };
+        var runId = Experiments.NewRunId("real-dpo");
+        var grain = _cluster.Client.GetGrain<IExperimentGrain>(runId);
+        await grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson()));
+
+        var done = await Phase.Until("real DPO run to completion", async () => (await grain.GetStatusAsync())!,
+            s => s.State is RunState.Completed or RunState.Failed or RunState.Cancelled, $"experiment {runId} completed", TimeSpan.FromSeconds(120));
+        Assert.True(done.State == RunState.Completed, $"{done.State}: {done.Error}");
+        var gpuSilo = _cluster.Silos.Single(s => s.Name != "Silo_0").SiloAddress.ToString();
+        Assert.Equal(gpuSilo, done.Silo);
+        Assert.Equal(45, done.Step);                                   // 180 train rows / batch 4 = 45 steps
+        Assert.Equal(3, done.Checkpoints.Count);
+        Assert.True(done.TestRewardAccuracy >= 0.8, $"test reward accuracy {done.TestRewardAccuracy}");
+        Assert.True(File.Exists(Path.Combine(done.BestCheckpoint!, "adapter_model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(done.BestCheckpoint)!, "plots", "accuracy.png")));
+        var metrics = await grain.GetMetricsAsync(0);
+        Assert.Contains(metrics, m => m.Split == "test" && m.Values.ContainsKey("rewards/accuracies"));
+
+        // The best checkpoint is a PEFT adapter folder the answering engine loads onto the same base.
+        using var model = LoadedModel.Load("tiny", done.FinalAdapter);
+        var letter = LetterScorer.Choose(model.Model, model.Tokenizer, model.Tokenizer.Encode(RagPrompt.Render("Cats are animals.", "Which is an animal?\nA. cat\nB. lamp")), ['A', 'B']);
+        Assert.Contains(letter.Letter, new[] { 'A', 'B' });
+        Assert.NotNull(model.Adapters);
+    }
+}
