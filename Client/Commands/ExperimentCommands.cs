@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Pastanoodles.Cluster;
 using Spectre.Console;
@@ -28,7 +29,7 @@ public static partial class ExperimentCommands
     static Command Submit(ClusterConnection.Connector connect, Option<int> gateway)
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The experiment config, a JSON object (the trainer's keys: beta, learning_rate, ...)." };
-        var kind = new Option<string>("--kind") { Description = "Which trainer runs it.", DefaultValueFactory = _ => ExperimentKinds.Dpo };
+        var kind = new Option<string?>("--kind") { Description = "Which trainer runs it. Default: the file's \"task\", else dpo." };
         kind.AcceptOnlyFromAmong([.. ExperimentKinds.All]);
         var id = new Option<string?>("--id") { Description = "Run id. Default: the file's name, the time and a random suffix." };
         var output = new Option<string?>("--out") { Description = "Folder for checkpoints, adapters and plots. Default: the silo's data directory, runs/ID." };
@@ -41,7 +42,9 @@ public static partial class ExperimentCommands
             {
                 var runId = parseResult.GetValue(id) ?? NewRunId(path.Name);
                 var outDir = parseResult.GetValue(output) is { } o ? Path.GetFullPath(o) : null;
-                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind)!, ReadConfig(path), outDir);
+                var config = ReadConfig(path);
+                var task = (JsonNode.Parse(config)?["task"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
+                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? task ?? ExperimentKinds.Dpo, config, outDir);
                 var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync(
@@ -168,23 +171,31 @@ public static partial class ExperimentCommands
         point is null ? "" : string.Join(" ", point.Values.Take(4).Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
 
     /// <summary>The config file's text, checked to be a JSON object; the trainer checks its keys.</summary>
+    /// <summary>The config text to send: the file's JSON object with its relative paths made absolute against the file's folder
+    /// (the silo that trains it has another working directory).</summary>
     static string ReadConfig(FileInfo file)
     {
         if (!file.Exists)
             throw new FileNotFoundException($"Experiment file '{file.FullName}' does not exist.", file.FullName);
-        var text = File.ReadAllText(file.FullName);
+        JsonObject config;
         try
         {
-            using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidDataException($"Experiment file '{file.FullName}' holds a JSON {document.RootElement.ValueKind.ToString().ToLowerInvariant()}. It must hold one JSON object of config keys.");
+            var root = JsonNode.Parse(File.ReadAllText(file.FullName));
+            config = root as JsonObject ?? throw new InvalidDataException(
+                $"Experiment file '{file.FullName}' holds a JSON {root?.GetValueKind().ToString().ToLowerInvariant() ?? "null"}. It must hold one JSON object of config keys.");
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"Experiment file '{file.FullName}' is not valid JSON: {ex.Message}", ex);
         }
-        return text;
+        foreach (var key in PathKeys)
+            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !BuiltInModels.Contains(path))
+                config[key] = Path.GetFullPath(Path.Combine(file.DirectoryName!, path));
+        return config.ToJsonString();
     }
+
+    static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
+    static readonly string[] BuiltInModels = ["tiny", "mid", "phi-2"];
 
     /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
     static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>
