@@ -224,26 +224,7 @@ public sealed class BertModel : nn.Module
     /// <summary>Random initialisation from a seed, as HF's <c>_init_weights</c>: N(0, initializer_range) weights, zero biases, unit LayerNorms.</summary>
     public BertModel InitializeWeights(long seed)
     {
-        var generator = new Generator((ulong)seed);
-        double std = Config.InitializerRange;
-        using var _ = no_grad();
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Linear linear:
-                    linear.weight!.normal_(0, std, generator);
-                    linear.bias?.zero_();
-                    break;
-                case Embedding embedding:
-                    embedding.weight!.normal_(0, std, generator);
-                    break;
-                case LayerNorm norm:
-                    norm.weight!.fill_(1);
-                    norm.bias!.zero_();
-                    break;
-            }
-        }
+        HfInit.Initialize(this, Config.InitializerRange, seed);
         return this;
     }
 }
