@@ -37,7 +37,7 @@ public sealed record RunEnd(
 /// <param name="Silo">The silo the trainer lives on.</param>
 /// <param name="Phase">Idle (no run), Queued, Running or Ended.</param>
 /// <param name="Step">Steps done in the current attempt.</param>
-/// <param name="End">How the run ended, once <paramref name="Phase"/> is <see cref="TrainerPhase.Ended"/>.</param>
+/// <param name="End">How the run ended, once the trainer has reported that to the experiment (after all its progress).</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.TrainerStatus")]
 public sealed record TrainerStatus(
     [property: Id(0)] string Silo,

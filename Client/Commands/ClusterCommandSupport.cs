@@ -37,7 +37,7 @@ static class ClusterCommandSupport
     static IAnsiConsole ConsoleFor(ParseResult parseResult)
     {
         var output = parseResult.InvocationConfiguration.Output;
-        if (ReferenceEquals(output, Console.Out))
+        if (ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected)
             return AnsiConsole.Console;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {

@@ -50,8 +50,10 @@ public sealed class TrainerGrain(
     {
         if (_attempt is null)
             return new TrainerStatus(Silo, TrainerPhase.Idle, 0, null);
-        var end = _attempt.End(Silo);
-        var phase = end is not null ? TrainerPhase.Ended : _attempt.State == RunState.Running ? TrainerPhase.Running : TrainerPhase.Queued;
+        // The end is shown only once the pump has delivered it after the last progress: a caller that applied an earlier
+        // end would drop the final steps and metrics still in the buffer.
+        var end = _endDelivered ? _attempt.End(Silo) : null;
+        var phase = _attempt.Work?.IsCompleted == true ? TrainerPhase.Ended : _attempt.State == RunState.Running ? TrainerPhase.Running : TrainerPhase.Queued;
         return new TrainerStatus(Silo, phase, _attempt.Step, end);
     }
 
