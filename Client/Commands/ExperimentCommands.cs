@@ -23,6 +23,7 @@ public static partial class ExperimentCommands
         experiment.Subcommands.Add(List(connect, gateway));
         experiment.Subcommands.Add(Status(connect, gateway));
         experiment.Subcommands.Add(Cancel(connect, gateway));
+        experiment.Subcommands.Add(Plot(connect, gateway));
         return experiment;
     }
 
@@ -114,6 +115,34 @@ public static partial class ExperimentCommands
                 console.WriteLine(before.State.IsFinal()
                     ? $"{id} had already {StateText(before.State)}; nothing to cancel"
                     : $"cancelled {id} at step {after.Step}/{after.TotalSteps}");
+                return 0;
+            }));
+        return command;
+    }
+
+    static Command Plot(ClusterConnection.Connector connect, Option<int> gateway)
+    {
+        var runId = new Argument<string>("ID") { Description = "The run id." };
+        var output = new Option<string>("--out") { Description = "Folder for loss.png, accuracy.png and metrics.jsonl.", Required = true };
+        var command = new Command("plot", "Draw a run's training curves (loss and reward accuracy, train/eval/test) from the metrics the cluster holds.") { runId, output };
+        command.SetAction((parseResult, cancellationToken) => ClusterCommandSupport.WithClusterAsync(parseResult, connect, gateway, cancellationToken,
+            async (client, console) =>
+            {
+                var id = parseResult.GetValue(runId)!;
+                var grain = client.GetGrain<IExperimentGrain>(id);
+                var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
+                var points = await grain.GetMetricsAsync(0);
+                if (points.Count == 0)
+                    throw new InvalidOperationException($"{id} has logged no metrics yet ({StateText(status.State)}); plot it once it has run a step.");
+                var folder = Path.GetFullPath(parseResult.GetValue(output)!);
+                Directory.CreateDirectory(folder);
+                var records = points.Select(p => new Pastanoodles.Training.MetricRecord(p.Step, p.Split, 0, p.Values)).ToList();
+                var log = new Pastanoodles.Training.MetricsLog(Path.Combine(folder, "metrics.jsonl"));
+                File.Delete(log.Path);
+                foreach (var record in records) log.Append(record);
+                var files = Pastanoodles.Training.TrainingPlots.Write(records, folder, status.Kind == ExperimentKinds.Mcqa ? "accuracy" : "rewards/accuracies");
+                console.WriteLine($"{points.Count} metric points of {id} ({StateText(status.State)}, step {status.Step}/{status.TotalSteps})");
+                foreach (var file in files.Append(log.Path)) console.WriteLine($"wrote {file}");
                 return 0;
             }));
         return command;

@@ -35,6 +35,24 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
     }
 
     [Fact]
+    public async Task Plot_draws_the_runs_curves_from_the_clusters_metrics()
+    {
+        var file = WriteConfig("plot me.json", new CountingConfig(Steps: 6, StepMs: 20).ToJson());
+        var runId = (await RunAsync("experiment", "submit", file, "--kind", "dpo")).Output.Trim();
+        await RunAsync("experiment", "status", runId).Within($"`experiment status {runId}` follows the run to its end");
+
+        var plot = await RunAsync("experiment", "plot", runId, "--out", _dir["plots"]);
+
+        Assert.Equal((0, ""), (plot.ExitCode, plot.Error));
+        Assert.True(new FileInfo(_dir["plots/loss.png"]).Length > 1000);
+        Assert.True(new FileInfo(_dir["plots/accuracy.png"]).Length > 1000);
+        Assert.NotEmpty(File.ReadAllLines(_dir["plots/metrics.jsonl"]));
+        var unknown = await RunAsync("experiment", "plot", "no-such-run", "--out", _dir["x"]);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("no-such-run", unknown.Error);
+    }
+
+    [Fact]
     public async Task Submit_prints_the_run_id_and_status_follows_it_to_completion()
     {
         var file = WriteConfig("count me.json", new CountingConfig(Steps: 6, StepMs: 20).ToJson());
