@@ -16,5 +16,6 @@ public static class CommandCatalog
         BenchCommands.Create(),
         ExperimentCommands.Create(),
         ClusterCommands.Create(),
+        QuickstartCommands.Create(),
     ];
 }
