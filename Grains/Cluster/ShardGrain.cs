@@ -1,11 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 using Pastanoodles.Retrieval.Index;
 
 namespace Pastanoodles.Cluster;
 
 /// <summary>One shard of the course index, keyed by shard number: its chunks are grain state; its Lucene index under this silo's
 /// folder is a cache of them (<see cref="CachedShardIndex"/>), rebuilt on activation when missing or stale.</summary>
+/// <remarks>Placed at random, so the shards spread over the silos (the default, resource-optimized placement tends to put
+/// them all on one; orleans.md §3) and a search's fan-out runs on several machines.</remarks>
+[RandomPlacement]
 public sealed class ShardGrain(
     [PersistentState("shard", "store")] IPersistentState<ShardState> state,
     IOptions<ShardOptions> shardOptions,
