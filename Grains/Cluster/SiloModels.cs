@@ -11,16 +11,17 @@ namespace Pastanoodles.Cluster;
 public sealed class SiloModels(ILogger<SiloModels> logger) : IDisposable
 {
     readonly ConcurrentDictionary<(string Model, string? Adapter, bool Nf4), Lazy<LoadedModel>> _models = new();
-    int _loads;
+    readonly ConcurrentDictionary<(string Model, string? Adapter, bool Nf4), int> _loads = new();
 
-    /// <summary>How many models this silo has loaded (tests count them).</summary>
-    public int Loads => Volatile.Read(ref _loads);
+    /// <summary>How many times this silo has loaded <paramref name="model"/> + <paramref name="adapter"/> (tests count them: once at most).</summary>
+    public int LoadsOf(string model, string? adapter = null, bool nf4 = true) =>
+        _loads.GetValueOrDefault((model, adapter is null ? null : Path.GetFullPath(adapter), nf4));
 
     /// <summary>The loaded model for <paramref name="model"/> + <paramref name="adapter"/>, loading it on first use (blocking: call off the grain scheduler).</summary>
     public LoadedModel Get(string model, string? adapter, bool nf4)
     {
         var key = (model, adapter is null ? null : Path.GetFullPath(adapter), nf4);
-        var lazy = _models.GetOrAdd(key, k => new Lazy<LoadedModel>(() => Load(k.Model, k.Adapter, k.Nf4), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _models.GetOrAdd(key, k => new Lazy<LoadedModel>(() => Load(k), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
@@ -32,10 +33,10 @@ public sealed class SiloModels(ILogger<SiloModels> logger) : IDisposable
         }
     }
 
-    LoadedModel Load(string model, string? adapter, bool nf4)
+    LoadedModel Load((string Model, string? Adapter, bool Nf4) key)
     {
-        var loaded = LoadedModel.Load(model, adapter, nf4);
-        Interlocked.Increment(ref _loads);
+        var loaded = LoadedModel.Load(key.Model, key.Adapter, key.Nf4);
+        _loads.AddOrUpdate(key, 1, (_, n) => n + 1);
         logger.LogInformation("Loaded {Model} for answering", loaded.Description);
         return loaded;
     }

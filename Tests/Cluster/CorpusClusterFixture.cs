@@ -40,9 +40,9 @@ public sealed class CorpusClusterFixture : IAsyncLifetime
         Local.IngestDirectory(Corpus, fitLsa: false);
     }
 
-    /// <summary>The <see cref="SiloModels"/> of every live silo.</summary>
-    public IReadOnlyList<SiloModels> Models =>
-        [.. Cluster.Silos.Select(s => Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<SiloModels>())];
+    /// <summary>The <see cref="SiloModels"/> of every live silo, by silo address.</summary>
+    public IReadOnlyDictionary<string, SiloModels> Models =>
+        Cluster.Silos.ToDictionary(s => s.SiloAddress.ToString(), s => Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<SiloModels>());
 
     public async Task DisposeAsync()
     {
