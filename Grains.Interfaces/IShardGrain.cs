@@ -1,43 +1,38 @@
 namespace Pastanoodles.Cluster;
 
-/// <summary>One shard of the course index, keyed by shard number: owns its chunks durably and searches them.</summary>
+/// <summary>One shard of the course index, keyed by shard number: owns its chunks durably and searches them with
+/// collection-wide BM25 statistics (phase one: <see cref="GetQueryStatsAsync"/> on every shard, summed by the caller;
+/// phase two: <see cref="SearchAsync"/> with the sums), so N shards rank exactly like one index.</summary>
 [Alias("pastanoodles.IShardGrain")]
 public interface IShardGrain : IGrainWithIntegerKey
 {
-    /// <summary>Stores and indexes chunks; a chunk id already stored is skipped. Returns how many were new.</summary>
-    [Alias("AddChunks")]
-    Task<int> AddChunksAsync(IReadOnlyList<Chunk> chunks);
+    /// <summary>Replaces every chunk of <paramref name="source"/> in this shard with <paramref name="chunks"/> (the ones routed here;
+    /// an empty list removes the source). Durable when it returns. Returns the shard's chunk count after the change.</summary>
+    [Alias("ReplaceSource")]
+    Task<int> ReplaceSourceAsync(string source, IReadOnlyList<CorpusChunk> chunks);
 
-    /// <summary>The shard's best <paramref name="topK"/> chunks for <paramref name="query"/>, best first.</summary>
+    /// <summary>This shard's statistics for the analyzed text-field <paramref name="terms"/> of a query.</summary>
+    [Alias("GetQueryStats")]
+    ValueTask<QueryStats> GetQueryStatsAsync(IReadOnlyList<string> terms);
+
+    /// <summary>This shard's best <paramref name="k"/> chunks for <paramref name="terms"/>, scored with the summed <paramref name="global"/> statistics, best first.</summary>
     [Alias("Search")]
-    ValueTask<IReadOnlyList<SearchHit>> SearchAsync(string query, int topK);
+    ValueTask<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k);
 
     [Alias("GetStats")]
     ValueTask<ShardStats> GetStatsAsync();
 }
 
-/// <summary>A piece of a course document, the unit the index stores and returns.</summary>
-/// <param name="Id">Stable id, e.g. <c>{source}#p{page}#{n}</c>.</param>
-/// <param name="Source">The document it came from (file name).</param>
-/// <param name="Page">1-based page.</param>
-/// <param name="Text">The chunk's text.</param>
-[GenerateSerializer, Immutable, Alias("pastanoodles.Chunk")]
-public sealed record Chunk(
-    [property: Id(0)] string Id,
-    [property: Id(1)] string Source,
-    [property: Id(2)] int Page,
-    [property: Id(3)] string Text);
-
-/// <summary>A chunk found for a query, with its score and shard.</summary>
-[GenerateSerializer, Immutable, Alias("pastanoodles.SearchHit")]
-public sealed record SearchHit(
-    [property: Id(0)] Chunk Chunk,
-    [property: Id(1)] double Score,
-    [property: Id(2)] long Shard);
-
-/// <summary>Counts for one shard.</summary>
+/// <summary>What one shard holds, and where it is active.</summary>
+/// <param name="Shard">The shard number.</param>
+/// <param name="Chunks">Chunks stored.</param>
+/// <param name="Sources">Distinct sources among them, in code-point order.</param>
+/// <param name="Silo">The silo serving the shard now.</param>
+/// <param name="Rebuilt">Whether this activation rebuilt its Lucene index from the stored chunks (new silo, missing or stale cache).</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ShardStats")]
 public sealed record ShardStats(
-    [property: Id(0)] long Shard,
+    [property: Id(0)] int Shard,
     [property: Id(1)] int Chunks,
-    [property: Id(2)] int Sources);
+    [property: Id(2)] IReadOnlyList<string> Sources,
+    [property: Id(3)] string Silo,
+    [property: Id(4)] bool Rebuilt);

@@ -5,13 +5,17 @@ using Pastanoodles.Retrieval;
 
 namespace Pastanoodles.Client.Commands;
 
-/// <summary>`pastanoodles ask`: answer one multiple-choice question from the course index with the 4-bit model, locally (no cluster).</summary>
+/// <summary>`pastanoodles ask`: answer one multiple-choice question from the course index with the 4-bit model, locally with --index DIR,
+/// or through the cluster's answer grain (with --experiment ID's final adapter) without it.</summary>
 public static class AskCommands
 {
-    public static Command Create()
+    public static Command Create(ClusterConnection.Connector? connect = null)
     {
+        connect ??= ClusterConnection.ConnectAsync;
+        var gateway = ClusterCommandSupport.GatewayOption();
+        var experiment = new Option<string?>("--experiment") { Description = "Cluster mode: answer with this completed run's final adapter (on the base it was trained on); none: the silo's base model." };
         var question = new Argument<string>("QUESTION") { Description = "The question with its options, e.g. \"What is 2+2? A. 3 B. 4 C. 5 D. 6\" (\"A) …\" and one option per line work too)." };
-        var index = CorpusCommands.IndexOption();
+        var index = CorpusCommands.IndexOption(required: false);
         var model = new Option<string>("--model")
         {
             Description = "An HF Phi folder, or tiny/mid/phi-2 for the built-in config with the random weights (init_seed 1) a run of that name trains on.",
@@ -22,13 +26,21 @@ public static class AskCommands
         var quant = new Option<string>("--quant") { Description = "nf4 (4-bit base, as trained) or none.", DefaultValueFactory = _ => "nf4" };
         quant.AcceptOnlyFromAmong("nf4", "none");
         var rerank = new RerankChoice();
-        var command = new Command("ask", "Answer a multiple-choice question: retrieve the top-k chunks, fill the seed's prompt, and print the option letter the model scores highest and the sources used.")
+        var command = new Command("ask", "Answer a multiple-choice question: retrieve the top-k chunks, fill the seed's prompt, and print the option letter the model scores highest and the sources used (locally with --index DIR, else through the cluster).")
         {
-            question, index, model, adapter, k, quant,
+            question, index, model, adapter, k, quant, experiment, gateway,
         };
         rerank.AddTo(command);
-        command.SetAction((parse, _) => CommandErrors.RunAsync(parse, async () =>
+        command.SetAction((parse, ct) => parse.GetValue(index) is null
+            ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
+            {
+                ClusterRetrievalCommands.RejectLocalOptions(parse, [model, adapter, quant, .. rerank.All]);
+                return ClusterRetrievalCommands.AskAsync(client, output, parse.GetValue(question)!, parse.GetValue(experiment), parse.GetValue(k));
+            })
+            : CommandErrors.RunAsync(parse, async () =>
         {
+            if (parse.GetValue(experiment) is not null)
+                throw new ArgumentException("--experiment answers through the cluster; with --index DIR give the run's adapter folder as --adapter instead.");
             McqaQuestion.Parse(parse.GetValue(question)!); // fail on a question without options before loading anything
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
             var reranker = rerank.Build(parse, engine, out var owned);

@@ -6,22 +6,26 @@ using Pastanoodles.Retrieval.Rerank;
 
 namespace Pastanoodles.Client.Commands;
 
-/// <summary>`pastanoodles corpus ingest|search`: build and query the sharded course index, locally (no cluster).</summary>
+/// <summary>`pastanoodles corpus ingest|stats|search`: build and query the sharded course index, locally with --index DIR, or in the cluster's shard grains without it.</summary>
 public static class CorpusCommands
 {
-    public static Command Create()
+    public static Command Create(ClusterConnection.Connector? connect = null)
     {
-        var corpus = new Command("corpus", "Ingest course PDFs into a sharded Lucene index and search it.");
-        corpus.Subcommands.Add(Ingest());
-        corpus.Subcommands.Add(Search());
+        connect ??= ClusterConnection.ConnectAsync;
+        var gateway = ClusterCommandSupport.GatewayOption();
+        var corpus = new Command("corpus", "Ingest course PDFs into a sharded Lucene index and search it (locally with --index DIR, else in the cluster).") { gateway };
+        corpus.Subcommands.Add(Ingest(connect, gateway));
+        corpus.Subcommands.Add(Stats(connect, gateway));
+        corpus.Subcommands.Add(Search(connect, gateway));
         corpus.Subcommands.Add(RenderPdf());
         return corpus;
     }
 
-    public static Option<string> IndexOption() => new("--index")
+    public static Option<string> IndexOption(bool required = true) => new("--index")
     {
-        Description = "Folder of the course index (created by `corpus ingest`).",
-        Required = true,
+        Description = required ? "Folder of the course index (created by `corpus ingest`)."
+                               : "Folder of a local course index (created by `corpus ingest --index`); without it, the cluster's corpus.",
+        Required = required,
     };
 
     public static Option<DenseMetric> MetricOption() => new("--metric")
@@ -30,20 +34,27 @@ public static class CorpusCommands
         DefaultValueFactory = _ => DenseMetric.Cosine,
     };
 
-    private static Command Ingest()
+    private static Command Ingest(ClusterConnection.Connector connect, Option<int> gateway)
     {
         var folder = new Argument<string>("DIR") { Description = "Folder searched recursively for *.pdf files." };
-        var index = IndexOption();
+        var index = IndexOption(required: false);
         var defaults = new CorpusOptions();
         var shards = new Option<int>("--shards") { Description = "Number of shard indexes.", DefaultValueFactory = _ => defaults.Shards };
         var size = new Option<int>("--chunk-size") { Description = "Chunk size in characters.", DefaultValueFactory = _ => defaults.ChunkSize };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Chunk overlap in characters.", DefaultValueFactory = _ => defaults.ChunkOverlap };
         var noLemmas = new Option<bool>("--no-lemmatize") { Description = "Index words as they are (lower-cased, stop words removed)." };
-        var command = new Command("ingest", "Read every PDF under DIR (one document per page), chunk, and index; re-ingesting a file replaces its chunks.")
+        var command = new Command("ingest", "Read every PDF under DIR (one document per page), chunk, and index (in --index DIR, or in the cluster's shard grains); re-ingesting a file replaces its chunks.")
         {
             folder, index, shards, size, overlap, noLemmas,
         };
-        command.SetAction(parse => CommandErrors.Run(parse, () =>
+        command.SetAction((parse, ct) => parse.GetValue(index) is null
+            ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
+            {
+                ClusterRetrievalCommands.RejectLocalOptions(parse, size, overlap, noLemmas);
+                int? shardCount = parse.GetResult(shards) is { Implicit: false } ? parse.GetValue(shards) : null;
+                return ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, shardCount);
+            })
+            : Task.FromResult(CommandErrors.Run(parse, () =>
         {
             // An existing index keeps its settings; only options given on this command line are checked against them.
             var indexFolder = parse.GetValue(index)!;
@@ -67,14 +78,33 @@ public static class CorpusCommands
             Console.WriteLine($"Indexed {report.Chunks} chunks from {report.Pages} pages of {report.Files} files into {options.Shards} shard(s) " +
                               $"in {watch.Elapsed.TotalSeconds:F1} s; {engine.Count} chunks in the index; {report.Failures.Count} skipped.");
             return 0;
-        }));
+        })));
         return command;
     }
 
-    private static Command Search()
+    private static Command Stats(ClusterConnection.Connector connect, Option<int> gateway)
+    {
+        var index = IndexOption(required: false);
+        var command = new Command("stats", "Chunks and sources per shard: of the local --index DIR, or of the cluster's shard grains (with the silo serving each).") { index };
+        command.SetAction((parse, ct) => parse.GetValue(index) is { } folder
+            ? Task.FromResult(CommandErrors.Run(parse, () =>
+            {
+                using var engine = CorpusEngine.OpenExisting(folder);
+                var output = parse.InvocationConfiguration.Output;
+                output.WriteLine($"{"shard",5}  {"chunks",7}  {"sources",7}");
+                for (var i = 0; i < engine.Shards.Count; i++)
+                    output.WriteLine($"{i,5}  {engine.Shards[i].Count,7}  {engine.Shards[i].AllChunks().Select(c => c.Source).Distinct().Count(),7}");
+                output.WriteLine($"{engine.Shards.Count} shards, {engine.Count} chunks, {engine.AllChunks().Select(c => c.Source).Distinct().Count()} sources");
+                return 0;
+            }))
+            : ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) => ClusterRetrievalCommands.StatsAsync(client, output)));
+        return command;
+    }
+
+    private static Command Search(ClusterConnection.Connector connect, Option<int> gateway)
     {
         var text = new Argument<string>("TEXT") { Description = "The query." };
-        var index = IndexOption();
+        var index = IndexOption(required: false);
         var k = new Option<int>("-k") { Description = "Number of hits.", DefaultValueFactory = _ => 5 };
         var rerank = new RerankChoice();
         var command = new Command("search", "Search every shard with collection-wide BM25, merge, optionally re-rank; prints rank, score, source, page, snippet.")
@@ -82,7 +112,13 @@ public static class CorpusCommands
             text, index, k,
         };
         rerank.AddTo(command);
-        command.SetAction(parse => CommandErrors.Run(parse, () =>
+        command.SetAction((parse, ct) => parse.GetValue(index) is null
+            ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
+            {
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Rerank, rerank.Encoder, rerank.Bert, rerank.Metric);
+                return ClusterRetrievalCommands.SearchAsync(client, output, parse.GetValue(text)!, parse.GetValue(k));
+            })
+            : Task.FromResult(CommandErrors.Run(parse, () =>
         {
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
             var reranker = rerank.Build(parse, engine, out var owned);
@@ -97,7 +133,7 @@ public static class CorpusCommands
                 Console.WriteLine($"     {Snippet(hit.Text)}");
             }
             return 0;
-        }));
+        })));
         return command;
     }
 

@@ -11,12 +11,14 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>`pastanoodles eval ...`: score a model and adapter on a data file.</summary>
 public static class EvalCommands
 {
-    public static Command Create()
+    public static Command Create(ClusterConnection.Connector? connect = null)
     {
+        connect ??= ClusterConnection.ConnectAsync;
+        var gateway = ClusterCommandSupport.GatewayOption();
         var eval = new Command("eval", "Evaluate: DPO reward accuracy, MCQA letter accuracy, retrieval recall.");
         eval.Subcommands.Add(Dpo());
-        eval.Subcommands.Add(Mcqa());
-        eval.Subcommands.Add(Retrieval());
+        eval.Subcommands.Add(Mcqa(connect, gateway));
+        eval.Subcommands.Add(Retrieval(connect, gateway));
         return eval;
     }
 
@@ -59,24 +61,38 @@ public static class EvalCommands
         return command;
     }
 
-    static Command Mcqa()
+    static Command Mcqa(ClusterConnection.Connector connect, Option<int> gateway)
     {
         var (model, quant, dtype) = (ModelOption(), QuantOption(), DtypeOption());
         var adapter = new Option<string?>("--adapter") { Description = "PEFT adapter folder; none scores the base model." };
-        var data = new Option<string>("--data") { Description = "MCQA JSONL (MMLU or GPQA form).", Required = true };
+        var data = new Option<string?>("--data") { Description = "MCQA JSONL (MMLU or GPQA form), scored locally." };
+        var file = new Argument<string?>("FILE") { Description = "MCQA JSONL scored through the cluster's answer grains (the seed's prompt; with --rag, over the cluster corpus).", Arity = ArgumentArity.ZeroOrOne };
+        var experiment = new Option<string?>("--experiment") { Description = "Cluster mode: answer with this completed run's final adapter; none: the silos' base model." };
         var predictions = new Option<string?>("--out") { Description = "Write each question's predicted letter and letter log-likelihoods here (JSONL)." };
         var rag = new Option<bool>("--rag") { Description = "Answer through retrieval and the seed's RAG prompt (needs --index) instead of the MMLU prompt." };
         var index = new Option<string?>("--index") { Description = "Course index for --rag." };
         var k = new Option<int>("-k") { Description = "Chunks put into the prompt with --rag.", DefaultValueFactory = _ => AnswerPipeline.DefaultK };
         var rerank = new RerankChoice();
-        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way (or with --rag, through retrieval and the seed's prompt).")
+        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way (or with --rag, through retrieval and the seed's prompt). " +
+                                              "Locally with --data FILE; through the cluster with a positional FILE or --experiment.")
         {
-            model, adapter, data, quant, dtype, predictions, rag, index, k,
+            file, model, adapter, data, quant, dtype, predictions, rag, index, k, experiment, gateway,
         };
         rerank.AddTo(command);
-        command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
+        command.SetAction((parseResult, ct) => parseResult.GetValue(file) is not null || parseResult.GetValue(experiment) is not null
+            ? ClusterRetrievalCommands.RunAsync(parseResult, connect, gateway, ct, (client, output) =>
+            {
+                ClusterRetrievalCommands.RejectLocalOptions(parseResult, [model, adapter, quant, dtype, index, .. rerank.All]);
+                var path = parseResult.GetValue(file) ?? parseResult.GetValue(data)
+                    ?? throw new ArgumentException("eval mcqa needs the data file: eval mcqa FILE [--rag] [--experiment ID].");
+                return ClusterRetrievalCommands.EvalMcqaAsync(client, output, path, parseResult.GetValue(rag), parseResult.GetValue(experiment),
+                    parseResult.GetValue(k), parseResult.GetValue(predictions));
+            })
+            : CommandErrors.RunAsync(parseResult, async () =>
         {
             var output = parseResult.InvocationConfiguration.Output;
+            if (parseResult.GetValue(data) is null)
+                throw new ArgumentException("eval mcqa needs a data file: --data FILE (local) or a positional FILE (through the cluster).");
             if (!parseResult.GetValue(rag))
             {
                 if (parseResult.GetValue(index) is not null)
@@ -106,19 +122,25 @@ public static class EvalCommands
         return command;
     }
 
-    private static Command Retrieval()
+    private static Command Retrieval(ClusterConnection.Connector connect, Option<int> gateway)
     {
         var file = new Argument<string>("FILE") { Description = "JSONL rows {question, options: {A..D}, answer, source, page}." };
-        var index = CorpusCommands.IndexOption();
+        var index = CorpusCommands.IndexOption(required: false);
         var rerank = new RerankChoice();
         var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => 20 };
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var command = new Command("retrieval",
             "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert), with lemmatization on and off.")
         {
-            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, depth, questionOnly,
+            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, depth, questionOnly, gateway,
         };
-        command.SetAction(parse => CommandErrors.Run(parse, () =>
+        command.SetAction((parse, ct) => parse.GetValue(index) is null
+            ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
+            {
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.Metric, depth);
+                return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.GetValue(file)!, parse.GetValue(questionOnly));
+            })
+            : Task.FromResult(CommandErrors.Run(parse, () =>
         {
             var questions = RetrievalQuestionReader.Read(parse.GetValue(file)!);
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
@@ -133,7 +155,7 @@ public static class EvalCommands
             Console.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(results);
             return 0;
-        }));
+        })));
         return command;
     }
 

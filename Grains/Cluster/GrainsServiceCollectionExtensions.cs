@@ -5,7 +5,7 @@ using Orleans.Placement;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>Registers what the grains need on a silo: options, training slots, GPU placement and the startup resume.</summary>
+/// <summary>Registers what the grains need on a silo: options, training slots, GPU placement, the startup resume, and the shard and answer grains' options and models.</summary>
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>Adds the grains' services. The silo configures <see cref="ExperimentOptions"/> and adds a "store" grain storage.</summary>
@@ -17,6 +17,9 @@ public static class GrainsServiceCollectionExtensions
         services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
         services.TryAddSingleton<IExperimentRunner, TrainingRunner>();
+        services.AddOptions<AnswerOptions>().BindConfiguration(AnswerOptions.Section);
+        services.AddOptions<ShardOptions>().BindConfiguration(ShardOptions.Section);
+        services.TryAddSingleton<SiloModels>();
         return services;
     }
 }

@@ -128,15 +128,22 @@ public sealed class CorpusEngine : IDisposable
     {
         foreach (var shard in _shards)
             shard.DeleteSource(source);
+        var chunks = Split(source, pages, _splitter);
+        AddChunks(chunks);
+        return chunks.Count;
+    }
+
+    /// <summary>The chunks of a source's pages, ids numbered per page: what ingest indexes, locally or through the cluster.</summary>
+    public static List<CorpusChunk> Split(string source, IEnumerable<PageDocument> pages, RecursiveCharacterTextSplitter splitter)
+    {
         var chunks = new List<CorpusChunk>();
         foreach (var page in pages)
         {
             var ordinal = 0;
-            foreach (var piece in _splitter.SplitWithStartIndex(page.Text))
+            foreach (var piece in splitter.SplitWithStartIndex(page.Text))
                 chunks.Add(new CorpusChunk(CorpusChunk.MakeId(source, page.Page, ordinal++), source, page.Page, piece.StartIndex, piece.Text));
         }
-        AddChunks(chunks);
-        return chunks.Count;
+        return chunks;
     }
 
     /// <summary>Adds (or replaces by id) ready-made chunks, each in the shard its id hashes to.</summary>
@@ -173,13 +180,10 @@ public sealed class CorpusEngine : IDisposable
         if (k < 1)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
         var depth = reranker is null ? k : Math.Max(k, rerankDepth);
-        var terms = Analyzer.Terms(query, ShardIndex.TextField).Distinct().Take(BooleanQuery.MaxClauseCount)
-            .Select(t => new Term(ShardIndex.TextField, t)).ToList();
+        var terms = QueryTerms(Analyzer, query);
         if (terms.Count == 0)
             return [];
-        var boolean = new BooleanQuery();
-        foreach (var term in terms)
-            boolean.Add(new TermQuery(term), Occur.SHOULD);
+        var boolean = QueryOf(terms);
 
         var readers = _shards.Select(s => s.Acquire()).ToArray();
         IReadOnlyList<SearchHit> hits;
@@ -206,12 +210,30 @@ public sealed class CorpusEngine : IDisposable
     /// <summary>Merges per-shard hit lists by score, ties broken by chunk id (code point order, which is Lucene's UTF-8
     /// byte order), so the order does not depend on the sharding.</summary>
     public static IReadOnlyList<SearchHit> Merge(IEnumerable<IEnumerable<(CorpusChunk Chunk, float Score)>> perShard, int k) =>
+        Merge(perShard.Select((hits, shard) => hits.Select(h => SearchHit.From(h.Chunk, h.Score, shard))), k);
+
+    /// <summary>The same merge over hits that already carry their shard (from shard grains).</summary>
+    public static IReadOnlyList<SearchHit> Merge(IEnumerable<IEnumerable<SearchHit>> perShard, int k) =>
         perShard.SelectMany(hits => hits)
             .OrderByDescending(h => h.Score)
-            .ThenBy(h => h.Chunk.Id, CodePointOrder.Instance)
+            .ThenBy(h => h.ChunkId, CodePointOrder.Instance)
             .Take(k)
-            .Select(h => new SearchHit(h.Chunk.Id, h.Chunk.Source, h.Chunk.Page, h.Chunk.Start, h.Score, h.Chunk.Text))
             .ToList();
+
+    /// <summary>The distinct terms of <paramref name="query"/> after analysis, as Lucene terms of the text field (at most
+    /// <see cref="BooleanQuery.MaxClauseCount"/>), in first-seen order: what <see cref="Search"/> scores.</summary>
+    public static IReadOnlyList<Term> QueryTerms(CourseAnalyzer analyzer, string query) =>
+        analyzer.Terms(query, ShardIndex.TextField).Distinct().Take(BooleanQuery.MaxClauseCount)
+            .Select(t => new Term(ShardIndex.TextField, t)).ToList();
+
+    /// <summary>The BM25 query <see cref="Search"/> runs: any of the terms (SHOULD clauses).</summary>
+    public static BooleanQuery QueryOf(IEnumerable<Term> terms)
+    {
+        var boolean = new BooleanQuery();
+        foreach (var term in terms)
+            boolean.Add(new TermQuery(term), Occur.SHOULD);
+        return boolean;
+    }
 
     /// <summary>An LSA re-ranker over this index (fitting the basis first if there is none yet).</summary>
     public Reranker LsaReranker(DenseMetric metric = DenseMetric.Cosine, RerankMode mode = RerankMode.Replace) =>

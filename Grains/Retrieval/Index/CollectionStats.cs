@@ -38,6 +38,35 @@ public sealed class CollectionStats
         return new CollectionStats(termStats, fieldStats);
     }
 
+    /// <summary>Sums statistics taken from every shard separately (<see cref="ToQueryStats"/> of each), which gives the same
+    /// numbers as <see cref="Gather"/> over all their readers at once.</summary>
+    public static CollectionStats Sum(IEnumerable<QueryStats> perShard)
+    {
+        var termStats = new Dictionary<Term, TermStatistics>();
+        var fieldStats = new Dictionary<string, CollectionStatistics>();
+        foreach (var shard in perShard)
+        {
+            foreach (var t in shard.Terms)
+            {
+                var term = new Term(t.Field, t.Text);
+                termStats[term] = termStats.TryGetValue(term, out var sum)
+                    ? new TermStatistics(term.Bytes, sum.DocFreq + t.DocFreq, sum.TotalTermFreq + t.TotalTermFreq)
+                    : new TermStatistics(term.Bytes, t.DocFreq, t.TotalTermFreq);
+            }
+            foreach (var f in shard.Fields)
+                fieldStats[f.Field] = fieldStats.TryGetValue(f.Field, out var sum)
+                    ? new CollectionStatistics(f.Field, sum.MaxDoc + f.MaxDoc, sum.DocCount + f.DocCount,
+                        sum.SumTotalTermFreq + f.SumTotalTermFreq, sum.SumDocFreq + f.SumDocFreq)
+                    : new CollectionStatistics(f.Field, f.MaxDoc, f.DocCount, f.SumTotalTermFreq, f.SumDocFreq);
+        }
+        return new CollectionStats(termStats, fieldStats);
+    }
+
+    /// <summary>These statistics as the record that crosses a grain call.</summary>
+    public QueryStats ToQueryStats() => new(
+        [.. _terms.Select(p => new TermStat(p.Key.Field, p.Key.Text, p.Value.DocFreq, p.Value.TotalTermFreq))],
+        [.. _fields.Values.Select(f => new FieldStat(f.Field, f.MaxDoc, f.DocCount, f.SumTotalTermFreq, f.SumDocFreq))]);
+
     public TermStatistics? Term(Term term) => _terms.GetValueOrDefault(term);
 
     public CollectionStatistics? Field(string field) => _fields.GetValueOrDefault(field);

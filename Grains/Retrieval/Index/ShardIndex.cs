@@ -36,6 +36,8 @@ public sealed class ShardIndex : IDisposable
                 Similarity = similarity,
                 OpenMode = OpenMode.CREATE_OR_APPEND,
                 RAMBufferSizeMB = 64,
+                // ExpungeDeletes leaves no deleted document behind (the default allows 10 %), so maxDoc, which BM25 counts, is the live count.
+                MergePolicy = new TieredMergePolicy { ForceMergeDeletesPctAllowed = 0 },
             });
         }
         catch (LockObtainFailedException e)
@@ -58,6 +60,22 @@ public sealed class ShardIndex : IDisposable
     public void DeleteSource(string source) => _writer.DeleteDocuments(new Term(SourceField, source));
 
     public void Commit() => _writer.Commit();
+
+    /// <summary>Commits with <paramref name="userData"/> stored in the commit point (read back by <see cref="CommittedUserData"/>).</summary>
+    public void Commit(IDictionary<string, string> userData)
+    {
+        _writer.SetCommitData(userData);
+        _writer.Commit();
+    }
+
+    /// <summary>The user data of the last commit (empty for a new index or one committed without any).</summary>
+    public IDictionary<string, string> CommittedUserData => _writer.CommitData ?? new Dictionary<string, string>();
+
+    /// <summary>Deletes every chunk (before a rebuild).</summary>
+    public void DeleteAll() => _writer.DeleteAll();
+
+    /// <summary>Merges away deleted documents, so collection statistics count live chunks only, as a fresh index of them would.</summary>
+    public void ExpungeDeletes() => _writer.ForceMergeDeletes(doWait: true);
 
     /// <summary>The current reader, reopened if the writer changed anything, with its reference count raised:
     /// the caller must call <see cref="Release"/> when done (Lucene's SearcherManager Acquire/Release contract).</summary>

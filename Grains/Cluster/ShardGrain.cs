@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Placement;
+using Pastanoodles.Retrieval.Index;
+
+namespace Pastanoodles.Cluster;
+
+/// <summary>One shard of the course index, keyed by shard number: its chunks are grain state; its Lucene index under this silo's
+/// folder is a cache of them (<see cref="CachedShardIndex"/>), rebuilt on activation when missing or stale.</summary>
+/// <remarks>Placed at random, so the shards spread over the silos (the default, resource-optimized placement tends to put
+/// them all on one; orleans.md §3) and a search's fan-out runs on several machines.</remarks>
+[RandomPlacement]
+public sealed class ShardGrain(
+    [PersistentState("shard", "store")] IPersistentState<ShardState> state,
+    IOptions<ShardOptions> shardOptions,
+    IOptions<ExperimentOptions> experimentOptions,
+    ILocalSiloDetails silo,
+    ILogger<ShardGrain> logger) : Grain, IShardGrain
+{
+    CachedShardIndex? _index;
+
+    int Shard => (int)this.GetPrimaryKeyLong();
+    ShardState S => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (S.Epoch.Length == 0)
+            S.Epoch = Guid.NewGuid().ToString("N");   // written with the first change; an empty shard needs no state yet
+        var folder = Path.Combine(shardOptions.Value.ResolveIndexDirectory(experimentOptions.Value.ArtifactsDirectory),
+            silo.SiloAddress.Endpoint.ToString().Replace(':', '_'), $"shard-{Shard:D2}");
+        var (chunks, version, shard) = (S.Chunks.ToList(), S.Version, Shard);
+        _index = await Task.Run(() => OpenCache(folder, shard, chunks, version), cancellationToken);
+        logger.LogInformation("Shard {Shard}: {Chunks} chunks, index {How} in {Folder}", Shard, chunks.Count, _index.Rebuilt ? "rebuilt" : "reused", folder);
+    }
+
+    static CachedShardIndex OpenCache(string folder, int shard, IReadOnlyCollection<CorpusChunk> chunks, string version)
+    {
+        try
+        {
+            return CachedShardIndex.Open(folder, shard, chunks, version);
+        }
+        catch (IOException)
+        {
+            // Still locked by an activation this process never closed (a silo stopped ungracefully in-process): the index is only a cache,
+            // so build a new one beside it.
+            return CachedShardIndex.Open($"{folder}-{Guid.NewGuid():N}", shard, chunks, version);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _index?.Dispose();
+        _index = null;
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> ReplaceSourceAsync(string source, IReadOnlyList<CorpusChunk> chunks)
+    {
+        if (chunks.FirstOrDefault(c => c.Source != source) is { } stray)
+            throw new ArgumentException($"Chunk '{stray.Id}' has source '{stray.Source}', but it was sent to replace source '{source}'. Every chunk must belong to that source.", nameof(chunks));
+        S.Chunks.RemoveAll(c => c.Source == source);
+        S.Chunks.AddRange(chunks.DistinctBy(c => c.Id));
+        S.Revision++;
+        await state.WriteStateAsync();   // the state is the truth; the index follows it (a crash in between is caught by the version check)
+        var (index, version) = (_index!, S.Version);
+        await Task.Run(() => index.ReplaceSource(source, chunks, version));
+        return S.Chunks.Count;
+    }
+
+    public ValueTask<QueryStats> GetQueryStatsAsync(IReadOnlyList<string> terms) => ValueTask.FromResult(_index!.Stats(terms));
+
+    public ValueTask<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k) =>
+        ValueTask.FromResult(_index!.Search(terms, global, k));
+
+    public ValueTask<ShardStats> GetStatsAsync() => ValueTask.FromResult(new ShardStats(
+        Shard, S.Chunks.Count, [.. S.Chunks.Select(c => c.Source).Distinct().Order(CodePointOrder.Instance)],
+        silo.SiloAddress.ToString(), _index!.Rebuilt));
+}

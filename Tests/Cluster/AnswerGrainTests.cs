@@ -1,0 +1,69 @@
+using Pastanoodles.Cluster;
+using Pastanoodles.Tests.Support;
+using Pastanoodles.Tests.Training;
+
+namespace Pastanoodles.Tests.Cluster;
+
+/// <summary>The answer grain over the sample corpus: retrieval through the shards, the base model or a completed run's adapter, loaded once per silo.</summary>
+public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixture<CorpusClusterFixture>
+{
+    const string Question = "What is it called when two different keys are placed in the same bucket of a hash table?\nA. A rehash\nB. A collision\nC. A probe\nD. A digest";
+
+    IAnswerGrain Answers => fixture.Client.GetGrain<IAnswerGrain>(0);
+
+    [Fact]
+    public async Task Answers_with_the_base_model_from_the_top_chunks_of_every_shard()
+    {
+        var answer = await Answers.AskAsync(new AnswerRequest(Question, TopK: 3)).Within("answer with the base model");
+        var search = await Answers.SearchAsync(Question, 3);
+
+        Assert.Contains(answer.Letter, "ABCD");
+        Assert.Equal("ABCD", string.Concat(answer.LogLikelihoods.Keys.Order()));
+        Assert.Equal(answer.LogLikelihoods.MaxBy(p => p.Value).Key, answer.Letter);
+        Assert.Equal(search.Hits.Select(h => h.ChunkId), answer.Sources.Select(h => h.ChunkId));
+        Assert.Equal("cs/hash-tables.pdf", answer.Sources[0].Source);
+        Assert.Empty(answer.FailedShards);
+        Assert.StartsWith("tiny (nf4)", answer.Model);
+        Assert.True(answer.PromptTokens > 100, $"prompt of {answer.PromptTokens} tokens should hold 3 chunks");
+    }
+
+    [Fact]
+    public async Task The_model_is_loaded_once_per_silo_across_many_concurrent_asks()
+    {
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Answers.AskAsync(new AnswerRequest(Question, UseRetrieval: false))))
+            .Within("12 concurrent asks");
+
+        Assert.Single(answers.Select(a => a.Letter).Distinct());
+        var loads = fixture.Models.ToDictionary(p => p.Key, p => p.Value.LoadsOf("tiny"));
+        Assert.All(loads.Values, n => Assert.InRange(n, 0, 1));
+        Assert.All(answers.Select(a => a.Silo).Distinct(), silo => Assert.Equal(1, loads[silo]));
+    }
+
+    [Fact]
+    public async Task A_completed_runs_final_adapter_answers_and_an_unfinished_run_is_a_clear_error()
+    {
+        var cancelledId = Experiments.NewRunId("answer-cancelled");
+        var config = DpoTrainerTests.Learnable("ignored") with { SyntheticRows = 48, EvalSteps = 3, SaveSteps = 3 };
+        var cancelled = fixture.Client.GetGrain<IExperimentGrain>(cancelledId);
+        await cancelled.SubmitAsync(new ExperimentSpec(cancelledId, ExperimentKinds.Dpo, (config with { SyntheticRows = 4000 }).ToJson()));
+        await cancelled.CancelAsync();
+        var notDone = await Assert.ThrowsAsync<ExperimentNotCompletedException>(() => Answers.AskAsync(new AnswerRequest(Question, cancelledId)));
+        Assert.Contains($"Experiment '{cancelledId}' is cancelled; only a completed run has a final adapter", notDone.Message);
+        await Assert.ThrowsAsync<ExperimentNotFoundException>(() => Answers.AskAsync(new AnswerRequest(Question, "no-such-run")));
+
+        var runId = Experiments.NewRunId("answer-dpo");
+        var run = fixture.Client.GetGrain<IExperimentGrain>(runId);
+        await run.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson()));
+        var done = await Phase.Until("short tiny DPO run to its end", async () => (await run.GetStatusAsync())!,
+            s => s.State.IsFinal(), $"experiment {runId} completed", TimeSpan.FromSeconds(60));
+        Assert.True(done.State == RunState.Completed, $"{done.State}: {done.Error}");
+
+        var adapted = await Answers.AskAsync(new AnswerRequest(Question, runId)).Within("answer with the run's adapter");
+        var plain = await Answers.AskAsync(new AnswerRequest(Question)).Within("answer with the base model");
+
+        Assert.EndsWith($"+ adapter {done.FinalAdapter}", adapted.Model);
+        Assert.Equal(plain.Sources.Select(h => h.ChunkId), adapted.Sources.Select(h => h.ChunkId));
+        Assert.NotEqual(plain.LogLikelihoods['A'], adapted.LogLikelihoods['A']);
+        Assert.Equal(1, fixture.Models.Values.Sum(m => m.LoadsOf("tiny", done.FinalAdapter)));
+    }
+}

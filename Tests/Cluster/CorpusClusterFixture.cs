@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Pastanoodles.Client;
+using Pastanoodles.Cluster;
+using Pastanoodles.Retrieval;
+using Pastanoodles.Silo;
+using Pastanoodles.Tests.Answering;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Cluster;
+
+/// <summary>A cpu + gpu in-process cluster wired like the real silo (real trainer, file state), with the sample corpus ingested
+/// through the cluster into <see cref="Shards"/> shards, and the same corpus in a local one-shard <see cref="CorpusEngine"/> to compare with.</summary>
+public sealed class CorpusClusterFixture : IAsyncLifetime
+{
+    public const int Shards = 3;
+
+    readonly TempDir _data = new();
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+    public CorpusEngine Local { get; private set; } = null!;
+    public IngestReport Ingest { get; private set; } = null!;
+    public static string Corpus => Path.Combine(SampleCorpusFixture.Samples, "corpus");
+    public static string Questions => Path.Combine(SampleCorpusFixture.Samples, "questions.jsonl");
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var role = options.SiloName == "Silo_0" ? SiloRoles.Cpu : SiloRoles.Gpu;
+            silo.AddPastanoodles(new ResolvedSilo(role, _data.Path, Path.Combine(_data.Path, "runs"), ["cpu"], CudaAvailable: false),
+                experiments => experiments.ReportInterval = TimeSpan.FromMilliseconds(100));
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        Ingest = await ClusterIngest.IngestDirectoryAsync(Client, Corpus, Shards);
+        Local = CorpusEngine.Open(_data["local-index"], new CorpusOptions { Shards = 1 });
+        Local.IngestDirectory(Corpus, fitLsa: false);
+    }
+
+    /// <summary>The <see cref="SiloModels"/> of every live silo, by silo address.</summary>
+    public IReadOnlyDictionary<string, SiloModels> Models =>
+        Cluster.Silos.ToDictionary(s => s.SiloAddress.ToString(), s => Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<SiloModels>());
+
+    public async Task DisposeAsync()
+    {
+        Local.Dispose();
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        _data.Dispose();
+    }
+}

@@ -1,0 +1,74 @@
+using Pastanoodles.Client;
+using Pastanoodles.Cluster;
+using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Cluster;
+
+/// <summary>Shard grains hold the sample corpus; a search through the answer grain ranks exactly like one local index.</summary>
+public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixture<CorpusClusterFixture>
+{
+    IAnswerGrain Answers => fixture.Client.GetGrain<IAnswerGrain>(0);
+
+    [Fact]
+    public async Task Cluster_search_over_three_shards_equals_the_local_one_shard_index_ids_order_and_scores()
+    {
+        var queries = RetrievalQuestionReader.Read(CorpusClusterFixture.Questions).Select(q => q.QueryWithOptions).Take(12).ToList();
+        queries.Add("entropy of an ideal gas");
+        foreach (var query in queries)
+        {
+            var local = fixture.Local.Search(query, 10);
+            var cluster = await Answers.SearchAsync(query, 10);
+
+            Assert.Empty(cluster.FailedShards);
+            Assert.NotEmpty(local);
+            Assert.Equal(local.Select(h => (h.ChunkId, h.Source, h.Page, h.Start, h.Score, h.Text)),
+                         cluster.Hits.Select(h => (h.ChunkId, h.Source, h.Page, h.Start, h.Score, h.Text)));
+        }
+    }
+
+    [Fact]
+    public async Task Every_chunk_is_stored_once_in_the_shard_its_id_routes_to()
+    {
+        var stats = await ClusterIngest.StatsAsync(fixture.Client);
+
+        Assert.Equal(CorpusClusterFixture.Shards, stats.Count);
+        Assert.Equal(fixture.Local.Count, fixture.Ingest.Chunks);
+        Assert.Equal(fixture.Local.Count, stats.Sum(s => s.Chunks));
+        Assert.All(stats, s => Assert.True(s.Chunks > 0, $"shard {s.Shard} is empty"));
+        Assert.Equal(fixture.Local.AllChunks().Select(c => c.Source).Distinct().Order(), stats.SelectMany(s => s.Sources).Distinct().Order());
+        Assert.Equal(CorpusClusterFixture.Shards, await fixture.Client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureShardsAsync(null));
+        var change = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureShardsAsync(5));
+        Assert.Contains("has 3 shards, but 5 were asked for", change.Message);
+    }
+
+    [Fact]
+    public async Task Ingesting_a_file_again_replaces_its_chunks_without_duplicates()
+    {
+        using var dir = new TempDir();
+        var extra = dir["extra.pdf"];
+        var before = (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks);
+        try
+        {
+            PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."], ["Gluons carry the colour charge between quarks."]);
+            var first = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            Assert.Equal((1, 2, 2), (again.Files, again.Pages, again.Chunks));
+            Assert.Equal(before + 2, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+
+            PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."]);
+            await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            Assert.Equal(before + 1, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+            var hits = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == "extra.pdf").ToList();
+            Assert.Equal(["extra.pdf#0#0"], hits.Select(h => h.ChunkId));
+            Assert.Equal(2, first.Chunks);
+        }
+        finally
+        {
+            // Leave the corpus as the other tests expect it: remove the extra source from every shard.
+            await Task.WhenAll(Enumerable.Range(0, CorpusClusterFixture.Shards)
+                .Select(s => fixture.Client.GetGrain<IShardGrain>(s).ReplaceSourceAsync("extra.pdf", [])));
+        }
+        Assert.Equal(before, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+    }
+}
