@@ -32,7 +32,7 @@ public static class LocalSilo
             "or start a silo yourself (`dotnet run --project Silo`) and run it again.");
     }
 
-    public static async Task<Started> StartAsync(string dataDirectory, int gatewayPort, TextWriter progress, CancellationToken cancellationToken)
+    public static async Task<Started> StartAsync(string dataDirectory, int gatewayPort, int siloPort, string dashboardUrl, TextWriter progress, CancellationToken cancellationToken)
     {
         var root = RepositoryRoot();
         Directory.CreateDirectory(dataDirectory);
@@ -46,7 +46,7 @@ public static class LocalSilo
         // setsid + nohup in the background: the silo gets its own session (Ctrl-C here does not reach it) and outlives
         // this console; $! is its pid, since setsid execs dotnet in place when it is not a group leader.
         var launch = await RunAsync("bash", ["-c",
-            $"setsid nohup dotnet \"{dll}\" --data \"{dataDirectory}\" --gateway {gatewayPort} > \"{logFile}\" 2>&1 < /dev/null & echo $!"],
+            $"setsid nohup dotnet \"{dll}\" --data \"{dataDirectory}\" --gateway {gatewayPort} --port {siloPort} --Silo:PrimarySiloPort={siloPort} --dashboard {dashboardUrl} > \"{logFile}\" 2>&1 < /dev/null & echo $!"],
             Path.GetDirectoryName(dll)!, cancellationToken);
         if (launch.ExitCode != 0 || !int.TryParse(launch.Output.Trim(), out var pid))
             throw new InvalidOperationException($"Could not start the silo: {launch.Output}");

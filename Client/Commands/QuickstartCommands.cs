@@ -17,9 +17,11 @@ public static class QuickstartCommands
         var data = new Option<string>("--data") { Description = "Data folder for a silo the quickstart starts.", DefaultValueFactory = _ => DefaultData() };
         var questions = new Option<int>("--questions") { Description = "Sample questions to answer.", DefaultValueFactory = _ => 4 };
         var gateway = ClusterCommandSupport.GatewayOption();
+        var siloPort = new Option<int>("--silo-port") { Description = "Silo port for a silo the quickstart starts.", DefaultValueFactory = _ => 11111 };
+        var dashboard = new Option<string>("--dashboard") { Description = "Dashboard URL for a silo the quickstart starts (loopback).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var command = new Command("quickstart", "Start a local silo if needed, ingest the sample corpus, train tiny with DPO, plot, and answer sample questions.")
         {
-            data, questions, gateway,
+            data, questions, gateway, siloPort, dashboard,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -43,7 +45,7 @@ public static class QuickstartCommands
             LocalSilo.Started? started = null;
             if (!await ReachableAsync(port, cancellationToken))
             {
-                started = await LocalSilo.StartAsync(parseResult.GetValue(data)!, port, output, cancellationToken);
+                started = await LocalSilo.StartAsync(parseResult.GetValue(data)!, port, parseResult.GetValue(siloPort), parseResult.GetValue(dashboard)!, output, cancellationToken);
                 if (!await WaitReachableAsync(port, TimeSpan.FromMinutes(3), cancellationToken))
                 {
                     await error.WriteLineAsync($"error: the silo did not open its gateway on port {port} within 3 minutes; see {started.LogFile}");
@@ -59,10 +61,11 @@ public static class QuickstartCommands
             if (await Run("train tiny with DPO on synthetic preference pairs", "experiment", "submit", Path.Combine(root, "samples", "experiments", "dpo-tiny.json"), "--id", runId) != 0) return 1;
             if (await Run("follow the run (test reward accuracy at the end)", "experiment", "status", runId) != 0) return 1;
             if (await Run("training curves", "experiment", "plot", runId, "--out", plots) != 0) return 1;
+            await output.WriteLineAsync("\n(tiny is a 2-layer model with random weights trained for seconds: its letters show the pipeline, not knowledge;\n a Phi-2 folder as the silo's Answer:Model answers for real)");
             foreach (var question in SampleQuestions(root, parseResult.GetValue(questions)))
                 if (await Run("answer a sample question with the run's best adapter", "ask", question, "--experiment", runId) != 0) return 1;
 
-            await output.WriteLineAsync($"\n== done\ndashboard: http://127.0.0.1:8080 (grains, silos, calls)\nplots: {plots}");
+            await output.WriteLineAsync($"\n== done\ndashboard: {(started is null ? "http://127.0.0.1:8080 (the running silo's --dashboard)" : parseResult.GetValue(dashboard))} (grains, silos, calls)\nplots: {plots}");
             if (started is not null)
                 await output.WriteLineAsync($"the silo keeps running (pid {started.ProcessId}, log {started.LogFile}); stop it with `kill {started.ProcessId}`");
             return 0;
