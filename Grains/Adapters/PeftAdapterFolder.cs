@@ -49,28 +49,58 @@ public static class PeftAdapterFolder
     /// <summary>Injects the folder's adapter into <paramref name="model"/> and loads its weights, strictly.</summary>
     public static AdapterSet Load(PhiForCausalLM model, string folder)
     {
-        var config = ReadConfig(folder);
-        var adapters = AdapterInjector.Inject(model, config with { InferenceMode = false });
-        var expected = adapters.NamedParameters().ToDictionary(p => p.Name, p => p.Value);
+        var config = ReadConfig(folder) with { InferenceMode = false };
+        config.Validate();
         var path = Path.Combine(folder, WeightsFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{folder} has no {WeightsFile}.", path);
         using var reader = new SafeTensorsReader(path);
-        var seen = new HashSet<string>();
+
+        // Check every name and shape against what the config would inject before touching the model, so a bad
+        // file leaves the model as it was.
+        var expected = ExpectedShapes(model, config);
+        var keys = new Dictionary<string, string>();
         foreach (var (fileKey, entry) in reader.Entries)
         {
             var key = fileKey.EndsWith(".lora_magnitude_vector.weight") ? fileKey[..^".weight".Length] : fileKey;
-            if (!expected.TryGetValue(key, out var parameter))
+            if (!expected.TryGetValue(key, out var shape))
                 throw new InvalidDataException($"{path} has tensor '{fileKey}', which this model's adapter does not have (unexpected key). ---> HINT: does adapter_config.json's target_modules match the file?");
-            if (!entry.Shape.SequenceEqual(parameter.shape))
-                throw new InvalidDataException($"{path}: tensor '{fileKey}' should be of size [{string.Join(", ", parameter.shape)}], but is [{string.Join(", ", entry.Shape)}].");
-            using var value = reader.Read(fileKey);
-            using (no_grad()) parameter.copy_(value);
-            seen.Add(key);
+            if (!entry.Shape.SequenceEqual(shape))
+                throw new InvalidDataException($"{path}: tensor '{fileKey}' should be of size [{string.Join(", ", shape)}], but is [{string.Join(", ", entry.Shape)}].");
+            keys[key] = fileKey;
         }
-        var missing = expected.Keys.FirstOrDefault(k => !seen.Contains(k));
+        var missing = expected.Keys.FirstOrDefault(k => !keys.ContainsKey(k));
         if (missing is not null)
-            throw new InvalidDataException($"{path} is missing tensor '{missing}' of shape [{string.Join(", ", expected[missing].shape)}].");
+            throw new InvalidDataException($"{path} is missing tensor '{missing}' of shape [{string.Join(", ", expected[missing])}].");
+
+        var adapters = AdapterInjector.Inject(model, config);
+        foreach (var (name, parameter) in adapters.NamedParameters())
+        {
+            using var value = reader.Read(keys[name]);
+            using (no_grad()) parameter.copy_(value);
+        }
         return adapters;
+    }
+
+    /// <summary>PEFT's tensor names and shapes for the layers <paramref name="config"/> targets in <paramref name="model"/>.</summary>
+    static Dictionary<string, long[]> ExpectedShapes(PhiForCausalLM model, LoraConfig config)
+    {
+        var shapes = new Dictionary<string, long[]>();
+        foreach (var (path, owner, slot) in model.LinearSlots().Where(s => config.Targets(s.Path)))
+        {
+            var (inFeatures, outFeatures) = owner.GetLinear(slot) switch
+            {
+                TorchSharp.Modules.Linear l => (l.in_features, l.out_features),
+                Quantization.Linear4bit q => (q.in_features, q.out_features),
+                var other => throw new InvalidOperationException($"{path} is a {other.GetType().Name}; it already has an adapter or cannot take one."),
+            };
+            var prefix = $"base_model.model.{path}";
+            shapes[$"{prefix}.lora_A.weight"] = [config.R, inFeatures];
+            shapes[$"{prefix}.lora_B.weight"] = [outFeatures, config.R];
+            if (config.UseDora) shapes[$"{prefix}.lora_magnitude_vector"] = [outFeatures];
+        }
+        if (shapes.Count == 0)
+            throw new InvalidDataException($"adapter_config.json's target_modules [{string.Join(", ", config.TargetModules)}] match no layer of this model.");
+        return shapes;
     }
 }

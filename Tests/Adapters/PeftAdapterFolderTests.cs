@@ -73,6 +73,7 @@ public class PeftAdapterFolderTests
         using var third = TinyModels.Build();
         var ex = Assert.Throws<InvalidDataException>(() => PeftAdapterFolder.Load(third, dir.Path));
         Assert.Contains("layers.0.self_attn.k_proj.lora_A.weight", ex.Message);
+        Assert.DoesNotContain(third.modules(), m => m is LoraLinear);   // the model is left as it was
         Assert.Contains("[4, 32]", ex.Message);
         Assert.Contains("[4, 31]", ex.Message);
     }
