@@ -6,7 +6,7 @@ namespace Pastanoodles.Tests.Client;
 public class TrainCommandsTests
 {
     [Fact]
-    public void Train_dpo_writes_checkpoints_metrics_and_plots_and_eval_dpo_scores_the_best_one()
+    public async Task Train_dpo_writes_checkpoints_metrics_and_plots_and_eval_dpo_scores_the_best_one()
     {
         using var dir = new TempDir();
         var config = dir["dpo.json"];
@@ -24,7 +24,7 @@ public class TrainCommandsTests
         var best = output.Split('\n').First(l => l.StartsWith("best checkpoint: "))["best checkpoint: ".Length..].Split(" (")[0];
 
         var data = dir["pairs.jsonl"];
-        Pastanoodles.Training.Data.DatasetWriter.WriteJsonLinesAsync(data, Pastanoodles.Training.Data.Synthetic.Preferences(40, seed: 123)).GetAwaiter().GetResult();
+        await Pastanoodles.Training.Data.DatasetWriter.WriteJsonLinesAsync(data, Pastanoodles.Training.Data.Synthetic.Preferences(40, seed: 123));
         var eval = Cli.Run("eval", "dpo", "--model", "tiny", "--adapter", best, "--data", data);
         Assert.Equal((0, ""), (eval.ExitCode, eval.Error));
         var accuracy = double.Parse(eval.Output.Split('\n').First(l => l.StartsWith("reward accuracy: "))["reward accuracy: ".Length..], CultureInfo.InvariantCulture);

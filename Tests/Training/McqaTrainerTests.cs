@@ -6,7 +6,7 @@ namespace Pastanoodles.Tests.Training;
 public class McqaTrainerTests
 {
     [Fact]
-    public void Mcqa_fine_tuning_lifts_letter_accuracy_far_above_chance()
+    public async Task Mcqa_fine_tuning_lifts_letter_accuracy_far_above_chance()
     {
         using var dir = new TempDir();
         // fp32 compute: on a 64-wide random model the letters' logit gaps start far below bf16's resolution, and
@@ -26,7 +26,7 @@ public class McqaTrainerTests
 
         // The same adapter through the evaluation path, with per-question predictions.
         var data = Path.Combine(dir.Path, "questions.jsonl");
-        Pastanoodles.Training.Data.DatasetWriter.WriteJsonLinesAsync(data, Pastanoodles.Training.Data.Synthetic.Mcqa(40, seed: 99)).GetAwaiter().GetResult();
+        await Pastanoodles.Training.Data.DatasetWriter.WriteJsonLinesAsync(data, Pastanoodles.Training.Data.Synthetic.Mcqa(40, seed: 99));
         var predictions = Path.Combine(dir.Path, "predictions.jsonl");
         var (code, output, error) = Cli.Run("eval", "mcqa", "--model", "tiny", "--quant", "none", "--dtype", "float32", "--adapter", result.BestCheckpoint!, "--data", data, "--out", predictions);
         Assert.Equal((0, ""), (code, error));
