@@ -34,23 +34,36 @@ public static class LocalSilo
 
     public static async Task<Started> StartAsync(string dataDirectory, int gatewayPort, int siloPort, string dashboardUrl, TextWriter progress, CancellationToken cancellationToken)
     {
-        var root = RepositoryRoot();
+        var dll = await BuildAsync(progress, cancellationToken);
         Directory.CreateDirectory(dataDirectory);
-        var logFile = Path.Combine(dataDirectory, "silo.log");
+        var started = await LaunchAsync(dll, dataDirectory, siloPort, gatewayPort, siloPort, dashboardUrl, Path.Combine(dataDirectory, "silo.log"), cancellationToken);
+        await progress.WriteLineAsync($"started a local silo (pid {started.ProcessId}), log: {started.LogFile}");
+        return started;
+    }
+
+    /// <summary>Builds the Silo project of this repository (a no-op when up to date); returns its dll.</summary>
+    public static async Task<string> BuildAsync(TextWriter progress, CancellationToken cancellationToken)
+    {
+        var root = RepositoryRoot();
         await progress.WriteLineAsync("building the silo (the first time takes a minute) ...");
         var build = await RunAsync("dotnet", ["build", Path.Combine(root, "Silo", "Silo.csproj"), "-c", "Debug", "-v", "q", "-nologo"], root, cancellationToken);
         if (build.ExitCode != 0)
             throw new InvalidOperationException($"`dotnet build Silo` failed (exit {build.ExitCode}):\n{build.Output}");
+        return Path.Combine(root, "Silo", "bin", "Debug", "net10.0", "Pastanoodles.Silo.dll");
+    }
 
-        var dll = Path.Combine(root, "Silo", "bin", "Debug", "net10.0", "Pastanoodles.Silo.dll");
+    /// <summary>Starts one detached silo process; <paramref name="primaryPort"/> is the silo port of the localhost cluster's first silo.</summary>
+    public static async Task<Started> LaunchAsync(string dll, string dataDirectory, int siloPort, int gatewayPort, int primaryPort, string dashboardUrl,
+        string logFile, CancellationToken cancellationToken)
+    {
         // setsid + nohup in the background: the silo gets its own session (Ctrl-C here does not reach it) and outlives
         // this console; $! is its pid, since setsid execs dotnet in place when it is not a group leader.
         var launch = await RunAsync("bash", ["-c",
-            $"setsid nohup dotnet \"{dll}\" --data \"{dataDirectory}\" --gateway {gatewayPort} --port {siloPort} --Silo:PrimarySiloPort={siloPort} --dashboard {dashboardUrl} > \"{logFile}\" 2>&1 < /dev/null & echo $!"],
+            $"setsid nohup dotnet \"{dll}\" --data \"{dataDirectory}\" --gateway {gatewayPort} --port {siloPort} --Silo:PrimarySiloPort={primaryPort} " +
+            $"--dashboard \"{dashboardUrl}\" > \"{logFile}\" 2>&1 < /dev/null & echo $!"],
             Path.GetDirectoryName(dll)!, cancellationToken);
         if (launch.ExitCode != 0 || !int.TryParse(launch.Output.Trim(), out var pid))
             throw new InvalidOperationException($"Could not start the silo: {launch.Output}");
-        await progress.WriteLineAsync($"started a local silo (pid {pid}), log: {logFile}");
         return new Started(pid, logFile);
     }
 

@@ -15,8 +15,27 @@ public static class BenchCommands
         var bench = new Command("bench", "Print speed and memory figures for this machine.");
         bench.Subcommands.Add(Model());
         bench.Subcommands.Add(Train());
+        bench.Subcommands.Add(Cluster());
         bench.Subcommands.Add(Retrieval());
         return bench;
+    }
+
+    static Command Cluster()
+    {
+        var asks = new Option<int>("--asks") { Description = "Asks timed per setup.", DefaultValueFactory = _ => 200 };
+        var silos = new Option<string>("--silos") { Description = "Cluster sizes to measure, comma-separated.", DefaultValueFactory = _ => "1,2,4" };
+        var command = new Command("cluster", "`ask` latency p50/p99 through real silo processes (retrieval only and with the model) against the same work in-process, and throughput with 1, 2 and 4 silos.")
+        {
+            asks, silos,
+        };
+        command.SetAction((parseResult, ct) => CommandErrors.RunAsync(parseResult, async () =>
+        {
+            var counts = parseResult.GetValue(silos)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(s => int.TryParse(s, out var n) && n > 0 ? n : throw new ArgumentException($"--silos is '{parseResult.GetValue(silos)}'. Give positive counts like 1,2,4."))
+                .ToList();
+            await ClusterBenchmark.RunAsync(parseResult.InvocationConfiguration.Output, parseResult.GetValue(asks), counts, ct);
+        }));
+        return command;
     }
 
     static Command Train()

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Pastanoodles.Answering;
+using Pastanoodles.Cluster;
+using Pastanoodles.Retrieval;
+
+namespace Pastanoodles.Client.Benchmarks;
+
+/// <summary>`ask` through real silo processes against the same work in-process: latency p50/p99 and throughput with 1, 2 and 4 silos.</summary>
+/// <remarks>
+/// The corpus is the sample course PDFs in 4 shards; questions are samples/questions.jsonl, cycled. "retrieval" is the
+/// fan-out search alone (AnswerGrain.SearchAsync vs CorpusEngine.Search); "with model" adds the seed's prompt and the
+/// 4-bit tiny model's letter scores (AnswerGrain.AskAsync vs AnswerPipeline.Answer). Throughput runs 8 asks at once,
+/// spread by the client over every silo's gateway.
+/// </remarks>
+public static class ClusterBenchmark
+{
+    public const int Shards = 4;
+
+    public static async Task RunAsync(TextWriter output, int asks, IReadOnlyList<int> siloCounts, CancellationToken ct)
+    {
+        var root = LocalSilo.RepositoryRoot();
+        var corpus = Path.Combine(root, "samples", "corpus");
+        var questions = File.ReadLines(Path.Combine(root, "samples", "questions.jsonl")).Select(QuestionText).ToList();
+        using var scratch = new Support.ScratchDir();
+
+        using var local = CorpusEngine.Open(Path.Combine(scratch.Path, "local"), new CorpusOptions { Shards = Shards });
+        local.IngestDirectory(corpus, fitLsa: false);
+        using var model = LoadedModel.Load("tiny");
+        var pipeline = new AnswerPipeline(local, model);
+        var inRetrieval = Measure(asks, i => local.Search(questions[i % questions.Count], pipeline.K));
+        var inModel = Measure(asks, i => pipeline.Answer(questions[i % questions.Count]));
+        await output.WriteLineAsync($"{asks} asks per setup, {questions.Count} sample questions, {Shards} shards, tiny (nf4), {Environment.ProcessorCount} cores");
+        await output.WriteLineAsync($"{"setup",-26} {"p50 ms",8} {"p99 ms",8} {"x in-process p50",17} {"asks/s (8 at once)",19}");
+        await output.WriteLineAsync($"{"in-process retrieval",-26} {inRetrieval.P50,8:F2} {inRetrieval.P99,8:F2}");
+        await output.WriteLineAsync($"{"in-process with model",-26} {inModel.P50,8:F2} {inModel.P99,8:F2}");
+
+        var dll = await LocalSilo.BuildAsync(TextWriter.Null, ct);
+        foreach (var count in siloCounts)
+        {
+            var data = Path.Combine(scratch.Path, $"cluster-{count}");
+            Directory.CreateDirectory(data);
+            var ports = Enumerable.Range(0, count).Select(_ => (Silo: FreePort(), Gateway: FreePort())).ToList();
+            var silos = new List<LocalSilo.Started>();
+            try
+            {
+                foreach (var (silo, gateway) in ports)
+                    silos.Add(await LocalSilo.LaunchAsync(dll, data, silo, gateway, ports[0].Silo, "", Path.Combine(data, $"silo-{silo}.log"), ct));
+                using var client = await ConnectAsync(ports.Select(p => p.Gateway).ToArray(), ct);
+                await ClusterIngest.IngestDirectoryAsync(client.Services.GetRequiredService<IClusterClient>(), corpus, Shards);
+                var grains = client.Services.GetRequiredService<IClusterClient>();
+                var answer = grains.GetGrain<IAnswerGrain>(0);
+                await answer.AskAsync(new AnswerRequest(questions[0]));              // load the model once per silo
+                var retrieval = await MeasureAsync(asks, i => answer.SearchAsync(questions[i % questions.Count], pipeline.K));
+                var withModel = await MeasureAsync(asks, i => answer.AskAsync(new AnswerRequest(questions[i % questions.Count])));
+                var throughput = await ThroughputAsync(grains, questions, asks, parallel: 8);
+                await output.WriteLineAsync($"{$"{count} silo(s) retrieval",-26} {retrieval.P50,8:F2} {retrieval.P99,8:F2} {retrieval.P50 / inRetrieval.P50,17:F1}");
+                await output.WriteLineAsync($"{$"{count} silo(s) with model",-26} {withModel.P50,8:F2} {withModel.P99,8:F2} {withModel.P50 / inModel.P50,17:F1} {throughput,19:F1}");
+            }
+            finally
+            {
+                foreach (var silo in silos) silo.Stop();
+            }
+        }
+    }
+
+    sealed record Quantiles(double P50, double P99);
+
+    static Quantiles Measure(int count, Action<int> work)
+    {
+        work(0);
+        var times = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            work(i);
+            times[i] = watch.Elapsed.TotalMilliseconds;
+        }
+        return Of(times);
+    }
+
+    static async Task<Quantiles> MeasureAsync<T>(int count, Func<int, Task<T>> work)
+    {
+        await work(0);
+        var times = new double[count];
+        for (int i = 0; i < count; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await work(i);
+            times[i] = watch.Elapsed.TotalMilliseconds;
+        }
+        return Of(times);
+    }
+
+    static async Task<double> ThroughputAsync(IClusterClient grains, IReadOnlyList<string> questions, int count, int parallel)
+    {
+        int next = -1;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            for (int i; (i = Interlocked.Increment(ref next)) < count;)
+                await grains.GetGrain<IAnswerGrain>(0).AskAsync(new AnswerRequest(questions[i % questions.Count]));
+        }));
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
+    static Quantiles Of(double[] times)
+    {
+        Array.Sort(times);
+        return new Quantiles(times[(times.Length - 1) / 2], times[Math.Max(0, (int)Math.Ceiling(0.99 * times.Length) - 1)]);
+    }
+
+    /// <summary>A client over every gateway, so calls spread over the silos; retries while the silos start.</summary>
+    static async Task<IHost> ConnectAsync(int[] gateways, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.ClearProviders();
+            var address = new ClusterAddress();
+            builder.UseOrleansClient(c => c.UseLocalhostClustering(gateways, address.ServiceId, address.ClusterId));
+            var host = builder.Build();
+            try
+            {
+                await host.StartAsync(ct);
+                return host;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                host.Dispose();
+                await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            }
+        }
+    }
+
+    static string QuestionText(string line)
+    {
+        using var row = JsonDocument.Parse(line);
+        var options = row.RootElement.GetProperty("options").EnumerateObject().Select(o => $"{o.Name}. {o.Value.GetString()}");
+        return $"{row.RootElement.GetProperty("question").GetString()}\n{string.Join("\n", options)}";
+    }
+
+    static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
