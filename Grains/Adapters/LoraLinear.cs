@@ -58,10 +58,22 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var result = base_layer.call(x);
         if (!Enabled || Merged)
-            return result;
+            return base_layer.call(x);
         using var scope = NewDisposeScope();
+        // Differs from PEFT (which dequantizes a 4-bit base twice, for the product and for the norm): one
+        // dequantization serves both; the values are the same.
+        Tensor? weight = null;                                              // [out, in] fp32, DoRA only
+        Tensor result;
+        if (UseDora && base_layer is Linear4bit quantized)
+        {
+            var dequantized = quantized.DequantizedWeight(quantized.ComputeDType);
+            result = quantized.Forward(x, dequantized);
+            weight = dequantized.to(ScalarType.Float32);
+        }
+        else
+            result = base_layer.call(x);
+
         var xa = x.to(ScalarType.Float32);
         Tensor output;
         if (!UseDora)
@@ -70,6 +82,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         }
         else
         {
+            weight ??= BaseWeight(base_layer, ScalarType.Float32);
             Tensor xd, baseResult;
             if (lora_dropout is Identity || !training)
             {
@@ -80,23 +93,26 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             else
             {
                 xd = lora_dropout.call(xa);
-                using var w = BaseWeight(base_layer, ScalarType.Float32);
-                baseResult = nn.functional.linear(xd, w);
+                baseResult = nn.functional.linear(xd, weight);
             }
-            var g = (lora_magnitude_vector! / WeightNorm()).view(1, -1);  // [1, out]
+            var g = (lora_magnitude_vector! / WeightNorm(weight)).view(1, -1);  // [1, out]
             var lora = lora_B.call(lora_A.call(xd)) * Scaling;
             output = result + (g - 1) * baseResult + g * lora;
         }
-        result.Dispose();
         return output.to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>‖W + s·B·A‖ per output row, detached (factored form; see <see cref="DoraNorm"/>).</summary>
     public Tensor WeightNorm()
     {
-        using var scope = NewDisposeScope();
         using var w = BaseWeight(base_layer, ScalarType.Float32);
-        var wat = w.matmul(lora_A.weight!.detach().t());              // [out, r]
+        return WeightNorm(w);
+    }
+
+    Tensor WeightNorm(Tensor weight)
+    {
+        using var scope = NewDisposeScope();
+        var wat = weight.matmul(lora_A.weight!.detach().t());                // [out, r]
         return DoraNorm.Factored(_weightNormSquared, wat, lora_A.weight!.detach(), lora_B.weight!.detach(), Scaling).MoveToOuterDisposeScope();
     }
 

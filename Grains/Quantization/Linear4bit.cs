@@ -51,10 +51,15 @@ public sealed class Linear4bit : nn.Module<Tensor, Tensor>, IBaseWeight
 
     public override Tensor forward(Tensor input)
     {
+        using var w = DequantizedWeight(ComputeDType);
+        return Forward(input, w);
+    }
+
+    /// <summary>The forward with a weight already dequantized to the compute dtype, for callers that need it too (DoRA's norm).</summary>
+    public Tensor Forward(Tensor input, Tensor dequantized)
+    {
         using var scope = NewDisposeScope();
-        var x = input.to(ComputeDType);
-        var w = Nf4.Dequantize(Quantized, ComputeDType);
-        var y = nn.functional.linear(x, w, bias?.to(ComputeDType));
+        var y = nn.functional.linear(input.to(ComputeDType), dequantized, bias?.to(ComputeDType));
         return y.to(input.dtype).MoveToOuterDisposeScope();
     }
 }
