@@ -23,10 +23,22 @@ public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
         }
         if (options.SiloPort == options.GatewayPort)
             failures.Add($"{S}:SiloPort and {S}:GatewayPort are both {options.SiloPort}. They must differ.");
-        if (options.Cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
-            failures.Add($"{S}:Cluster is '{options.Cluster}'. Redis cluster mode is not available yet; use 'localhost'.");
-        else if (options.Cluster != "localhost")
-            failures.Add($"{S}:Cluster is '{options.Cluster}'. It must be 'localhost'.");
+        try
+        {
+            _ = RedisEndpoint.Parse(options.Cluster);
+        }
+        catch (FormatException ex)
+        {
+            failures.Add($"{S}:{ex.Message}");
+        }
+        foreach (var (key, value) in new[] { ("ProbeTimeout", options.ProbeTimeout), ("TableRefreshTimeout", options.TableRefreshTimeout),
+                     ("IAmAliveTablePublishTimeout", options.IAmAliveTablePublishTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+                failures.Add($"{S}:{key} is {value}. It must be greater than 0 (a time span such as 00:00:02).");
+        }
+        if (options.NumMissedProbesLimit < 1)
+            failures.Add($"{S}:NumMissedProbesLimit is {options.NumMissedProbesLimit}. It must be at least 1.");
         if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl))
             failures.Add($"{S}:DashboardUrl is '{options.DashboardUrl}'. It must be an http URL on a loopback address (127.0.0.1, [::1] or localhost), " +
                 "because the dashboard has no authentication; set it empty to turn the dashboard off.");

@@ -15,13 +15,33 @@ static class ClusterCommandSupport
         Recursive = true,
     };
 
+    /// <summary><c>--cluster</c>: added by <see cref="CommandCatalog"/> to every command that has <c>--gateway</c>.</summary>
+    public static Option<string?> ClusterOption() => new("--cluster")
+    {
+        Description = $"localhost (a silo on this machine, see --gateway) or redis://host:port (a cluster over Redis). Default: ${ClusterAddress.ClusterVariable}, else localhost.",
+        Recursive = true,
+    };
+
+    /// <summary>The address the parsed command line names: <c>--gateway</c>, <c>--cluster</c> or <c>PASTANOODLES_CLUSTER</c>.</summary>
+    public static ClusterAddress AddressOf(ParseResult parseResult, Option<int> gateway)
+    {
+        string? cluster = null;
+        for (var result = parseResult.CommandResult; result is not null && cluster is null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (result.Command.Options.FirstOrDefault(o => o.Name == "--cluster") is Option<string?> option)
+                cluster = parseResult.GetValue(option);
+        }
+        cluster ??= Environment.GetEnvironmentVariable(ClusterAddress.ClusterVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : "localhost";
+        return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster);
+    }
+
     /// <summary>Connects, runs <paramref name="run"/>, and reports bad input and an unreachable cluster as one line on stderr with exit code 1.</summary>
     public static async Task<int> WithClusterAsync(ParseResult parseResult, ClusterConnection.Connector connect, Option<int> gateway,
         CancellationToken cancellationToken, Func<IClusterClient, IAnsiConsole, Task<int>> run)
     {
         try
         {
-            var address = new ClusterAddress(parseResult.GetValue(gateway));
+            var address = AddressOf(parseResult, gateway);
             await using var connection = await connect(address, cancellationToken);
             return await run(connection.Client, ConsoleFor(parseResult));
         }

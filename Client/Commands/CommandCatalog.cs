@@ -5,7 +5,7 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>Every top-level command of the console, one noun each.</summary>
 public static class CommandCatalog
 {
-    public static IEnumerable<Command> All() =>
+    public static IEnumerable<Command> All() => WithClusterOption(
     [
         ModelCommands.Create(),
         DataCommands.Create(),
@@ -16,5 +16,16 @@ public static class CommandCatalog
         BenchCommands.Create(),
         ExperimentCommands.Create(),
         ClusterCommands.Create(),
-    ];
+    ]);
+
+    /// <summary>Gives every command that connects to a cluster (it has <c>--gateway</c>) the <c>--cluster</c> option too.</summary>
+    static IEnumerable<Command> WithClusterOption(IEnumerable<Command> commands)
+    {
+        foreach (var command in commands)
+        {
+            if (command.Options.Any(o => o.Name == "--gateway"))
+                command.Options.Add(ClusterCommandSupport.ClusterOption());
+            yield return command;
+        }
+    }
 }
