@@ -14,7 +14,7 @@ public static class CommandCatalog
         EvalCommands.Create(),
         AskCommands.Create(),
         BenchCommands.Create(),
-        ExperimentCommands.Create(),
+        SweepCommands.AddTo(ExperimentCommands.Create()),
         ClusterCommands.Create(),
     ]);
 

@@ -4,7 +4,7 @@ namespace Pastanoodles.Tests.Processes;
 /// call over the network, and a probe that throws (a call through a dying gateway) counts as "not yet".</summary>
 public static class Poll
 {
-    public static async Task<T?> Until<T>(string phase, Func<Task<T>> probe, Func<T, bool> done, string expected, TimeSpan timeout)
+    public static async Task<T?> Until<T>(string phase, Func<Task<T>> probe, Func<T, bool> done, string expected, TimeSpan timeout, Func<T, string>? describe = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         T? last = default;
@@ -24,7 +24,7 @@ public static class Poll
             }
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"Phase '{phase}' did not finish within {timeout.TotalSeconds:0.#} s. Expected {expected}; actual: " +
-                    (error is null ? $"{last}" : $"{error.GetType().Name}: {error.Message}"));
+                    (error is null ? (describe is null || last is null ? $"{last}" : describe(last)) : $"{error.GetType().Name}: {error.Message}"));
             await Task.Delay(200);
         }
     }

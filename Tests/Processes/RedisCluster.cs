@@ -15,9 +15,6 @@ public sealed class RedisCluster : IAsyncDisposable
 
     public RedisServer Redis { get; }
 
-    /// <summary>Unique per cluster, so two clusters on one Redis could never see each other.</summary>
-    public string ClusterId { get; } = $"test-{Guid.NewGuid():N}"[..13];
-
     /// <summary>The artifacts folder every silo shares (runs/ under it).</summary>
     public string ArtifactsDirectory => _root["artifacts"];
 
@@ -50,7 +47,7 @@ public sealed class RedisCluster : IAsyncDisposable
         var data = _root[$"silo-{Guid.NewGuid():N}"[..13]];
         var silo = await SiloProcess.StartAsync(data,
         [
-            "--cluster", Redis.Url, "--cluster-id", ClusterId, "--role", role, "--artifacts", ArtifactsDirectory,
+            "--cluster", Redis.Url, "--role", role, "--artifacts", ArtifactsDirectory,
             "--Silo:DashboardUrl=", .. _extraArguments,
         ]);
         lock (_silos) _silos.Add(silo);
@@ -62,7 +59,8 @@ public sealed class RedisCluster : IAsyncDisposable
         Silos.SingleOrDefault(s => siloAddress.Contains($"127.0.0.1:{s.SiloPort}:", StringComparison.Ordinal))
         ?? throw new InvalidOperationException($"No silo process of this cluster has address {siloAddress}; ports: {string.Join(", ", Silos.Select(s => s.SiloPort))}.");
 
-    public ClusterAddress Address(TimeSpan? responseTimeout = null) => new(ClusterId: ClusterId, Cluster: Redis.Url, ResponseTimeout: responseTimeout);
+    /// <summary>The default cluster and service ids, as the console uses them: every cluster has a Redis of its own.</summary>
+    public ClusterAddress Address(TimeSpan? responseTimeout = null) => new(Cluster: Redis.Url, ResponseTimeout: responseTimeout);
 
     /// <summary>A client that finds the gateways in Redis.</summary>
     public Task<ClusterConnection> ConnectAsync(TimeSpan? responseTimeout = null) =>
