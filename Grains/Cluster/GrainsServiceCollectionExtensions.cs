@@ -5,7 +5,7 @@ using Orleans.Placement;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>Registers what the grains need on a silo: options, training slots, GPU placement and the startup resume.</summary>
+/// <summary>Registers what the grains need on a silo: options, training slots, GPU placement and the resume of unfinished runs.</summary>
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>Adds the grains' services. The silo configures <see cref="ExperimentOptions"/> and adds a "store" grain storage.</summary>
@@ -15,6 +15,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<ExperimentOptions>();
         services.TryAddSingleton(provider => new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices));
         services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
+        services.AddPlacementDirector<LeastBusyGpuPlacementStrategy, LeastBusyGpuPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
         services.TryAddSingleton<IExperimentRunner, TrainingRunner>();
         return services;

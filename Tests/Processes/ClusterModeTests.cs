@@ -55,6 +55,7 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
         Assert.All(statuses!, s => Assert.True(s!.State == RunState.Completed, $"{s.RunId}: {s.State} {s.Error}"));
         var gpuSilos = statuses!.Select(s => s!.Silo!).Distinct().ToList();
         Assert.All(gpuSilos, silo => Assert.Contains(cluster.SiloAt(silo), cluster.Silos.Skip(1)));   // silos 1 and 2 are the gpu ones
+        Assert.Equal(2, gpuSilos.Count);   // least-busy placement: submitted one after another, the runs alternate between the two
         // When each run trained: its first and last metric points, stamped by the engine as it logged them.
         var windows = new List<(string Silo, string RunId, DateTimeOffset From, DateTimeOffset To)>();
         foreach (var status in statuses!)
