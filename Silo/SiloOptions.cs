@@ -64,6 +64,11 @@ public sealed class SiloOptions
     /// <summary>In cluster mode, how often each silo writes its I-am-alive time to the table (Orleans' default is 30 s). Default: 5 s.</summary>
     public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Accept a <see cref="DashboardUrl"/> on any address (e.g. <c>http://0.0.0.0:8080</c> inside a container). The dashboard has
+    /// no authentication: publish its port only on a trusted interface (compose: <c>127.0.0.1:8080:8080</c>; Kubernetes: a ClusterIP
+    /// service reached with <c>kubectl port-forward</c>). Default: false.</summary>
+    public bool AllowRemoteDashboard { get; set; }
+
     /// <summary>Devices this silo trains on, one run at a time each (<c>cpu</c>, <c>cuda:0</c>, ...).
     /// Default (unset): every CUDA device TorchSharp finds, else <c>cpu</c>.</summary>
     public IList<string>? TrainingDevices { get; set; }

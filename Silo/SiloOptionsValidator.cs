@@ -39,9 +39,11 @@ public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
         }
         if (options.NumMissedProbesLimit < 1)
             failures.Add($"{S}:NumMissedProbesLimit is {options.NumMissedProbesLimit}. It must be at least 1.");
-        if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl))
+        if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl)
+            && !(options.AllowRemoteDashboard && Uri.TryCreate(options.DashboardUrl, UriKind.Absolute, out var dashboard) && dashboard.Scheme == Uri.UriSchemeHttp))
             failures.Add($"{S}:DashboardUrl is '{options.DashboardUrl}'. It must be an http URL on a loopback address (127.0.0.1, [::1] or localhost), " +
-                "because the dashboard has no authentication; set it empty to turn the dashboard off.");
+                $"because the dashboard has no authentication; set it empty to turn the dashboard off, or set {S}:AllowRemoteDashboard to true " +
+                "where only a trusted network reaches the port (a container whose port is published on 127.0.0.1).");
         foreach (var device in options.TrainingDevices ?? [])
         {
             if (!DevicePattern().IsMatch(device))
