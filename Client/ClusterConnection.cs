@@ -20,6 +20,9 @@ public sealed record ClusterAddress(int GatewayPort = 30000, string ClusterId = 
     /// <summary>The environment variable that sets <see cref="Cluster"/> when <c>--cluster</c> is not given.</summary>
     public const string ClusterVariable = "PASTANOODLES_CLUSTER";
 
+    /// <summary>The environment variable that sets <see cref="ResponseTimeout"/>, in seconds.</summary>
+    public const string ResponseTimeoutVariable = "PASTANOODLES_RESPONSE_TIMEOUT";
+
     /// <summary>Host, port and password of <see cref="Cluster"/>, or null for <c>localhost</c>.</summary>
     public (string Host, int Port, string? Password)? Redis
     {

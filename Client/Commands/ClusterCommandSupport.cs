@@ -32,7 +32,11 @@ static class ClusterCommandSupport
                 cluster = parseResult.GetValue(option);
         }
         cluster ??= Environment.GetEnvironmentVariable(ClusterAddress.ClusterVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : "localhost";
-        return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster);
+        TimeSpan? timeout = null;
+        if (Environment.GetEnvironmentVariable(ClusterAddress.ResponseTimeoutVariable) is { Length: > 0 } seconds)
+            timeout = double.TryParse(seconds, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s)
+                : throw new ArgumentException($"{ClusterAddress.ResponseTimeoutVariable} is '{seconds}'. It must be a number of seconds greater than 0.");
+        return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster, ResponseTimeout: timeout);
     }
 
     /// <summary>Connects, runs <paramref name="run"/>, and reports bad input and an unreachable cluster as one line on stderr with exit code 1.</summary>
@@ -50,6 +54,14 @@ static class ClusterCommandSupport
         {
             await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
             return 1;
+        }
+        catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            // The silo that had the call died (or is unreachable) before answering; later calls go through the other gateways.
+            await parseResult.InvocationConfiguration.Error.WriteLineAsync(
+                $"error: the cluster did not answer ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}). A silo may have just died; " +
+                "its grains come back on the other silos within seconds, so run the command again.");
+            return 3;
         }
     }
 
