@@ -10,8 +10,10 @@ public sealed class RedisCluster : IAsyncDisposable
     readonly TempDir _root = new();
     readonly List<SiloProcess> _silos = [];
     readonly IReadOnlyList<string> _extraArguments;
+    readonly IReadOnlyDictionary<string, string>? _environment;
 
-    RedisCluster(RedisServer redis, IReadOnlyList<string> extraArguments) => (Redis, _extraArguments) = (redis, extraArguments);
+    RedisCluster(RedisServer redis, IReadOnlyList<string> extraArguments, IReadOnlyDictionary<string, string>? environment) =>
+        (Redis, _extraArguments, _environment) = (redis, extraArguments, environment);
 
     public RedisServer Redis { get; }
 
@@ -24,9 +26,10 @@ public sealed class RedisCluster : IAsyncDisposable
     }
 
     /// <summary>Starts Redis, then the first silo (it creates the membership table), then the others at once.</summary>
-    public static async Task<RedisCluster> StartAsync(IEnumerable<string> roles, IEnumerable<string>? extraArguments = null)
+    public static async Task<RedisCluster> StartAsync(IEnumerable<string> roles, IEnumerable<string>? extraArguments = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var cluster = new RedisCluster(await RedisServer.StartAsync(), [.. extraArguments ?? []]);
+        var cluster = new RedisCluster(await RedisServer.StartAsync(), [.. extraArguments ?? []], environment);
         try
         {
             var all = roles.ToList();
@@ -49,7 +52,7 @@ public sealed class RedisCluster : IAsyncDisposable
         [
             "--cluster", Redis.Url, "--role", role, "--artifacts", ArtifactsDirectory,
             "--Silo:DashboardUrl=", .. _extraArguments,
-        ]);
+        ], _environment);
         lock (_silos) _silos.Add(silo);
         return silo;
     }
