@@ -17,6 +17,10 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     ValueTask<ExperimentStatus?> GetStatusAsync();
 
+    /// <summary>The spec as submitted (config JSON included), or null if this run id was never submitted.</summary>
+    [Alias("GetSpec")]
+    ValueTask<ExperimentSpec?> GetSpecAsync();
+
     /// <summary>The metrics history from index <paramref name="skip"/> on, oldest first (train, eval and test interleaved by time).</summary>
     [Alias("GetMetrics")]
     ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip);

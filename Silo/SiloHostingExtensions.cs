@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Pastanoodles.Cluster;
 
 namespace Pastanoodles.Silo;
@@ -27,8 +29,11 @@ public static class SiloHostingExtensions
         builder.WebHost.UseUrls(options.DashboardUrl.Length > 0 ? options.DashboardUrl : "http://127.0.0.1:0");
         builder.UseOrleans(orleans =>
         {
-            orleans.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
-                new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort), options.ServiceId, options.ClusterId);
+            if (options.Redis is { } redis)
+                orleans.UseRedisCluster(options, redis);
+            else
+                orleans.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
+                    new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort), options.ServiceId, options.ClusterId);
             orleans.AddPastanoodles(silo);
             if (options.DashboardUrl.Length > 0)
                 orleans.AddDashboard();
@@ -36,7 +41,30 @@ public static class SiloHostingExtensions
         return builder;
     }
 
-    /// <summary>Everything a Pastanoodles silo needs whatever its clustering: role metadata, grains, file state, reminders, experiment options.
+    /// <summary>Cluster mode: membership in Redis, this silo's endpoints on <see cref="SiloOptions.AdvertisedAddress"/>, and the
+    /// membership timings of <see cref="SiloOptions"/> so that the survivors declare a killed silo dead within seconds.</summary>
+    static ISiloBuilder UseRedisCluster(this ISiloBuilder orleans, SiloOptions options, RedisEndpoint redis)
+    {
+        orleans.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
+        var advertised = options.AdvertisedAddress ?? (redis.IsLoopback ? IPAddress.Loopback.ToString() : Dns.GetHostName());
+        var address = IPAddress.TryParse(advertised, out var ip) ? ip
+            : Dns.GetHostAddresses(advertised).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+              ?? throw new ArgumentException($"Silo:AdvertisedAddress is '{advertised}', which resolves to no IPv4 address other silos could reach. " +
+                  "---> HINT: set --advertise to this machine's IP address.");
+        // Listen on every interface unless the address is loopback (one machine, tests): then nothing outside can connect.
+        orleans.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(address));
+        orleans.UseRedisClustering(clustering => clustering.ConfigurationOptions = redis.ToConfigurationOptions());
+        orleans.Configure<ClusterMembershipOptions>(membership =>
+        {
+            membership.ProbeTimeout = options.ProbeTimeout;
+            membership.NumMissedProbesLimit = options.NumMissedProbesLimit;
+            membership.TableRefreshTimeout = options.TableRefreshTimeout;
+            membership.IAmAliveTablePublishTimeout = options.IAmAliveTablePublishTimeout;
+        });
+        return orleans;
+    }
+
+    /// <summary>Everything a Pastanoodles silo needs whatever its clustering: role metadata, grains, state, reminders, experiment options.
     /// The test cluster calls this too, so tests run the silo's own wiring.</summary>
     public static ISiloBuilder AddPastanoodles(this ISiloBuilder orleans, ResolvedSilo silo, Action<ExperimentOptions>? configure = null)
     {
@@ -44,13 +72,24 @@ public static class SiloHostingExtensions
         orleans.Services.AddPastanoodlesGrains();
         orleans.Services.Configure<ExperimentOptions>(experiments =>
         {
-            experiments.ArtifactsDirectory = silo.ArtifactsDirectory;
+            experiments.ArtifactsDirectory = silo.RunsDirectory;
             experiments.TrainingDevices = [.. silo.TrainingDevices];
             configure?.Invoke(experiments);
         });
-        orleans.Services.AddFileGrainStorage("store", storage => storage.Directory = silo.StateDirectory);
-        // One machine: reminders need not outlive the silo, because ResumeUnfinishedExperiments resumes runs at startup.
-        orleans.UseInMemoryReminderService();
+        if (silo.Redis is { } redis)
+        {
+            // Orleans' own serializer: the state types carry [GenerateSerializer] ids, and it keeps NaN metrics and renames safe,
+            // unlike the provider's default Newtonsoft JSON that stores CLR type names.
+            orleans.AddRedisGrainStorage("store", storage => storage.Configure<Serializer>((o, serializer) =>
+                (o.ConfigurationOptions, o.GrainStorageSerializer) = (redis.ToConfigurationOptions(), new OrleansGrainStorageSerializer(serializer))));
+            orleans.UseRedisReminderService(reminders => reminders.ConfigurationOptions = redis.ToConfigurationOptions());
+        }
+        else
+        {
+            orleans.Services.AddFileGrainStorage("store", storage => storage.Directory = silo.StateDirectory);
+            // One machine: reminders need not outlive the silo, because ResumeUnfinishedExperiments resumes runs at startup.
+            orleans.UseInMemoryReminderService();
+        }
         return orleans;
     }
 
@@ -62,17 +101,22 @@ public static class SiloHostingExtensions
         if (options.DashboardUrl.Length > 0)
             app.MapOrleansDashboard();
         app.Logger.LogInformation(
-            "Pastanoodles silo: role {Role}, training devices {Devices} ({Cuda}), data {Data}, silo port {SiloPort}, gateway {Gateway}, dashboard {Dashboard}",
-            silo.Role, string.Join(", ", silo.TrainingDevices), silo.CudaAvailable ? "CUDA found" : "no CUDA device",
-            silo.DataDirectory, options.SiloPort, options.GatewayPort, options.DashboardUrl.Length > 0 ? options.DashboardUrl : "off");
+            "Pastanoodles silo: role {Role}, training devices {Devices} ({Cuda}), cluster {Cluster} ({ClusterId}), data {Data}, artifacts {Artifacts}, silo port {SiloPort}, gateway {Gateway}, dashboard {Dashboard}",
+            silo.Role, string.Join(", ", silo.TrainingDevices), silo.CudaAvailable ? "CUDA found" : "no CUDA device", options.Redis?.ToString() ?? "localhost",
+            options.ClusterId, silo.DataDirectory, silo.ArtifactsDirectory, options.SiloPort, options.GatewayPort, options.DashboardUrl.Length > 0 ? options.DashboardUrl : "off");
         return app;
     }
 }
 
-/// <summary>A silo's settings with every default decided: role, folders and training devices.</summary>
-public sealed record ResolvedSilo(string Role, string DataDirectory, string ArtifactsDirectory, IReadOnlyList<string> TrainingDevices, bool CudaAvailable)
+/// <summary>A silo's settings with every default decided: role, folders, training devices, and the Redis of cluster mode (null: one machine).</summary>
+public sealed record ResolvedSilo(string Role, string DataDirectory, string ArtifactsDirectory, IReadOnlyList<string> TrainingDevices, bool CudaAvailable,
+    RedisEndpoint? Redis = null)
 {
+    /// <summary>Grain state on local disk, with localhost clustering.</summary>
     public string StateDirectory => Path.Combine(DataDirectory, "state");
+
+    /// <summary>One folder per run id, under the (shared) artifacts directory.</summary>
+    public string RunsDirectory => Path.Combine(ArtifactsDirectory, "runs");
 
     public static ResolvedSilo From(SiloOptions options, TrainingHardware hardware)
     {
@@ -81,7 +125,7 @@ public sealed record ResolvedSilo(string Role, string DataDirectory, string Arti
         IReadOnlyList<string> devices = options.TrainingDevices is { Count: > 0 } configured
             ? [.. configured]
             : hardware.CudaDevices > 0 ? [.. Enumerable.Range(0, hardware.CudaDevices).Select(i => $"cuda:{i}")] : ["cpu"];
-        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? Path.Combine(data, "runs")), devices, hardware.CudaDevices > 0);
+        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, options.Redis);
     }
 }
 

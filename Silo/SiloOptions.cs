@@ -1,7 +1,7 @@
 namespace Pastanoodles.Silo;
 
 /// <summary>One silo's settings, bound from the <c>Silo</c> section (appsettings.json, <c>Silo__Role</c> environment variables, or
-/// <c>--role</c>, <c>--data</c>, <c>--port</c>, <c>--gateway</c>, <c>--dashboard</c>, <c>--cluster</c> on the command line).</summary>
+/// the switches in <see cref="SwitchMappings"/> on the command line).</summary>
 public sealed class SiloOptions
 {
     /// <summary>The silo's configuration section.</summary>
@@ -17,13 +17,19 @@ public sealed class SiloOptions
     public string DataDirectory { get; set; } =
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "pastanoodles");
 
-    /// <summary>Where runs without their own output directory keep checkpoints, adapters and plots.
-    /// Default (unset): <c>{DataDirectory}/runs</c>. In cluster mode, a path every silo shares.</summary>
+    /// <summary>Root of the artifacts every silo must be able to read: run folders (checkpoints, adapters, plots) under <c>runs/</c>,
+    /// index snapshots beside them. In cluster mode, a path every silo shares (NFS, a Kubernetes ReadWriteMany volume), set once
+    /// for all silos. Default (unset): <see cref="DataDirectory"/>.</summary>
     public string? ArtifactsDirectory { get; set; }
 
-    /// <summary>How silos find each other: <c>localhost</c> (one machine; the silo on <see cref="PrimarySiloPort"/> is the primary).
-    /// Cluster mode (<c>redis://host:port</c>) comes later. Default: <c>localhost</c>.</summary>
+    /// <summary>How silos find each other: <c>localhost</c> (one machine; the silo on <see cref="PrimarySiloPort"/> is the primary), or
+    /// <c>redis://host:port</c> (cluster mode: membership, grain state and reminders in that Redis; <c>redis://:password@host:port</c>
+    /// with a password). Default: <c>localhost</c>.</summary>
     public string Cluster { get; set; } = "localhost";
+
+    /// <summary>In cluster mode, the IP address or host name other silos and clients reach this silo at (the pod IP in Kubernetes).
+    /// Default (unset): 127.0.0.1 when Redis is on a loopback address, else this machine's host name. Unused with <c>localhost</c>.</summary>
+    public string? AdvertisedAddress { get; set; }
 
     /// <summary>Orleans cluster id; silos and clients must agree. Default: <c>pastanoodles</c>.</summary>
     public string ClusterId { get; set; } = "pastanoodles";
@@ -44,6 +50,25 @@ public sealed class SiloOptions
     /// Empty: no dashboard. Default: <c>http://127.0.0.1:8080</c>.</summary>
     public string DashboardUrl { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>In cluster mode, how long a silo waits for a probe's answer before counting it missed (Orleans
+    /// <c>ClusterMembershipOptions.ProbeTimeout</c>; Orleans' own default is 5 s). With the defaults here a killed silo is declared dead
+    /// in a few seconds; raise them on congested networks, where short timeouts evict slow but live silos. Default: 2 s.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>In cluster mode, missed probes in a row before a silo votes another dead (Orleans' default is 3). Default: 2.</summary>
+    public int NumMissedProbesLimit { get; set; } = 2;
+
+    /// <summary>In cluster mode, how often each silo re-reads the membership table (Orleans' default is 60 s). Default: 2 s.</summary>
+    public TimeSpan TableRefreshTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>In cluster mode, how often each silo writes its I-am-alive time to the table (Orleans' default is 30 s). Default: 5 s.</summary>
+    public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Accept a <see cref="DashboardUrl"/> on any address (e.g. <c>http://0.0.0.0:8080</c> inside a container). The dashboard has
+    /// no authentication: publish its port only on a trusted interface (compose: <c>127.0.0.1:8080:8080</c>; Kubernetes: a ClusterIP
+    /// service reached with <c>kubectl port-forward</c>). Default: false.</summary>
+    public bool AllowRemoteDashboard { get; set; }
+
     /// <summary>Devices this silo trains on, one run at a time each (<c>cpu</c>, <c>cuda:0</c>, ...).
     /// Default (unset): every CUDA device TorchSharp finds, else <c>cpu</c>.</summary>
     public IList<string>? TrainingDevices { get; set; }
@@ -57,5 +82,12 @@ public sealed class SiloOptions
         ["--gateway"] = $"{Section}:{nameof(GatewayPort)}",
         ["--dashboard"] = $"{Section}:{nameof(DashboardUrl)}",
         ["--cluster"] = $"{Section}:{nameof(Cluster)}",
+        ["--cluster-id"] = $"{Section}:{nameof(ClusterId)}",
+        ["--service-id"] = $"{Section}:{nameof(ServiceId)}",
+        ["--artifacts"] = $"{Section}:{nameof(ArtifactsDirectory)}",
+        ["--advertise"] = $"{Section}:{nameof(AdvertisedAddress)}",
     };
+
+    /// <summary>The Redis of cluster mode, or null with <c>localhost</c> clustering; throws <see cref="FormatException"/> for anything else.</summary>
+    public RedisEndpoint? Redis => RedisEndpoint.Parse(Cluster);
 }

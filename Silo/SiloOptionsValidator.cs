@@ -23,13 +23,27 @@ public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
         }
         if (options.SiloPort == options.GatewayPort)
             failures.Add($"{S}:SiloPort and {S}:GatewayPort are both {options.SiloPort}. They must differ.");
-        if (options.Cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
-            failures.Add($"{S}:Cluster is '{options.Cluster}'. Redis cluster mode is not available yet; use 'localhost'.");
-        else if (options.Cluster != "localhost")
-            failures.Add($"{S}:Cluster is '{options.Cluster}'. It must be 'localhost'.");
-        if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl))
+        try
+        {
+            _ = RedisEndpoint.Parse(options.Cluster);
+        }
+        catch (FormatException ex)
+        {
+            failures.Add($"{S}:{ex.Message}");
+        }
+        foreach (var (key, value) in new[] { ("ProbeTimeout", options.ProbeTimeout), ("TableRefreshTimeout", options.TableRefreshTimeout),
+                     ("IAmAliveTablePublishTimeout", options.IAmAliveTablePublishTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+                failures.Add($"{S}:{key} is {value}. It must be greater than 0 (a time span such as 00:00:02).");
+        }
+        if (options.NumMissedProbesLimit < 1)
+            failures.Add($"{S}:NumMissedProbesLimit is {options.NumMissedProbesLimit}. It must be at least 1.");
+        if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl)
+            && !(options.AllowRemoteDashboard && Uri.TryCreate(options.DashboardUrl, UriKind.Absolute, out var dashboard) && dashboard.Scheme == Uri.UriSchemeHttp))
             failures.Add($"{S}:DashboardUrl is '{options.DashboardUrl}'. It must be an http URL on a loopback address (127.0.0.1, [::1] or localhost), " +
-                "because the dashboard has no authentication; set it empty to turn the dashboard off.");
+                $"because the dashboard has no authentication; set it empty to turn the dashboard off, or set {S}:AllowRemoteDashboard to true " +
+                "where only a trusted network reaches the port (a container whose port is published on 127.0.0.1).");
         foreach (var device in options.TrainingDevices ?? [])
         {
             if (!DevicePattern().IsMatch(device))

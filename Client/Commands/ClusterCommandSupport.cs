@@ -15,13 +15,37 @@ static class ClusterCommandSupport
         Recursive = true,
     };
 
+    /// <summary><c>--cluster</c>: added by <see cref="CommandCatalog"/> to every command that has <c>--gateway</c>.</summary>
+    public static Option<string?> ClusterOption() => new("--cluster")
+    {
+        Description = $"localhost (a silo on this machine, see --gateway) or redis://host:port (a cluster over Redis). Default: ${ClusterAddress.ClusterVariable}, else localhost.",
+        Recursive = true,
+    };
+
+    /// <summary>The address the parsed command line names: <c>--gateway</c>, <c>--cluster</c> or <c>PASTANOODLES_CLUSTER</c>.</summary>
+    public static ClusterAddress AddressOf(ParseResult parseResult, Option<int> gateway)
+    {
+        string? cluster = null;
+        for (var result = parseResult.CommandResult; result is not null && cluster is null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (result.Command.Options.FirstOrDefault(o => o.Name == "--cluster") is Option<string?> option)
+                cluster = parseResult.GetValue(option);
+        }
+        cluster ??= Environment.GetEnvironmentVariable(ClusterAddress.ClusterVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : "localhost";
+        TimeSpan? timeout = null;
+        if (Environment.GetEnvironmentVariable(ClusterAddress.ResponseTimeoutVariable) is { Length: > 0 } seconds)
+            timeout = double.TryParse(seconds, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s)
+                : throw new ArgumentException($"{ClusterAddress.ResponseTimeoutVariable} is '{seconds}'. It must be a number of seconds greater than 0.");
+        return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster, ResponseTimeout: timeout);
+    }
+
     /// <summary>Connects, runs <paramref name="run"/>, and reports bad input and an unreachable cluster as one line on stderr with exit code 1.</summary>
     public static async Task<int> WithClusterAsync(ParseResult parseResult, ClusterConnection.Connector connect, Option<int> gateway,
         CancellationToken cancellationToken, Func<IClusterClient, IAnsiConsole, Task<int>> run)
     {
         try
         {
-            var address = new ClusterAddress(parseResult.GetValue(gateway));
+            var address = AddressOf(parseResult, gateway);
             await using var connection = await connect(address, cancellationToken);
             return await run(connection.Client, ConsoleFor(parseResult));
         }
@@ -30,6 +54,14 @@ static class ClusterCommandSupport
         {
             await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
             return 1;
+        }
+        catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+        {
+            // The silo that had the call died (or is unreachable) before answering; later calls go through the other gateways.
+            await parseResult.InvocationConfiguration.Error.WriteLineAsync(
+                $"error: the cluster did not answer ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}). A silo may have just died; " +
+                "its grains come back on the other silos within seconds, so run the command again.");
+            return 3;
         }
     }
 

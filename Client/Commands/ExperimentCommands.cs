@@ -223,8 +223,8 @@ public static partial class ExperimentCommands
         return config.ToJsonString();
     }
 
-    static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
-    static readonly string[] BuiltInModels = ["tiny", "mid", "phi-2"];
+    internal static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
+    internal static readonly string[] BuiltInModels = ["tiny", "mid", "phi-2"];
 
     /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
     static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>

@@ -50,6 +50,8 @@ public sealed partial class ExperimentGrain(
 
     public ValueTask<ExperimentStatus?> GetStatusAsync() => ValueTask.FromResult(S.Spec is null ? null : S.ToStatus());
 
+    public ValueTask<ExperimentSpec?> GetSpecAsync() => ValueTask.FromResult(S.Spec);
+
     public ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip) =>
         ValueTask.FromResult<IReadOnlyList<MetricPoint>>([.. S.Metrics.Skip(Math.Max(skip, 0))]);
 

@@ -15,6 +15,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<ExperimentOptions>();
         services.TryAddSingleton(provider => new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices));
         services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
+        services.AddPlacementDirector<LeastBusyGpuPlacementStrategy, LeastBusyGpuPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
         services.TryAddSingleton<IExperimentRunner, TrainingRunner>();
         services.AddOptions<AnswerOptions>().BindConfiguration(AnswerOptions.Section);

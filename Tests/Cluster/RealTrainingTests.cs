@@ -20,7 +20,7 @@ public sealed class RealTrainingTests : IAsyncLifetime
         builder.ConfigureSilo((options, silo) =>
         {
             var role = options.SiloName == "Silo_0" ? SiloRoles.Cpu : SiloRoles.Gpu;
-            silo.AddPastanoodles(new ResolvedSilo(role, _data.Path, Path.Combine(_data.Path, "runs"), ["cpu"], CudaAvailable: false),
+            silo.AddPastanoodles(new ResolvedSilo(role, _data.Path, _data.Path, ["cpu"], CudaAvailable: false),
                 experiments => experiments.ReportInterval = TimeSpan.FromMilliseconds(100));
         });
         _cluster = builder.Build();

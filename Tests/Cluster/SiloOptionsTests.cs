@@ -38,7 +38,9 @@ public class SiloOptionsTests
     [InlineData("--port", "0", "Silo:SiloPort is 0. It must be between 1 and 65535.")]
     [InlineData("--gateway", "11111", "Silo:SiloPort and Silo:GatewayPort are both 11111. They must differ.")]
     [InlineData("--dashboard", "http://0.0.0.0:8080", "Silo:DashboardUrl is 'http://0.0.0.0:8080'. It must be an http URL on a loopback address")]
-    [InlineData("--cluster", "redis://127.0.0.1:6379", "Silo:Cluster is 'redis://127.0.0.1:6379'. Redis cluster mode is not available yet")]
+    [InlineData("--cluster", "127.0.0.1:6379", "Silo:Cluster is '127.0.0.1:6379'. It must be 'localhost' or a Redis URL 'redis://host:port'")]
+    [InlineData("--Silo:NumMissedProbesLimit", "0", "Silo:NumMissedProbesLimit is 0. It must be at least 1.")]
+    [InlineData("--Silo:ProbeTimeout", "00:00:00", "Silo:ProbeTimeout is 00:00:00. It must be greater than 0")]
     public void Bad_settings_are_named_with_their_value_and_rule(string option, string value, string expected)
     {
         var failures = Failures(Bind(option, value));
@@ -63,7 +65,21 @@ public class SiloOptionsTests
         var silo = ResolvedSilo.From(new SiloOptions { Role = role, DataDirectory = "/tmp/pn" }, new TrainingHardware(cudaDevices));
 
         Assert.Equal((expectedRole, expectedDevices), (silo.Role, string.Join(",", silo.TrainingDevices)));
-        Assert.Equal(("/tmp/pn/state", "/tmp/pn/runs"), (silo.StateDirectory, silo.ArtifactsDirectory));
+        Assert.Equal(("/tmp/pn/state", "/tmp/pn", "/tmp/pn/runs"), (silo.StateDirectory, silo.ArtifactsDirectory, silo.RunsDirectory));
         Assert.Contains(silo.Role, SiloRoles.All);
+    }
+
+    [Theory]
+    [InlineData("localhost", null)]
+    [InlineData("redis://127.0.0.1:6390", "redis://127.0.0.1:6390 loopback")]
+    [InlineData("redis://redis", "redis://redis:6379 remote")]
+    [InlineData("redis://:s3cret@10.0.0.5:7000", "redis://10.0.0.5:7000 remote s3cret")]
+    public void Cluster_mode_is_redis_url_or_localhost(string cluster, string? expected)
+    {
+        var silo = ResolvedSilo.From(new SiloOptions { Cluster = cluster, DataDirectory = "/tmp/pn", ArtifactsDirectory = "/shared/pn" }, TrainingHardware.None);
+
+        Assert.Equal(expected, silo.Redis is { } r ? $"{r} {(r.IsLoopback ? "loopback" : "remote")}{(r.Password is { } p ? " " + p : "")}" : null);
+        Assert.Equal(cluster == "localhost" ? SiloRoles.Gpu : SiloRoles.Cpu, silo.Role);   // no CUDA: only a lone silo trains by default
+        Assert.Equal("/shared/pn/runs", silo.RunsDirectory);
     }
 }

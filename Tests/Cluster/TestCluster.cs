@@ -33,7 +33,7 @@ public sealed class TestCluster : IAsyncDisposable
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((options, silo) =>
         {
-            var resolved = new ResolvedSilo(RoleOf(options.SiloName), dataDirectory, Path.Combine(dataDirectory, "runs"), ["cpu"], CudaAvailable: false);
+            var resolved = new ResolvedSilo(RoleOf(options.SiloName), dataDirectory, dataDirectory, ["cpu"], CudaAvailable: false);
             silo.Services.AddSingleton<IExperimentRunner>(new CountingRunner(journal, options.SiloName));
             silo.AddPastanoodles(resolved, experiments =>
             {

@@ -12,7 +12,7 @@ public sealed class SiloProcess : IAsyncDisposable
     readonly StringBuilder _log = new();
     readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    SiloProcess(string dataDirectory)
+    SiloProcess(string dataDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
     {
         (SiloPort, GatewayPort, DashboardPort) = (FreePort(), FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet")
@@ -21,12 +21,15 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[]
-        {
+        foreach (var arg in (string[])
+        [
             Path.Combine(AppContext.BaseDirectory, "Pastanoodles.Silo.dll"), "--data", dataDirectory,
             "--port", $"{SiloPort}", "--gateway", $"{GatewayPort}", "--dashboard", DashboardUrl, $"--Silo:PrimarySiloPort={SiloPort}",
-        })
+            .. arguments,
+        ])
             start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -44,10 +47,17 @@ public sealed class SiloProcess : IAsyncDisposable
         get { lock (_log) return _log.ToString(); }
     }
 
-    /// <summary>Starts the silo and waits for Orleans' "Orleans Silo started." line.</summary>
-    public static async Task<SiloProcess> StartAsync(string dataDirectory)
+    /// <summary>The process id, for killing it.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>True once the process has exited (or was killed).</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts the silo and waits for Orleans' "Orleans Silo started." line. <paramref name="arguments"/> come after the
+    /// ports and may override them; <paramref name="environment"/> is added to the process's environment.</summary>
+    public static async Task<SiloProcess> StartAsync(string dataDirectory, IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var silo = new SiloProcess(dataDirectory);
+        var silo = new SiloProcess(dataDirectory, arguments ?? [], environment);
         silo._process.Start();
         silo._process.BeginOutputReadLine();
         silo._process.BeginErrorReadLine();
@@ -63,14 +73,20 @@ public sealed class SiloProcess : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Ends the process at once (SIGKILL): state must already be on disk.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Ends the process at once (SIGKILL), as a crash or a lost machine would.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
+
+    /// <summary>Ends the process at once (SIGKILL): state must already be on disk.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
         _process.Dispose();
     }
 

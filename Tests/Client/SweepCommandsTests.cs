@@ -1,0 +1,81 @@
+using System.CommandLine;
+using Pastanoodles.Client;
+using Pastanoodles.Client.Commands;
+using Pastanoodles.Cluster;
+using Pastanoodles.Tests.Cluster;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Client;
+
+/// <summary>`experiment sweep` and `experiment compare` against the shared in-process cluster (counting runners).</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SweepCommandsTests(ClusterFixture fixture) : IDisposable
+{
+    readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        ClusterConnection.Connector connect = (_, _) => Task.FromResult(ClusterConnection.Borrow(fixture.Client));
+        var root = new RootCommand { SweepCommands.AddTo(ExperimentCommands.Create(connect), connect) };
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var exitCode = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    string Write(string name, string json)
+    {
+        File.WriteAllText(_dir[name], json);
+        return _dir[name];
+    }
+
+    [Fact]
+    public async Task Sweep_submits_one_run_per_grid_point_and_compare_shows_the_keys_that_differ_with_their_scores()
+    {
+        var prefix = $"sweep-{Guid.NewGuid():N}"[..14];
+        var file = Write("grid.json", """{"base": {"steps": 4, "step_ms": 5}, "grid": {"checkpoint_every": [2, 4], "steps": [4, 6]}}""");
+
+        var sweep = await RunAsync("experiment", "sweep", file, "--prefix", prefix);
+
+        Assert.True(sweep.ExitCode == 0, sweep.Error);
+        string[] runIds = [$"{prefix}-01", $"{prefix}-02", $"{prefix}-03", $"{prefix}-04"];
+        Assert.Equal(runIds, sweep.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("checkpoint_every=2 steps=6", sweep.Error);   // the last grid key varies fastest
+        var specs = await Task.WhenAll(runIds.Select(id => fixture.Client.GetGrain<IExperimentGrain>(id).GetSpecAsync().AsTask()));
+        Assert.Equal(["""{"steps":4,"step_ms":5,"checkpoint_every":2}""", """{"steps":6,"step_ms":5,"checkpoint_every":2}""",
+            """{"steps":4,"step_ms":5,"checkpoint_every":4}""", """{"steps":6,"step_ms":5,"checkpoint_every":4}"""], specs.Select(s => s!.ConfigJson));
+        foreach (var id in runIds)
+            await Phase.Until($"run {id} completes", async () => (await fixture.Client.GetGrain<IExperimentGrain>(id).GetStatusAsync())!.State,
+                s => s == RunState.Completed, "Completed");
+
+        var compare = await RunAsync(["experiment", "compare", .. runIds]);
+
+        Assert.True(compare.ExitCode == 0, compare.Error);
+        Assert.Contains("checkpoint_every", compare.Output);
+        Assert.DoesNotContain("step_ms", compare.Output);
+        Assert.Equal(4, compare.Output.Split('\n').Count(l => l.Contains(prefix) && l.Contains("completed")));
+    }
+
+    [Theory]
+    [InlineData("""{"base": {}, "grid": {"beta": []}}""", "grid key 'beta' is []. It must be a non-empty list of values.")]
+    [InlineData("""{"base": {}, "grid": {"beta": [0.1]}, "runs": 3}""", "has unknown key 'runs'")]
+    [InlineData("""{"grid": {"beta": [0.1]}}""", "\"base\" must be a JSON object of config keys.")]
+    public async Task A_bad_sweep_file_is_named_with_the_rule_before_anything_is_submitted(string json, string expected)
+    {
+        var sweep = await RunAsync("experiment", "sweep", Write("bad.json", json), "--prefix", "never");
+
+        Assert.Equal(1, sweep.ExitCode);
+        Assert.Contains(expected, sweep.Error);
+        Assert.Null(await fixture.Client.GetGrain<IExperimentGrain>("never-01").GetStatusAsync());
+    }
+
+    [Fact]
+    public async Task Compare_names_an_unknown_run()
+    {
+        var compare = await RunAsync("experiment", "compare", "no-such-run");
+
+        Assert.Equal(1, compare.ExitCode);
+        Assert.Contains("no-such-run", compare.Error);
+    }
+}

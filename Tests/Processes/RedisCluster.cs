@@ -1,0 +1,82 @@
+using Pastanoodles.Client;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Processes;
+
+/// <summary>A cluster of real silo processes over a throwaway Redis, on loopback: each silo has its own data folder, all share one
+/// artifacts folder (as they would share a network volume), and silos can be added and SIGKILLed while it runs.</summary>
+public sealed class RedisCluster : IAsyncDisposable
+{
+    readonly TempDir _root = new();
+    readonly List<SiloProcess> _silos = [];
+    readonly IReadOnlyList<string> _extraArguments;
+    readonly IReadOnlyDictionary<string, string>? _environment;
+
+    RedisCluster(RedisServer redis, IReadOnlyList<string> extraArguments, IReadOnlyDictionary<string, string>? environment) =>
+        (Redis, _extraArguments, _environment) = (redis, extraArguments, environment);
+
+    public RedisServer Redis { get; }
+
+    /// <summary>The artifacts folder every silo shares (runs/ under it).</summary>
+    public string ArtifactsDirectory => _root["artifacts"];
+
+    public IReadOnlyList<SiloProcess> Silos
+    {
+        get { lock (_silos) return [.. _silos]; }
+    }
+
+    /// <summary>Starts Redis, then the first silo (it creates the membership table), then the others at once.</summary>
+    public static async Task<RedisCluster> StartAsync(IEnumerable<string> roles, IEnumerable<string>? extraArguments = null,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var cluster = new RedisCluster(await RedisServer.StartAsync(), [.. extraArguments ?? []], environment);
+        try
+        {
+            var all = roles.ToList();
+            await cluster.AddSiloAsync(all[0]);
+            await Task.WhenAll(all.Skip(1).Select(cluster.AddSiloAsync));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts one more silo with <paramref name="role"/> and waits until it runs.</summary>
+    public async Task<SiloProcess> AddSiloAsync(string role)
+    {
+        var data = _root[$"silo-{Guid.NewGuid():N}"[..13]];
+        var silo = await SiloProcess.StartAsync(data,
+        [
+            "--cluster", Redis.Url, "--role", role, "--artifacts", ArtifactsDirectory,
+            "--Silo:DashboardUrl=", .. _extraArguments,
+        ], _environment);
+        lock (_silos) _silos.Add(silo);
+        return silo;
+    }
+
+    /// <summary>The silo process behind a silo address as grains report it (<c>S127.0.0.1:port:generation</c>).</summary>
+    public SiloProcess SiloAt(string siloAddress) =>
+        Silos.SingleOrDefault(s => siloAddress.Contains($"127.0.0.1:{s.SiloPort}:", StringComparison.Ordinal))
+        ?? throw new InvalidOperationException($"No silo process of this cluster has address {siloAddress}; ports: {string.Join(", ", Silos.Select(s => s.SiloPort))}.");
+
+    /// <summary>The default cluster and service ids, as the console uses them: every cluster has a Redis of its own.</summary>
+    public ClusterAddress Address(TimeSpan? responseTimeout = null) => new(Cluster: Redis.Url, ResponseTimeout: responseTimeout);
+
+    /// <summary>A client that finds the gateways in Redis.</summary>
+    public Task<ClusterConnection> ConnectAsync(TimeSpan? responseTimeout = null) =>
+        ClusterConnection.ConnectAsync(Address(responseTimeout), CancellationToken.None).Within("client connects through Redis", timeout: TimeSpan.FromSeconds(30));
+
+    /// <summary>Every silo's log, for a failure message.</summary>
+    public string Logs() => string.Join("\n", Silos.Select(s => $"----- silo :{s.SiloPort} -----\n{s.Log}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in Silos)
+            await silo.DisposeAsync();
+        await Redis.DisposeAsync();
+        _root.Dispose();
+    }
+}
