@@ -26,15 +26,7 @@ public sealed class CorpusClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((options, silo) =>
-        {
-            var role = options.SiloName == "Silo_0" ? SiloRoles.Cpu : SiloRoles.Gpu;
-            silo.AddPastanoodles(new ResolvedSilo(role, _data.Path, Path.Combine(_data.Path, "runs"), ["cpu"], CudaAvailable: false),
-                experiments => experiments.ReportInterval = TimeSpan.FromMilliseconds(100));
-        });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        Cluster = await RealSilos.StartAsync(_data.Path);
         Ingest = await ClusterIngest.IngestDirectoryAsync(Client, Corpus, Shards);
         Local = CorpusEngine.Open(_data["local-index"], new CorpusOptions { Shards = 1 });
         Local.IngestDirectory(Corpus, fitLsa: false);
@@ -47,8 +39,7 @@ public sealed class CorpusClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Local.Dispose();
-        await Cluster.StopAllSilosAsync();
-        await Cluster.DisposeAsync();
+        await Cluster.StopAsync();
         _data.Dispose();
     }
 }

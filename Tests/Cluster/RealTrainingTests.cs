@@ -14,23 +14,11 @@ public sealed class RealTrainingTests : IAsyncLifetime
     readonly TempDir _data = new();
     InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((options, silo) =>
-        {
-            var role = options.SiloName == "Silo_0" ? SiloRoles.Cpu : SiloRoles.Gpu;
-            silo.AddPastanoodles(new ResolvedSilo(role, _data.Path, _data.Path, ["cpu"], CudaAvailable: false),
-                experiments => experiments.ReportInterval = TimeSpan.FromMilliseconds(100));
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+    public async Task InitializeAsync() => _cluster = await RealSilos.StartAsync(_data.Path);
 
     public async Task DisposeAsync()
     {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
+        await _cluster.StopAsync();
         _data.Dispose();
     }
 

@@ -13,19 +13,11 @@ public sealed class ShardFailoverTests : IAsyncLifetime
     readonly TempDir _data = new();
     InProcessTestCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(3);
-        builder.ConfigureSilo((options, silo) => silo.AddPastanoodles(
-            new ResolvedSilo(SiloRoles.Cpu, _data.Path, Path.Combine(_data.Path, "runs"), ["cpu"], CudaAvailable: false)));
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
+    public async Task InitializeAsync() => _cluster = await RealSilos.StartAsync(_data.Path, silos: 3, allCpu: true);
 
     public async Task DisposeAsync()
     {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
+        await _cluster.StopAsync();
         _data.Dispose();
     }
 

@@ -13,16 +13,7 @@ public sealed class ShardRestartTests : IDisposable
 
     public void Dispose() => _data.Dispose();
 
-    async Task<InProcessTestCluster> StartAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((options, silo) =>
-            silo.AddPastanoodles(new ResolvedSilo(options.SiloName == "Silo_0" ? SiloRoles.Cpu : SiloRoles.Gpu, _data.Path,
-                Path.Combine(_data.Path, "runs"), ["cpu"], CudaAvailable: false)));
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    Task<InProcessTestCluster> StartAsync() => RealSilos.StartAsync(_data.Path);
 
     [Fact]
     public async Task A_restarted_cluster_serves_every_chunk_and_the_same_results_even_without_its_index_cache()
@@ -32,8 +23,7 @@ public sealed class ShardRestartTests : IDisposable
         await ClusterIngest.IngestDirectoryAsync(first.Client, CorpusClusterFixture.Corpus, 3).Within("ingest the sample corpus");
         var before = await ClusterIngest.StatsAsync(first.Client);
         var hitsBefore = await first.Client.GetGrain<IAnswerGrain>(0).SearchAsync(query, 10);
-        await first.StopAllSilosAsync();
-        await first.DisposeAsync();
+        await first.StopAsync();
 
         // Remove every on-disk Lucene index: only the durable grain state is left.
         var indexes = Directory.GetDirectories(_data.Path, "shard-*", SearchOption.AllDirectories);
@@ -54,8 +44,7 @@ public sealed class ShardRestartTests : IDisposable
         }
         finally
         {
-            await second.StopAllSilosAsync();
-            await second.DisposeAsync();
+            await second.StopAsync();
         }
     }
 }
