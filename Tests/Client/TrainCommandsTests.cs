@@ -45,6 +45,12 @@ public class TrainCommandsTests
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("nope.json", missing.Error);
 
+        File.WriteAllText(config, """{ "task": "dpo", "train_file": "missing.jsonl" }""");
+        var noData = Cli.Run("train", "dpo", "--config", config);
+        Assert.Equal(1, noData.ExitCode);
+        Assert.Contains(dir["missing.jsonl"], noData.Error);
+        Assert.DoesNotContain("building", noData.Output);   // the data is checked before any model is built
+
         File.WriteAllText(config, """{ "task": "dpo", "synthetic_rows": 10, "learning_rat": 0.1 }""");
         var unknown = Cli.Run("train", "dpo", "--config", config);
         Assert.Equal(1, unknown.ExitCode);
