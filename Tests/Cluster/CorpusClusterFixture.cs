@@ -3,7 +3,6 @@ using Orleans.TestingHost;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
-using Pastanoodles.Silo;
 using Pastanoodles.Tests.Answering;
 using Pastanoodles.Tests.Support;
 

@@ -1,6 +1,5 @@
 using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
-using Pastanoodles.Silo;
 using Pastanoodles.Tests.Support;
 using Pastanoodles.Training;
 using Pastanoodles.Tests.Training;

@@ -1,7 +1,6 @@
 using Orleans.TestingHost;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
-using Pastanoodles.Silo;
 using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Cluster;
