@@ -18,7 +18,7 @@ public static partial class ExperimentCommands
     {
         connect ??= ClusterConnection.ConnectAsync;
         var gateway = ClusterCommandSupport.GatewayOption();
-        var experiment = new Command("experiment", "Training runs on the cluster: submit, list, status, cancel.") { gateway };
+        var experiment = new Command("experiment", "Training runs on the cluster: submit, list, status, cancel, plot, sweep, compare.") { gateway };
         experiment.Subcommands.Add(Submit(connect, gateway));
         experiment.Subcommands.Add(List(connect, gateway));
         experiment.Subcommands.Add(Status(connect, gateway));

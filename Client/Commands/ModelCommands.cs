@@ -13,7 +13,7 @@ public static class ModelCommands
 {
     public static Command Create()
     {
-        var model = new Command("model", "Inspect a model: parameters, adapters and weight bytes.");
+        var model = new Command("model", "Inspect a model (parameters, adapters, weight bytes) and generate text with it.");
         model.Subcommands.Add(Info());
         model.Subcommands.Add(Generate());
         return model;
