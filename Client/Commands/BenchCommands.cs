@@ -106,9 +106,9 @@ public static class BenchCommands
             var corpus = new SyntheticCorpus();
             var data = corpus.Chunks(count, words: parse.GetValue(words)).ToList();
             var queryTexts = corpus.Queries(Math.Max(1, parse.GetValue(queries)));
-            Console.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth 20, " +
+            parse.InvocationConfiguration.Output.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth 20, " +
                               $"{Environment.ProcessorCount} cores");
-            Console.WriteLine($"{"shards",6} {"ingest chunks/s",16} {"lsa fit s",10} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"rerank p50 ms",14} {"rerank p99 ms",14}");
+            parse.InvocationConfiguration.Output.WriteLine($"{"shards",6} {"ingest chunks/s",16} {"lsa fit s",10} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"rerank p50 ms",14} {"rerank p99 ms",14}");
             foreach (var shards in new[] { 1, 4 })
             {
                 var folder = Path.Combine(Path.GetTempPath(), $"pastanoodles-bench-{Guid.NewGuid():N}");
@@ -124,7 +124,7 @@ public static class BenchCommands
                     var fitSeconds = watch.Elapsed.TotalSeconds;
                     var bm25 = Latencies(queryTexts, q => engine.Search(q, 5));
                     var reranked = Latencies(queryTexts, q => engine.Search(q, 5, reranker));
-                    Console.WriteLine($"{shards,6} {ingestRate,16:F0} {fitSeconds,10:F1} {Percentile(bm25, 50),12:F2} {Percentile(bm25, 99),12:F2} " +
+                    parse.InvocationConfiguration.Output.WriteLine($"{shards,6} {ingestRate,16:F0} {fitSeconds,10:F1} {Percentile(bm25, 50),12:F2} {Percentile(bm25, 99),12:F2} " +
                                       $"{Percentile(reranked, 50),14:F2} {Percentile(reranked, 99),14:F2}");
                 }
                 finally

@@ -5,17 +5,18 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>Every top-level command of the console, one noun each.</summary>
 public static class CommandCatalog
 {
-    public static IEnumerable<Command> All() => WithClusterOption(
+    /// <param name="connect">How cluster commands connect; null: through a gateway (tests pass their test cluster's client).</param>
+    public static IEnumerable<Command> All(ClusterConnection.Connector? connect = null) => WithClusterOption(
     [
         ModelCommands.Create(),
         DataCommands.Create(),
         TrainCommands.Create(),
-        CorpusCommands.Create(),
-        EvalCommands.Create(),
-        AskCommands.Create(),
+        CorpusCommands.Create(connect),
+        EvalCommands.Create(connect),
+        AskCommands.Create(connect),
         BenchCommands.Create(),
-        SweepCommands.AddTo(ExperimentCommands.Create()),
-        ClusterCommands.Create(),
+        SweepCommands.AddTo(ExperimentCommands.Create(connect), connect),
+        ClusterCommands.Create(connect),
         QuickstartCommands.Create(),
     ]);
 

@@ -72,10 +72,10 @@ public static class CorpusCommands
             var watch = Stopwatch.StartNew();
             using var engine = CorpusEngine.Open(indexFolder, options);
             var report = engine.IngestDirectory(parse.GetValue(folder)!, new SynchronousProgress<IngestProgress>(p =>
-                Console.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
+                parse.InvocationConfiguration.Output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
             foreach (var failure in report.Failures)
-                Console.Error.WriteLine($"skipped: {failure}");
-            Console.WriteLine($"Indexed {report.Chunks} chunks from {report.Pages} pages of {report.Files} files into {options.Shards} shard(s) " +
+                parse.InvocationConfiguration.Error.WriteLine($"skipped: {failure}");
+            parse.InvocationConfiguration.Output.WriteLine($"Indexed {report.Chunks} chunks from {report.Pages} pages of {report.Files} files into {options.Shards} shard(s) " +
                               $"in {watch.Elapsed.TotalSeconds:F1} s; {engine.Count} chunks in the index; {report.Failures.Count} skipped.");
             return 0;
         })));
@@ -125,12 +125,12 @@ public static class CorpusCommands
             using var _ = owned;
             var hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker);
             if (hits.Count == 0)
-                Console.WriteLine("No hits.");
+                parse.InvocationConfiguration.Output.WriteLine("No hits.");
             for (var i = 0; i < hits.Count; i++)
             {
                 var hit = hits[i];
-                Console.WriteLine($"{i + 1,3}  {hit.Score,8:F4}  {hit.Source}  page {hit.Page}  start {hit.Start}");
-                Console.WriteLine($"     {Snippet(hit.Text)}");
+                parse.InvocationConfiguration.Output.WriteLine($"{i + 1,3}  {hit.Score,8:F4}  {hit.Source}  page {hit.Page}  start {hit.Start}");
+                parse.InvocationConfiguration.Output.WriteLine($"     {Snippet(hit.Text)}");
             }
             return 0;
         })));
@@ -154,7 +154,7 @@ public static class CorpusCommands
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 var pages = PdfTextWriter.SplitPages(File.ReadAllText(file));
                 File.WriteAllBytes(target, PdfTextWriter.Write(pages));
-                Console.WriteLine($"{target}: {pages.Count} page(s)");
+                parse.InvocationConfiguration.Output.WriteLine($"{target}: {pages.Count} page(s)");
             }
             return 0;
         }));

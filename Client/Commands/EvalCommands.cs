@@ -147,22 +147,22 @@ public static class EvalCommands
             var unknown = questions.Select(q => q.Source).Distinct()
                 .Except(engine.AllChunks().Select(c => c.Source).Distinct()).ToList();
             if (unknown.Count > 0)
-                Console.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
+                parse.InvocationConfiguration.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
             var dense = rerank.DenseEncoder(parse, engine);
             using var _ = dense.Encoder as IDisposable;
             var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
                 withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense);
-            Console.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
-            Print(results);
+            parse.InvocationConfiguration.Output.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
+            Print(parse.InvocationConfiguration.Output, results);
             return 0;
         })));
         return command;
     }
 
-    public static void Print(IEnumerable<RetrievalScores> results)
+    public static void Print(TextWriter output, IEnumerable<RetrievalScores> results)
     {
-        Console.WriteLine($"{"setup",-44} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
+        output.WriteLine($"{"setup",-44} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
         foreach (var r in results)
-            Console.WriteLine($"{r.Setup,-44} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3}");
+            output.WriteLine($"{r.Setup,-44} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3}");
     }
 }

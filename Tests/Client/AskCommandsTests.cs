@@ -6,7 +6,6 @@ using static TorchSharp.torch;
 
 namespace Pastanoodles.Tests.Client;
 
-[Collection(ConsoleCollection.Name)]
 public class AskCommandsTests
 {
     const string Question = "Why does resizing a hash table keep insertion cheap on average? A. The resize cost is amortized over all insertions B. Resizing never moves keys C. Keys are sorted during resizing";
@@ -14,7 +13,7 @@ public class AskCommandsTests
     static string Index(TempDir folder)
     {
         var index = folder.Combine("index");
-        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
+        Assert.Equal(0, Cli.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).ExitCode);
         return index;
     }
 
@@ -35,9 +34,9 @@ public class AskCommandsTests
     public void Ask_prints_the_letter_and_the_sources_used()
     {
         using var folder = new TempDir();
-        var result = ConsoleCapture.Run("ask", Question, "--index", Index(folder), "-k", "2");
-        Assert.True(result.Code == 0, result.Error);
-        var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var result = Cli.Run("ask", Question, "--index", Index(folder), "-k", "2");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^answer: [ABC]$", lines[0]);
         Assert.Matches(@"^log-likelihoods: A -?\d+\.\d{4}  B -?\d+\.\d{4}  C -?\d+\.\d{4}$", lines[1]);
         Assert.Equal("sources:", lines[2]);
@@ -53,11 +52,11 @@ public class AskCommandsTests
         using var folder = new TempDir();
         var index = Index(folder);
         var adapter = Adapter(folder);
-        var plain = ConsoleCapture.Run("ask", Question, "--index", index);
-        var adapted = ConsoleCapture.Run("ask", Question, "--index", index, "--adapter", adapter);
-        Assert.True(adapted.Code == 0, adapted.Error);
-        Assert.Contains($"model: tiny (nf4) + adapter {adapter}", adapted.Out);
-        Assert.NotEqual(plain.Out.Split('\n')[1], adapted.Out.Split('\n')[1]);
+        var plain = Cli.Run("ask", Question, "--index", index);
+        var adapted = Cli.Run("ask", Question, "--index", index, "--adapter", adapter);
+        Assert.True(adapted.ExitCode == 0, adapted.Error);
+        Assert.Contains($"model: tiny (nf4) + adapter {adapter}", adapted.Output);
+        Assert.NotEqual(plain.Output.Split('\n')[1], adapted.Output.Split('\n')[1]);
     }
 
     [Theory]
@@ -71,15 +70,14 @@ public class AskCommandsTests
         var args = new List<string> { "ask", broken == "options" ? "Why is resizing cheap?" : Question, "--index", index };
         if (broken == "adapter")
             args.AddRange(["--adapter", folder.Combine("missing-adapter")]);
-        var result = ConsoleCapture.Run([.. args]);
-        Assert.Equal(1, result.Code);
+        var result = Cli.Run([.. args]);
+        Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: ", line);
         Assert.Contains(expected, line);
     }
 }
 
-[Collection(ConsoleCollection.Name)]
 public class EvalMcqaRagTests
 {
     [Fact]
@@ -87,16 +85,16 @@ public class EvalMcqaRagTests
     {
         using var folder = new TempDir();
         var index = folder.Combine("index");
-        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).Code);
+        Assert.Equal(0, Cli.Run("corpus", "ingest", Path.Combine(SampleCorpusFixture.Samples, "corpus"), "--index", index).ExitCode);
         File.WriteAllLines(folder.Combine("q.jsonl"),
         [
             """{"question": "What is a hash collision?", "choices": ["Two keys in one bucket", "A resize", "A probe"], "answer": 0}""",
             """{"question": "What does TCP guarantee?", "choices": ["Ordered delivery", "Low latency", "Broadcast", "Encryption"], "answer": "A"}""",
         ]);
-        var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag", "--index", index, "--out", folder.Combine("p.jsonl"));
-        Assert.True(result.Code == 0, result.Error);
-        Assert.Matches(@"accuracy: (0|0\.5|1)\.?\d*", result.Out);
-        Assert.Contains("questions: 2", result.Out);
+        var result = Cli.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag", "--index", index, "--out", folder.Combine("p.jsonl"));
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Matches(@"accuracy: (0|0\.5|1)\.?\d*", result.Output);
+        Assert.Contains("questions: 2", result.Output);
         var predictions = File.ReadAllLines(folder.Combine("p.jsonl"));
         Assert.Equal(2, predictions.Length);
         Assert.Contains("\"sources\":[{\"source\":\"cs/", predictions[0]);
@@ -108,8 +106,8 @@ public class EvalMcqaRagTests
     {
         using var folder = new TempDir();
         File.WriteAllText(folder.Combine("q.jsonl"), """{"question": "Q?", "choices": ["x", "y"], "answer": 0}""");
-        var result = ConsoleCapture.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag");
-        Assert.Equal(1, result.Code);
+        var result = Cli.Run("eval", "mcqa", "--data", folder.Combine("q.jsonl"), "--rag");
+        Assert.Equal(1, result.ExitCode);
         Assert.Equal("error: --rag needs --index DIR, the course index to retrieve from.", result.Error.Trim());
     }
 }

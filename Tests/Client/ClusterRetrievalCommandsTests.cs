@@ -16,16 +16,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
 
     public void Dispose() => _dir.Dispose();
 
-    Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) =>
-        RunWithAsync((_, _) => Task.FromResult(ClusterConnection.Borrow(fixture.Client)), args);
-
-    static async Task<(int ExitCode, string Output, string Error)> RunWithAsync(ClusterConnection.Connector connect, params string[] args)
-    {
-        var root = new RootCommand { CorpusCommands.Create(connect), AskCommands.Create(connect), EvalCommands.Create(connect) };
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exitCode = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
-    }
+    Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => Cli.RunAsync(fixture.Client, args);
 
     [Fact]
     public async Task Corpus_stats_and_search_show_the_cluster_shards()
@@ -90,7 +81,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
 
-        var result = await RunWithAsync(ClusterConnection.ConnectAsync, "corpus", "stats", "--gateway", port.ToString());
+        var result = await Cli.RunAsync(ClusterConnection.ConnectAsync, "corpus", "stats", "--gateway", port.ToString());
 
         Assert.Equal(1, result.ExitCode);
         Assert.StartsWith($"error: no silo reachable at 127.0.0.1:{port}", result.Error);

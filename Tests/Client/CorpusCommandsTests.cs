@@ -2,7 +2,6 @@ using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Client;
 
-[Collection(ConsoleCollection.Name)]
 public class CorpusCommandsTests
 {
     [Fact]
@@ -13,23 +12,23 @@ public class CorpusCommandsTests
         PdfFixtures.WriteTruncatedPdf(folder.Combine("pdfs", "broken.pdf"), ["x"]);
         var index = folder.Combine("index");
 
-        var ingest = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "2");
-        Assert.Equal(0, ingest.Code);
-        Assert.Contains("[2] physics/optics.pdf", ingest.Out);
-        Assert.Contains("Indexed 2 chunks from 2 pages of 2 files into 2 shard(s)", ingest.Out);
+        var ingest = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "2");
+        Assert.Equal(0, ingest.ExitCode);
+        Assert.Contains("[2] physics/optics.pdf", ingest.Output);
+        Assert.Contains("Indexed 2 chunks from 2 pages of 2 files into 2 shard(s)", ingest.Output);
         Assert.Contains("skipped: broken.pdf: not a readable PDF", ingest.Error);
 
-        var again = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index);
-        Assert.Equal(0, again.Code);
-        Assert.Contains("into 2 shard(s) in", again.Out);
-        Assert.Contains("; 2 chunks in the index", again.Out);
-        var conflicting = ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "3");
-        Assert.Equal(1, conflicting.Code);
+        var again = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("into 2 shard(s) in", again.Output);
+        Assert.Contains("; 2 chunks in the index", again.Output);
+        var conflicting = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--shards", "3");
+        Assert.Equal(1, conflicting.ExitCode);
         Assert.Contains("shards=2", conflicting.Error);
 
-        var search = ConsoleCapture.Run("corpus", "search", "refracting lenses", "--index", index, "-k", "5");
-        Assert.Equal(0, search.Code);
-        var lines = search.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var search = Cli.Run("corpus", "search", "refracting lenses", "--index", index, "-k", "5");
+        Assert.Equal(0, search.ExitCode);
+        var lines = search.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^\s+1\s+\d+\.\d{4}\s+physics/optics\.pdf\s+page 1\s+start 0$", lines[0]);
         Assert.Equal("Lenses bend light by refraction.", lines[1].Trim());
     }
@@ -38,8 +37,8 @@ public class CorpusCommandsTests
     public void Search_without_an_index_fails_with_a_hint()
     {
         using var folder = new TempDir();
-        var result = ConsoleCapture.Run("corpus", "search", "x", "--index", folder.Combine("none"));
-        Assert.Equal(1, result.Code);
+        var result = Cli.Run("corpus", "search", "x", "--index", folder.Combine("none"));
+        Assert.Equal(1, result.ExitCode);
         Assert.Contains("No course index in", result.Error);
         Assert.Contains("corpus ingest", result.Error);
     }
@@ -50,18 +49,18 @@ public class CorpusCommandsTests
         using var folder = new TempDir();
         PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["Photons are quanta of light."], ["Hash tables store keys in buckets."]);
         var index = folder.Combine("index");
-        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).Code);
+        Assert.Equal(0, Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).ExitCode);
         File.WriteAllLines(folder.Combine("q.jsonl"),
         [
             """{"question": "Where are keys stored?", "options": {"A": "buckets", "B": "wood", "C": "sand", "D": "iron"}, "answer": "A", "source": "a.pdf", "page": 1}""",
         ]);
 
-        var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index);
+        var result = Cli.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index);
 
-        Assert.Equal(0, result.Code);
-        Assert.Matches(@"bm25 \(lemmas\)\s+1\.000\s+1\.000\s+1\.000", result.Out);
-        Assert.Contains("bm25 (no lemmas)", result.Out);
-        Assert.Contains("re-rank (lemmas)", result.Out);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"bm25 \(lemmas\)\s+1\.000\s+1\.000\s+1\.000", result.Output);
+        Assert.Contains("bm25 (no lemmas)", result.Output);
+        Assert.Contains("re-rank (lemmas)", result.Output);
     }
 
     [Fact]
@@ -69,8 +68,8 @@ public class CorpusCommandsTests
     {
         using var folder = new TempDir();
         File.WriteAllLines(folder.Combine("q.jsonl"), ["""{"question": "Q", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "A", "source": "s"}"""]);
-        var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", folder.Path);
-        Assert.Equal(1, result.Code);
+        var result = Cli.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", folder.Path);
+        Assert.Equal(1, result.ExitCode);
         Assert.Contains("q.jsonl row 1: field 'page'", result.Error);
     }
 }

@@ -1,3 +1,4 @@
+using Pastanoodles.Tests.Support;
 using System.CommandLine;
 using System.Text.Json;
 using Pastanoodles.Client.Commands;
@@ -11,14 +12,7 @@ public class DataCommandsTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
-    static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(DataCommands.Create());
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exitCode = root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
-    }
+    static (int ExitCode, string Output, string Error) Run(params string[] args) => Cli.Run(args);
 
     [Fact]
     public void Synth_then_prepare_writes_splits_and_stats_and_prints_the_report()

@@ -17,14 +17,10 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
 
     public void Dispose() => _dir.Dispose();
 
-    async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
     {
         ExperimentCommands.PollInterval = TimeSpan.FromMilliseconds(50);
-        ClusterConnection.Connector connect = (_, _) => Task.FromResult(ClusterConnection.Borrow(fixture.Client));
-        var root = new RootCommand { ExperimentCommands.Create(connect), ClusterCommands.Create(connect) };
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exitCode = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
+        return Cli.RunAsync(fixture.Client, args);
     }
 
     string WriteConfig(string name, string json)

@@ -3,14 +3,13 @@ using Pastanoodles.Tests.Support;
 namespace Pastanoodles.Tests.Client;
 
 /// <summary>--rerank / --encoder / --bert on the retrieval commands, with a tiny BERT folder the test writes.</summary>
-[Collection(ConsoleCollection.Name)]
 public class RerankOptionsTests
 {
     static string Index(TempDir folder)
     {
         PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["The energy of a wave."], ["A heap is a tree."], ["The speed of light."]);
         var index = folder.Combine("index");
-        Assert.Equal(0, ConsoleCapture.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).Code);
+        Assert.Equal(0, Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index).ExitCode);
         return index;
     }
 
@@ -20,13 +19,13 @@ public class RerankOptionsTests
         using var folder = new TempDir();
         var index = Index(folder);
         var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
-        var result = ConsoleCapture.Run("corpus", "search", "The energy of a wave.", "--index", index, "-k", "2",
+        var result = Cli.Run("corpus", "search", "The energy of a wave.", "--index", index, "-k", "2",
             "--rerank", "dense", "--encoder", "bert", "--bert", bert);
-        Assert.True(result.Code == 0, result.Error);
-        var first = result.Out.Split('\n')[0];
+        Assert.True(result.ExitCode == 0, result.Error);
+        var first = result.Output.Split('\n')[0];
         // The identical text is cosine 1 under any weights.
         Assert.Matches(@"^\s+1\s+1\.0000\s+a\.pdf\s+page 0\s+start 0$", first);
-        Assert.Contains("The energy of a wave.", result.Out.Split('\n')[1]);
+        Assert.Contains("The energy of a wave.", result.Output.Split('\n')[1]);
     }
 
     [Fact]
@@ -39,10 +38,10 @@ public class RerankOptionsTests
         [
             """{"question": "What is a heap?", "options": {"A": "a tree", "B": "a wave", "C": "light", "D": "mass"}, "answer": "A", "source": "a.pdf", "page": 1}""",
         ]);
-        var result = ConsoleCapture.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index, "--encoder", "bert", "--bert", bert);
-        Assert.Equal(0, result.Code);
-        Assert.Contains("bm25 + bert cosine re-rank (lemmas)", result.Out);
-        Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Out);
+        var result = Cli.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index, "--encoder", "bert", "--bert", bert);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("bm25 + bert cosine re-rank (lemmas)", result.Output);
+        Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Output);
     }
 
     [Theory]
@@ -55,8 +54,8 @@ public class RerankOptionsTests
         using var folder = new TempDir();
         var index = Index(folder);
         var args = new[] { "corpus", "search", "energy", "--index", index }.Concat(options.Split(' ')).ToArray();
-        var result = ConsoleCapture.Run(args);
-        Assert.Equal(1, result.Code);
+        var result = Cli.Run(args);
+        Assert.Equal(1, result.ExitCode);
         Assert.Contains(expected, result.Error);
         Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }

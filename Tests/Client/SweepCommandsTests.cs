@@ -15,14 +15,7 @@ public sealed class SweepCommandsTests(ClusterFixture fixture) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        ClusterConnection.Connector connect = (_, _) => Task.FromResult(ClusterConnection.Borrow(fixture.Client));
-        var root = new RootCommand { SweepCommands.AddTo(ExperimentCommands.Create(connect), connect) };
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exitCode = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
-    }
+    Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => Cli.RunAsync(fixture.Client, args);
 
     string Write(string name, string json)
     {
