@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Evaluation;
 
 namespace Pastanoodles.Client.Benchmarks;
 
@@ -24,7 +24,7 @@ public static class ClusterBenchmark
     {
         var root = LocalSilo.RepositoryRoot();
         var corpus = Path.Combine(root, "samples", "corpus");
-        var questions = File.ReadLines(Path.Combine(root, "samples", "questions.jsonl")).Select(QuestionText).ToList();
+        var questions = RetrievalQuestionReader.Read(Path.Combine(root, "samples", "questions.jsonl")).Select(q => q.QueryWithOptions).ToList();
         using var scratch = new Support.ScratchDir();
 
         using var local = CorpusEngine.Open(Path.Combine(scratch.Path, "local"), new CorpusOptions { Shards = Shards });
@@ -135,13 +135,6 @@ public static class ClusterBenchmark
                 await Task.Delay(TimeSpan.FromSeconds(2), ct);
             }
         }
-    }
-
-    static string QuestionText(string line)
-    {
-        using var row = JsonDocument.Parse(line);
-        var options = row.RootElement.GetProperty("options").EnumerateObject().Select(o => $"{o.Name}. {o.Value.GetString()}");
-        return $"{row.RootElement.GetProperty("question").GetString()}\n{string.Join("\n", options)}";
     }
 
     static int FreePort()

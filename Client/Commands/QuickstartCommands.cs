@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Text.Json;
+using Pastanoodles.Retrieval.Evaluation;
 
 namespace Pastanoodles.Client.Commands;
 
@@ -82,12 +82,7 @@ public static class QuickstartCommands
 
     /// <summary>The first <paramref name="count"/> questions of samples/questions.jsonl, with their options, as `ask` takes them.</summary>
     static IEnumerable<string> SampleQuestions(string root, int count) =>
-        File.ReadLines(Path.Combine(root, "samples", "questions.jsonl")).Take(count).Select(line =>
-        {
-            using var row = JsonDocument.Parse(line);
-            var options = row.RootElement.GetProperty("options").EnumerateObject().Select(o => $"{o.Name}. {o.Value.GetString()}");
-            return $"{row.RootElement.GetProperty("question").GetString()}\n{string.Join("\n", options)}";
-        });
+        RetrievalQuestionReader.Read(Path.Combine(root, "samples", "questions.jsonl")).Take(count).Select(q => q.QueryWithOptions);
 
     static async Task<bool> ReachableAsync(int port, CancellationToken cancellationToken)
     {
