@@ -217,14 +217,19 @@ public static partial class ExperimentCommands
         {
             throw new InvalidDataException($"Experiment file '{file.FullName}' is not valid JSON: {ex.Message}", ex);
         }
-        foreach (var key in PathKeys)
-            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !BuiltInModels.Contains(path))
-                config[key] = Path.GetFullPath(Path.Combine(file.DirectoryName!, path));
+        ResolvePaths(config, file.DirectoryName!);
         return config.ToJsonString();
     }
 
-    internal static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
-    internal static readonly string[] BuiltInModels = ["tiny", "mid", "phi-2"];
+    /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are).</summary>
+    internal static void ResolvePaths(JsonObject config, string folder)
+    {
+        foreach (var key in PathKeys)
+            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !Pastanoodles.Modeling.PhiSource.IsBuiltIn(path))
+                config[key] = Path.GetFullPath(Path.Combine(folder, path));
+    }
+
+    static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
 
     /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
     static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>

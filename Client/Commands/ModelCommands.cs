@@ -36,16 +36,11 @@ public static class ModelCommands
         };
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
-            var name = parseResult.GetValue(folder)!;
-            bool builtIn = name is "tiny" or "mid" or "phi-2";
             var options = new PhiBuildOptions { Nf4 = parseResult.GetValue(quant) == "nf4" };
-            using var phi = builtIn
-                ? new PhiForCausalLM(PhiConfig.BuiltIn(name), options).InitializeWeights(parseResult.GetValue(seed))
-                : HfModelFolder.Load(name, options);
-            phi.eval();
+            var (phi, tokenizer) = PhiSource.Open(parseResult.GetValue(folder)!, options, parseResult.GetValue(seed));
+            using var _ = phi;
             if (parseResult.GetValue(adapter) is { } adapterDir)
                 PeftAdapterFolder.Load(phi, adapterDir);
-            var tokenizer = PhiTokenizer.FromFolder(builtIn ? null : name);
             var ids = tokenizer.Encode(parseResult.GetValue(prompt)!);
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var generated = TextGenerator.Generate(phi, ids, new SamplingOptions

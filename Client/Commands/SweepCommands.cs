@@ -143,9 +143,7 @@ public static partial class SweepCommands
             var config = (JsonObject)baseConfig.DeepClone();
             foreach (var (key, value) in combination)
                 config[key] = value?.DeepClone();
-            foreach (var key in ExperimentCommands.PathKeys)
-                if (config[key] is JsonValue v && v.TryGetValue<string>(out var p) && !Path.IsPathRooted(p) && !ExperimentCommands.BuiltInModels.Contains(p))
-                    config[key] = Path.GetFullPath(Path.Combine(file.DirectoryName!, p));
+            ExperimentCommands.ResolvePaths(config, file.DirectoryName!);
             return ($"{stem}-{(i + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width, '0')}", config,
                 string.Join(" ", combination.Select(c => $"{c.Key}={c.Value?.ToJsonString()}")));
         })];

@@ -1,3 +1,4 @@
+using Pastanoodles.Modeling;
 using Pastanoodles.Adapters;
 using Pastanoodles.Modeling.Checkpoints;
 using Pastanoodles.Modeling.Phi;
@@ -39,20 +40,14 @@ public sealed class LoadedModel : IDisposable
     /// <param name="nf4">Quantize the decoder linears to NF4 (the 4-bit model the adapters are trained on).</param>
     public static LoadedModel Load(string model, string? adapter = null, bool nf4 = true, ScalarType dtype = ScalarType.BFloat16)
     {
-        var builtIn = model is "tiny" or "mid" or "phi-2";
-        if (!builtIn && !Directory.Exists(model))
-            throw new DirectoryNotFoundException($"Model folder '{model}' does not exist. HINT: give an HF Phi folder (config.json + model.safetensors) or tiny, mid, phi-2.");
         if (adapter is not null && !Directory.Exists(adapter))
             throw new DirectoryNotFoundException($"Adapter folder '{adapter}' does not exist. HINT: give a PEFT folder with {PeftAdapterFolder.ConfigFile} and {PeftAdapterFolder.WeightsFile} (a checkpoint or final_adapter of a run).");
         var options = new PhiBuildOptions { DType = dtype, Nf4 = nf4 };
-        var phi = builtIn
-            ? new PhiForCausalLM(PhiConfig.BuiltIn(model), options).InitializeWeights(BuiltInSeed)
-            : HfModelFolder.Load(model, options);
+        var (phi, tokenizer) = PhiSource.Open(model, options, BuiltInSeed);
         try
         {
             var adapters = adapter is null ? null : PeftAdapterFolder.Load(phi, adapter);
             phi.eval();
-            var tokenizer = PhiTokenizer.FromFolder(builtIn ? null : model);
             var description = $"{model} ({(nf4 ? "nf4" : dtype.ToString().ToLowerInvariant())})" + (adapter is null ? "" : $" + adapter {adapter}");
             return new LoadedModel(phi, tokenizer, adapters, description);
         }

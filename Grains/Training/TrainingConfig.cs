@@ -78,7 +78,7 @@ public sealed record TrainingConfig
         var config = Parse(File.ReadAllText(path), path);
         var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string? Resolve(string? p) => p is null || Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(root, p));
-        bool builtIn = config.Model is "tiny" or "mid" or "phi-2";
+        bool builtIn = Modeling.PhiSource.IsBuiltIn(config.Model);
         return config with
         {
             Model = builtIn ? config.Model : Resolve(config.Model)!,

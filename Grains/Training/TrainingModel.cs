@@ -1,3 +1,4 @@
+using Pastanoodles.Modeling;
 using Pastanoodles.Adapters;
 using Pastanoodles.Modeling.Checkpoints;
 using Pastanoodles.Modeling.Phi;
@@ -24,21 +25,7 @@ public sealed class TrainingModel : IDisposable
             DoubleQuant = config.DoubleQuant,
             Device = device,
         };
-        bool builtIn = config.Model is "tiny" or "mid" or "phi-2";
-        PhiForCausalLM model;
-        if (builtIn)
-        {
-            progress?.Report($"building {config.Model} with random weights (init_seed {config.InitSeed})");
-            model = new PhiForCausalLM(PhiConfig.BuiltIn(config.Model), options).InitializeWeights(config.InitSeed);
-        }
-        else
-        {
-            progress?.Report($"loading {config.Model}");
-            model = HfModelFolder.Load(config.Model, options, new Progress<(int Done, int Total, string Key)>(p =>
-            {
-                if (p.Done % 50 == 0 || p.Done == p.Total) progress?.Report($"loaded {p.Done}/{p.Total} tensors");
-            }));
-        }
+        var (model, tokenizer) = PhiSource.Open(config.Model, options, config.InitSeed, progress);
         var adapters = config.InitAdapter is { } init
             ? PeftAdapterFolder.Load(model, init)
             : AdapterInjector.Inject(model, config.Lora, config.Seed);
@@ -46,7 +33,7 @@ public sealed class TrainingModel : IDisposable
         if (config.DisableDropout)
             foreach (var module in model.modules())
                 if (module is Dropout dropout) dropout.p = 0; // TRL disable_dropout_in_model
-        return new TrainingModel { Model = model, Adapters = adapters, Tokenizer = PhiTokenizer.FromFolder(builtIn ? null : config.Model) };
+        return new TrainingModel { Model = model, Adapters = adapters, Tokenizer = tokenizer };
     }
 
     public void Dispose() => Model.Dispose();
