@@ -66,7 +66,7 @@ public static class Nf4
         if (q.Packed.device_type == TorchSharp.DeviceType.META) // shapes only: libtorch has no meta index_select
             return empty(q.Shape, dtype ?? q.DType, META);
         using var scope = NewDisposeScope();
-        var pairs = ByteTable(q.QuantMap).index_select(0, q.Packed.flatten().to(ScalarType.Int32)); // [n/2, 2]
+        var pairs = q.ByteTable.index_select(0, q.Packed.flatten().to(ScalarType.Int32)); // [n/2, 2]
         var values = pairs.view(-1, Nf4Tensor.BlockSize) * BlockAbsmax(q).unsqueeze(1);
         return values.flatten().narrow(0, 0, q.Count).view(q.Shape).to(dtype ?? q.DType).MoveToOuterDisposeScope();
     }
@@ -81,7 +81,7 @@ public static class Nf4
     }
 
     /// <summary>[256, 2]: for each byte value, the code of its high nibble and of its low nibble.</summary>
-    static Tensor ByteTable(Tensor code)
+    internal static Tensor ByteTable(Tensor code)
     {
         var bytes = arange(256, ScalarType.Int64, code.device);
         return stack([code.index_select(0, bytes.bitwise_right_shift(4)), code.index_select(0, bytes.bitwise_and(0x0F))], 1);

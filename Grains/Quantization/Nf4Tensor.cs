@@ -59,9 +59,19 @@ public sealed class Nf4Tensor : IDisposable
         };
     }
 
+    Tensor? _byteTable;
+
+    /// <summary>[256, 2] code pairs per packed byte, built once per tensor for <see cref="Nf4.Dequantize"/>.</summary>
+    internal Tensor ByteTable => LazyInitializer.EnsureInitialized(ref _byteTable, () =>
+    {
+        using var scope = NewDisposeScope();
+        return Nf4.ByteTable(QuantMap).MoveToOuterDisposeScope().DetachFromDisposeScope();
+    });
+
     public void Dispose()
     {
         foreach (var (_, value) in Tensors()) value.Dispose();
+        _byteTable?.Dispose();
     }
 
     static long Bytes(Tensor? t) => t is null ? 0 : t.numel() * t.element_size();

@@ -19,17 +19,8 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
     public async Task A_sweep_of_8_runs_over_2_gpu_silos_all_finish_and_no_silo_ever_trains_two_at_once()
     {
         // One libtorch thread per silo: two silos training at once on a 2-core machine with 2 threads each run ~5x slower.
-        await using var cluster = await RedisCluster.StartAsync([SiloRoles.Cpu, SiloRoles.Gpu, SiloRoles.Gpu],
+        await RedisCluster.RunAsync([SiloRoles.Cpu, SiloRoles.Gpu, SiloRoles.Gpu], output, SweepAsync,
             environment: new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" });
-        try
-        {
-            await SweepAsync(cluster);
-        }
-        catch
-        {
-            output.WriteLine(cluster.Logs());
-            throw;
-        }
     }
 
     async Task SweepAsync(RedisCluster cluster)

@@ -14,16 +14,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task A_run_whose_silo_is_killed_finishes_on_the_other_gpu_silo_with_the_adapter_of_an_uninterrupted_resume()
     {
-        await using var cluster = await RedisCluster.StartAsync([SiloRoles.Cpu, SiloRoles.Gpu, SiloRoles.Gpu]);
-        try
-        {
-            await KillAndResumeAsync(cluster);
-        }
-        catch
-        {
-            output.WriteLine(cluster.Logs());
-            throw;
-        }
+        await RedisCluster.RunAsync([SiloRoles.Cpu, SiloRoles.Gpu, SiloRoles.Gpu], output, KillAndResumeAsync);
     }
 
     async Task KillAndResumeAsync(RedisCluster cluster)

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Pastanoodles.Client;
 using Pastanoodles.Tests.Support;
 
@@ -26,6 +27,22 @@ public sealed class RedisCluster : IAsyncDisposable
     }
 
     /// <summary>Starts Redis, then the first silo (it creates the membership table), then the others at once.</summary>
+    /// <summary>Starts a cluster, runs <paramref name="body"/> on it, and on failure writes every process's log to the test output.</summary>
+    public static async Task RunAsync(IEnumerable<string> roles, ITestOutputHelper output, Func<RedisCluster, Task> body,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        await using var cluster = await StartAsync(roles, environment: environment);
+        try
+        {
+            await body(cluster);
+        }
+        catch
+        {
+            output.WriteLine(cluster.Logs());
+            throw;
+        }
+    }
+
     public static async Task<RedisCluster> StartAsync(IEnumerable<string> roles, IEnumerable<string>? extraArguments = null,
         IReadOnlyDictionary<string, string>? environment = null)
     {

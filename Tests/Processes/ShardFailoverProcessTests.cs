@@ -32,16 +32,7 @@ public sealed class ShardFailoverProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task Shards_of_a_killed_silo_process_reactivate_on_the_survivors_with_every_chunk_once_and_the_same_results()
     {
-        await using var cluster = await RedisCluster.StartAsync([SiloRoles.Cpu, SiloRoles.Cpu, SiloRoles.Cpu]);
-        try
-        {
-            await KillAndCompareAsync(cluster);
-        }
-        catch
-        {
-            output.WriteLine(cluster.Logs());
-            throw;
-        }
+        await RedisCluster.RunAsync([SiloRoles.Cpu, SiloRoles.Cpu, SiloRoles.Cpu], output, KillAndCompareAsync);
     }
 
     async Task KillAndCompareAsync(RedisCluster cluster)
