@@ -116,10 +116,15 @@ public sealed class PreferenceReader(PromptTemplate template, bool skipBadRows =
         system is null ? turns : [new("system", system), .. turns];
 
     /// <summary>A needed column; when it is missing, the error names the layout the row was read in and the columns it has.</summary>
-    static JsonNode Require(RowFields fields, PreferenceLayout layout, string column) =>
-        fields.Has(column)
-            ? fields.Require(column)
-            : throw fields.Bad(column, $"is missing (the row was read as layout {layout.Name}; its columns: {string.Join(", ", fields.Names)})");
+    static JsonNode Require(RowFields fields, PreferenceLayout layout, string column)
+    {
+        if (fields.Has(column))
+            return fields.Require(column);
+        var columns = string.Join(", ", fields.Names);
+        throw fields.Bad(column, layout == PreferenceLayout.Trl && !fields.Has(layout.Chosen) && !fields.Has(layout.Prompt)
+            ? $"is missing (no known layout matches the row's columns: {columns}; name them with --map FILE:prompt=COLUMN,chosen=COLUMN,rejected=COLUMN)"
+            : $"is missing (the row was read as layout {layout.Name}; its columns: {columns})");
+    }
 
     /// <summary>An optional text column: null when the layout has none, or the row lacks it, holds null or holds only whitespace.</summary>
     static string? OptionalText(RowFields fields, string? column)
