@@ -162,7 +162,7 @@ public class PreferencePreparationTests : IDisposable
         var source = stats.RootElement.GetProperty("sources")[0];
         Assert.Equal(16, source.GetProperty("layouts").GetProperty("trl-standard").GetInt32());
         Assert.Equal(0, source.GetProperty("rows_truncated").GetInt32());
-        Assert.Equal(0, source.GetProperty("skipped_by_reason").EnumerateObject().Count());
+        Assert.Empty(source.GetProperty("skipped_by_reason").EnumerateObject());
     }
 
     [Fact]
