@@ -2,10 +2,10 @@ namespace Pastanoodles.Training.Data;
 
 /// <summary>Which columns of a preference row hold the prompt, the system text, the extra input and the two completions.</summary>
 /// <remarks>
-/// The known layouts are the ones the seed's sources ship in (see README, "Preference data layouts"):
+/// The known layouts are the ones the seed's sources ship in (README, "Preference data", says which were confirmed from the dataset cards and where):
 /// <list type="bullet">
 /// <item><see cref="Trl"/>: <c>prompt</c>, <c>chosen</c>, <c>rejected</c>, as strings (TRL's standard form) or message lists
-/// (its conversational form). py-dpo-v0.1 and the seed's own M1 set.</item>
+/// (its conversational form). The seed's own M1 set.</item>
 /// <item><see cref="SystemQuestion"/>: <c>system</c>, <c>question</c>, <c>chosen</c>, <c>rejected</c>. Intel/orca_dpo_pairs and
 /// NeuralNovel/Neural-DPO, which is derived from it.</item>
 /// <item><see cref="InstructionResponse"/>: <c>instruction</c> (+ optional <c>input</c>), <c>chosen_response</c>,
