@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 import transformers
 import peft
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from transformers import PhiConfig, PhiForCausalLM
 from peft import LoraConfig, PeftModel, get_peft_model
 
@@ -284,9 +284,11 @@ def round_trip_stage():
     with torch.no_grad():
         logits = peft_model(torch.tensor(IDS)).logits
     save_file({"logits": logits}, str(folder / "project_adapter_peft.safetensors"))
+    initial = load_file(str(folder / "dora_expected.safetensors"))["logits"]
     manifest = json.loads((FIXTURES / "manifest.json").read_text())
     manifest["round_trip"] = {"folder": f"{TRAIN_CONFIG}/project_adapter", "trainable_parameters":
-                              sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n)}
+                              sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n),
+                              "max_abs_vs_dora_before_the_step": (logits - initial).abs().max().item()}
     write_manifest(manifest)
 
 

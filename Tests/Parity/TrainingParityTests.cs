@@ -1,0 +1,140 @@
+using Pastanoodles.Adapters;
+using Pastanoodles.Modeling.Checkpoints;
+using Pastanoodles.Tests.Support;
+using Pastanoodles.Training;
+using static Pastanoodles.Tests.Parity.ParityFixtures;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Tests.Parity;
+
+/// <summary>
+/// One training step against the reference: the DPO loss as TRL 0.13.0 computes it (sigmoid, β 0.1, reference = adapters
+/// off, prompt masked) and the MCQA letter loss, their gradients on every DoRA tensor, and the adapter after one
+/// torch.optim.AdamW step with clipping at 1.0. The model is built by <see cref="TrainingModel.Create"/> from the
+/// fixture folders, as a run builds it (fp32, no quantization, the seed's lora_dropout 0.05 disabled as TRL does).
+/// </summary>
+public class TrainingParityTests
+{
+    public const string ProjectAdapter = "tiny/project_adapter";
+    public static TheoryData<string> Tasks => ["dpo", "mcqa"];
+
+    [Theory, MemberData(nameof(Tasks))]
+    public void Parity_loss_and_every_adapter_gradient_match_the_reference(string task)
+    {
+        using var dir = new TempDir();
+        using var model = TrainingModel.Create(Config(task, dir.Path));
+        model.Model.train();
+        using var scope = NewDisposeScope();
+        var (loss, metrics, _) = Task(task, model).Forward([0, 1, 2]);
+        loss.backward();
+
+        var expected = Manifest[task]!;
+        AssertNear(expected["loss"]!.GetValue<double>(), loss.item<float>(), 1e-5, $"{task} loss");
+        if (task == "dpo")
+            foreach (var key in new[] { "logps/chosen", "logps/rejected", "ref_logps/chosen", "ref_logps/rejected" })
+                for (int b = 0; b < 3; b++)
+                    AssertNear(expected[key]![b]!.GetValue<double>(), metrics[$"{key}/{b}"], 1e-4, $"{key} row {b}");
+
+        var file = $"tiny/{task}.safetensors";
+        var parameters = model.Adapters.NamedParameters().ToList();
+        using (var reader = new SafeTensorsReader(In(file)))
+            Assert.Equal(reader.Entries.Keys.Where(k => k.StartsWith("grad.")).Order(), parameters.Select(p => "grad." + p.Name).Order());
+        Assert.Equal(3 * 4 * 2, parameters.Count);
+        foreach (var (name, parameter) in parameters)
+        {
+            using var reference = Read(file, "grad." + name);
+            AssertCloseToNorm(reference, parameter.grad!, 1e-5, $"{task} gradient of {name}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Tasks))]
+    public void Parity_one_clipped_adamw_step_matches_torch(string task)
+    {
+        using var dir = new TempDir();
+        var config = Config(task, dir.Path);
+        using var model = TrainingModel.Create(config);
+        var norms = new List<double>();
+        var progress = new SyncProgress<TrainingProgress>(p => { if (p.Record is { Split: Splits.Train } r) norms.Add(r["grad_norm"]); });
+        // The name written into adapter_config.json (base_model_name_or_path), instead of this machine's fixture path.
+        var result = new Trainer(config with { Model = "pastanoodles/parity-tiny" }, model, Task(task, model)).Run(progress);
+
+        Assert.Equal(1, result.Steps);
+        AssertNear(Manifest[task]!["grad_norm"]!.GetValue<double>(), norms.Single(), 1e-5, $"{task} gradient norm before clipping");
+        foreach (var (name, parameter) in model.Adapters.NamedParameters())
+        {
+            using var reference = Read($"tiny/{task}.safetensors", "step." + name);
+            AssertClose(reference, parameter, 1e-6, $"{task} {name} after one AdamW step");
+        }
+        if (task == "dpo")
+            CheckOrWriteProjectAdapter(result.FinalAdapter);
+    }
+
+    /// <summary>The committed project adapter (which PEFT read to make its round-trip logits) is what the project writes
+    /// today; PASTANOODLES_PARITY_WRITE=1 (make.py sets it) replaces the committed one instead.</summary>
+    static void CheckOrWriteProjectAdapter(string written)
+    {
+        var files = new[] { PeftAdapterFolder.ConfigFile, PeftAdapterFolder.WeightsFile };
+        if (Writing)
+        {
+            var target = Path.Combine(SourceFolder(), ProjectAdapter);
+            Directory.CreateDirectory(target);
+            foreach (var f in files) File.Copy(Path.Combine(written, f), Path.Combine(target, f), overwrite: true);
+            return;
+        }
+        Assert.True(Directory.Exists(In(ProjectAdapter)), $"{ProjectAdapter} is not committed. ---> HINT: run Tests/Parity/reference/make.py (README, Parity).");
+        Assert.Equal(File.ReadAllText(In($"{ProjectAdapter}/{files[0]}")), File.ReadAllText(Path.Combine(written, files[0])));
+        using var committed = new SafeTensorsReader(In($"{ProjectAdapter}/{files[1]}"));
+        using var fresh = new SafeTensorsReader(Path.Combine(written, files[1]));
+        Assert.Equal(committed.Entries.Keys.Order(), fresh.Entries.Keys.Order());
+        foreach (var key in committed.Entries.Keys)
+        {
+            using var a = committed.Read(key);
+            using var b = fresh.Read(key);
+            AssertClose(a, b, 1e-6, $"{ProjectAdapter} {key}, committed vs written now");
+        }
+    }
+
+    static TrainingConfig Config(string task, string outputDir)
+    {
+        var adamw = Manifest["adamw"]!;
+        var betas = adamw["betas"]!.AsArray();
+        return new TrainingConfig
+        {
+            Task = task,
+            Model = In("tiny/model"),
+            InitAdapter = In("tiny/dora"),
+            Quantization = "none",
+            ComputeDtype = "float32",
+            Beta = Manifest["beta"]!.GetValue<double>(),
+            LearningRate = adamw["lr"]!.GetValue<double>(),
+            AdamBeta1 = betas[0]!.GetValue<double>(),
+            AdamBeta2 = betas[1]!.GetValue<double>(),
+            AdamEpsilon = adamw["eps"]!.GetValue<double>(),
+            WeightDecay = adamw["weight_decay"]!.GetValue<double>(),
+            MaxGradNorm = adamw["max_grad_norm"]!.GetValue<double>(),
+            PerDeviceTrainBatchSize = 3,
+            GradientAccumulationSteps = 1,
+            MaxSteps = 1,
+            OutputDir = outputDir,
+        };
+    }
+
+    static ITrainingTask Task(string task, TrainingModel model)
+    {
+        int pad = Manifest["pad"]!.GetValue<int>();
+        if (task == "dpo")
+        {
+            var rows = Manifest["dpo_rows"]!.AsArray().Select(r => (Ints(r![0]!), Ints(r[1]!), Ints(r[2]!))).ToList();
+            return new TokenDpoTask(model, rows, Manifest["beta"]!.GetValue<double>(), pad);
+        }
+        var letters = Ints(Manifest["letters"]!);
+        var questions = Manifest["mcqa_rows"]!.AsArray().Select(r => (Ints(r![0]!), letters[r[1]!.GetValue<int>()])).ToList();
+        return new TokenMcqaTask(model, questions, pad);
+    }
+
+    static void AssertNear(double expected, double actual, double relative, string what)
+    {
+        double tolerance = relative * Math.Max(1, Math.Abs(expected));
+        Assert.True(Math.Abs(expected - actual) <= tolerance, $"{what}: expected {expected:R}, actual {actual:R} (|diff| {Math.Abs(expected - actual):E3} > {tolerance:E3}).");
+    }
+}
