@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Pastanoodles.Adapters;
 using static Pastanoodles.Tests.Parity.ParityFixtures;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Pastanoodles.Tests.Parity;
 
 /// <summary>A PEFT DoRA folder (r 4, alpha 8 on q/k/v/dense, non-zero lora_B, moved magnitudes) in the project against PEFT's own outputs.</summary>
-public class DoraParityTests
+public class DoraParityTests(ITestOutputHelper output)
 {
     const string Expected = "tiny/dora_expected.safetensors";
 
@@ -19,7 +20,7 @@ public class DoraParityTests
         using var x = Read(Expected, "layer_input");
         using var expected = Read(Expected, "q_proj_output");
         using var actual = layer.call(x);
-        AssertClose(expected, actual, 1e-5, "DoRA q_proj output");
+        output.WriteLine($"max |diff| {AssertClose(expected, actual, 1e-5, "DoRA q_proj output"):E2}");
     }
 
     [Fact]
@@ -31,10 +32,10 @@ public class DoraParityTests
         using var ids = Ids(Manifest["ids"]!);
         using (var expected = Read(Expected, "logits"))
         using (var unmerged = model.call(ids))
-            AssertClose(expected, unmerged, 1e-5, "DoRA logits, unmerged");
+            output.WriteLine($"max |diff| {AssertClose(expected, unmerged, 1e-5, "DoRA logits, unmerged"):E2}");
         adapters.Merge();
         using (var expected = Read(Expected, "logits_merged"))
         using (var merged = model.call(ids))
-            AssertClose(expected, merged, 1e-5, "DoRA logits, merged");
+            output.WriteLine($"max |diff| {AssertClose(expected, merged, 1e-5, "DoRA logits, merged"):E2}");
     }
 }

@@ -47,8 +47,8 @@ public static class ParityFixtures
     public static bool Writing => Environment.GetEnvironmentVariable("PASTANOODLES_PARITY_WRITE") == "1";
 
     /// <summary>Every element of <paramref name="actual"/> within <paramref name="tolerance"/> of <paramref name="expected"/>;
-    /// otherwise fails naming the first failing index with both values.</summary>
-    public static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what)
+    /// otherwise fails naming the first failing index with both values. Returns the largest difference.</summary>
+    public static double AssertClose(Tensor expected, Tensor actual, double tolerance, string what)
     {
         Assert.Equal(expected.shape, actual.shape);
         using var scope = NewDisposeScope();
@@ -56,7 +56,7 @@ public static class ParityFixtures
         var a = actual.detach().to(ScalarType.Float64).cpu();
         var diff = (e - a).abs();
         var bad = diff.gt(tolerance).logical_or(diff.isnan());
-        if (!bad.any().item<bool>()) return;
+        if (!bad.any().item<bool>()) return diff.max().item<double>();
         var flat = bad.flatten().nonzero()[0, 0].item<long>();
         var index = Unravel(flat, expected.shape);
         double ev = e.flatten()[flat].item<double>(), av = a.flatten()[flat].item<double>();
@@ -65,12 +65,12 @@ public static class ParityFixtures
             $"{bad.sum().item<long>()} of {bad.numel()} elements differ, max |diff| {diff.max().item<double>():E3}.");
     }
 
-    /// <summary>Gradient-style comparison: every element within <paramref name="relative"/> × ‖expected‖₂.</summary>
-    public static void AssertCloseToNorm(Tensor expected, Tensor actual, double relative, string what)
+    /// <summary>Gradient-style comparison: every element within <paramref name="relative"/> × ‖expected‖₂. Returns the largest difference over the norm.</summary>
+    public static double AssertCloseToNorm(Tensor expected, Tensor actual, double relative, string what)
     {
         double norm = expected.to(ScalarType.Float64).norm().item<double>();
         Assert.True(norm > 0, $"{what}: the reference tensor is all zeros, so this comparison would prove nothing.");
-        AssertClose(expected, actual, relative * norm, $"{what} (tolerance {relative:E0} × norm {norm:E3})");
+        return AssertClose(expected, actual, relative * norm, $"{what} (tolerance {relative:E0} × norm {norm:E3})") / norm;
     }
 
     static long[] Unravel(long flat, long[] shape)

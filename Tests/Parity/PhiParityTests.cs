@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Pastanoodles.Modeling.Generation;
 using static Pastanoodles.Tests.Parity.ParityFixtures;
 using static TorchSharp.torch;
@@ -5,7 +6,7 @@ using static TorchSharp.torch;
 namespace Pastanoodles.Tests.Parity;
 
 /// <summary>The project's Phi against transformers' <c>PhiForCausalLM</c> on three random configs (fixtures from reference/make.py).</summary>
-public class PhiParityTests
+public class PhiParityTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Configs => ["tiny", "rotary04", "headdim80"];
 
@@ -18,7 +19,7 @@ public class PhiParityTests
         using var ids = Ids(Manifest["ids"]!);
         using var expected = Read($"{name}/expected.safetensors", "logits");
         using var actual = model.call(ids);
-        AssertClose(expected, actual, 1e-4, $"{name} logits");
+        output.WriteLine($"max |diff| {AssertClose(expected, actual, 1e-4, $"{name} logits"):E2}");
     }
 
     [Theory, MemberData(nameof(Configs))]
@@ -33,7 +34,7 @@ public class PhiParityTests
         using var rest = model.forward(ids[.., (int)prefix..], cache);
         using var actual = cat([first, rest], 1);
         using var expected = Read($"{name}/expected.safetensors", "cached_logits");
-        AssertClose(expected, actual, 1e-4, $"{name} KV-cached logits");
+        output.WriteLine($"max |diff| {AssertClose(expected, actual, 1e-4, $"{name} KV-cached logits"):E2}");
     }
 
     [Theory, MemberData(nameof(Configs))]
@@ -60,6 +61,7 @@ public class PhiParityTests
         using var fp32 = Read($"{name}/expected.safetensors", "logits");
         double reference = Manifest["models"]![name]!["reference_bf16_max_abs_vs_fp32"]!.GetValue<double>();
         using var actual = model.call(ids);
-        AssertClose(fp32, actual, 2 * reference, $"{name} bf16 logits vs HF fp32 (HF's own bf16 error {reference:E3})");
+        double distance = AssertClose(fp32, actual, 2 * reference, $"{name} bf16 logits vs HF fp32 (HF's own bf16 error {reference:E3})");
+        output.WriteLine($"project bf16 vs HF fp32: {distance:E2}; HF bf16 vs HF fp32: {reference:E2}");
     }
 }

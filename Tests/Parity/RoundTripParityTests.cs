@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Pastanoodles.Adapters;
 using static Pastanoodles.Tests.Parity.ParityFixtures;
 using static TorchSharp.torch;
@@ -6,7 +7,7 @@ namespace Pastanoodles.Tests.Parity;
 
 /// <summary>PEFT reads the project's files: the adapter folder the project wrote after its DPO step (committed), loaded by
 /// <c>PeftModel.from_pretrained</c>, gave logits that the project gives too.</summary>
-public class RoundTripParityTests
+public class RoundTripParityTests(ITestOutputHelper output)
 {
     [Fact]
     public void Parity_peft_loads_the_project_adapter_folder_to_the_same_logits()
@@ -18,6 +19,6 @@ public class RoundTripParityTests
         using var ids = Ids(Manifest["ids"]!);
         using var expected = Read("tiny/project_adapter_peft.safetensors", "logits");
         using var actual = model.call(ids);
-        AssertClose(expected, actual, 1e-5, "logits of the project's adapter folder under PEFT");
+        output.WriteLine($"max |diff| {AssertClose(expected, actual, 1e-5, "logits of the project's adapter folder under PEFT"):E2}");
     }
 }
