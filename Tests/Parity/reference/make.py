@@ -12,7 +12,7 @@ Run it in the reference environment (../../../../shared/reference/README.md), fr
         /usr/bin/python3 Tests/Parity/reference/make.py
 
 Stages: `base` (models, DoRA adapter, logits, training) then the project writes its adapter folder (a dotnet test
-run with PASTANOODLES_PARITY_WRITE=1, which make.py starts unless --no-dotnet) then `round-trip` (PEFT loads the
+run with PASTANOODLES_PARITY_WRITE=1 that trains two DPO steps; make.py starts it unless --no-dotnet) then `round-trip` (PEFT loads the
 project's folder and records its logits). `--stage base|round-trip` runs one stage.
 """
 import argparse
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 import transformers
 import peft
 from safetensors.torch import load_file, save_file
-from transformers import PhiConfig, PhiForCausalLM
+from transformers import PhiConfig, PhiForCausalLM, get_linear_schedule_with_warmup
 from peft import LoraConfig, PeftModel, get_peft_model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -157,6 +157,12 @@ def dora_fixtures(peft_model, manifest):
     folder = FIXTURES / TRAIN_CONFIG
     peft_model.save_pretrained(folder / "dora")
     (folder / "dora" / "README.md").unlink()  # PEFT's model card template
+    # PEFT keeps target_modules in a set, whose order changes from run to run; sorted, a rerun writes the same file.
+    config_file = folder / "dora" / "adapter_config.json"
+    config = json.loads(config_file.read_text())
+    config["target_modules"] = sorted(config["target_modules"])
+    config["base_model_name_or_path"] = "pastanoodles/parity-tiny"  # not this machine's path
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True))  # as PEFT's to_json_file writes it
     ids = torch.tensor(IDS)
     layer = peft_model.base_model.model.model.layers[0].self_attn.q_proj
     x = torch.randn(2, 5, layer.in_features, generator=torch.Generator().manual_seed(3))
@@ -239,7 +245,9 @@ def mcqa_loss(peft_model):
 
 
 def training_fixtures(model_folder, adapter_folder, name, loss_fn, manifest):
-    """One optimizer step as HF Trainer does it: TRL's disable_dropout, backward, clip at 1.0, torch AdamW."""
+    """Two optimizer steps on the same batch, as HF Trainer runs them with max_steps 2: TRL's disable_dropout,
+    backward, clip at 1.0, torch AdamW, linear schedule without warmup (lr 5e-5, then 2.5e-5). The second step is
+    there because Adam's first step hardly depends on the gradients' scale, so only the second shows the clipping."""
     model = load(model_folder)
     peft_model = PeftModel.from_pretrained(model, adapter_folder, is_trainable=True)
     peft_model.train()
@@ -247,14 +255,22 @@ def training_fixtures(model_folder, adapter_folder, name, loss_fn, manifest):
         if isinstance(module, torch.nn.Dropout):
             module.p = 0
     params = adapter_params(peft_model)
-    loss, metrics = loss_fn(peft_model)
-    loss.backward()
-    grads = {f"grad.{n}": p.grad.detach().clone() for n, p in params}
-    norm = torch.nn.utils.clip_grad_norm_([p for _, p in params], MAX_GRAD_NORM)
-    torch.optim.AdamW([p for _, p in params], **ADAMW).step()
-    stepped = {f"step.{n}": p.detach().clone() for n, p in params}
-    save_file({**grads, **stepped}, str(FIXTURES / TRAIN_CONFIG / f"{name}.safetensors"))
-    manifest[name] = {"loss": loss.item(), "grad_norm": norm.item(), **metrics}
+    optimizer = torch.optim.AdamW([p for _, p in params], **ADAMW)
+    scheduler = get_linear_schedule_with_warmup(optimizer, num_warmup_steps=0, num_training_steps=2)
+    tensors, norms = {}, []
+    for step in (1, 2):
+        loss, metrics = loss_fn(peft_model)
+        loss.backward()
+        if step == 1:
+            tensors.update({f"grad.{n}": p.grad.detach().clone() for n, p in params})
+            manifest[name] = {"loss": loss.item(), **metrics}
+        norms.append(torch.nn.utils.clip_grad_norm_([p for _, p in params], MAX_GRAD_NORM).item())
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        tensors.update({f"step{step}.{n}": p.detach().clone() for n, p in params})
+    save_file(tensors, str(FIXTURES / TRAIN_CONFIG / f"{name}.safetensors"))
+    manifest[name]["grad_norms"] = norms
 
 
 def base_stage():
@@ -278,7 +294,7 @@ def base_stage():
 
 
 def round_trip_stage():
-    """PEFT loads the adapter folder the project wrote (its DPO step's final_adapter) and records its logits."""
+    """PEFT loads the adapter folder the project wrote (the final_adapter of its two DPO steps) and records its logits."""
     folder = FIXTURES / TRAIN_CONFIG
     peft_model = PeftModel.from_pretrained(load(folder / "model"), folder / "project_adapter").eval()
     with torch.no_grad():
@@ -288,7 +304,7 @@ def round_trip_stage():
     manifest = json.loads((FIXTURES / "manifest.json").read_text())
     manifest["round_trip"] = {"folder": f"{TRAIN_CONFIG}/project_adapter", "trainable_parameters":
                               sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n),
-                              "max_abs_vs_dora_before_the_step": (logits - initial).abs().max().item()}
+                              "max_abs_vs_dora_before_training": (logits - initial).abs().max().item()}
     write_manifest(manifest)
 
 
