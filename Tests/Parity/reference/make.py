@@ -117,7 +117,7 @@ def base_fixtures(name, shape, seed, manifest):
         greedy = out.sequences[0, len(GREEDY_PROMPT):].tolist()
         margin = min((s[0].topk(2).values[0] - s[0].topk(2).values[1]).item() for s in out.scores)
         bf16 = load(folder / "model", torch.bfloat16)(ids).logits.float()
-    save_file({"logits": logits, "cached_logits": cached, "logits_bf16": bf16.bfloat16()}, str(folder / "expected.safetensors"))
+    save_file({"logits": logits, "cached_logits": cached}, str(folder / "expected.safetensors"))
     manifest["models"][name] = {
         "greedy_tokens": greedy,
         "greedy_min_top2_margin": margin,
@@ -176,9 +176,12 @@ def dora_fixtures(peft_model, manifest):
         peft_model.unmerge_adapter()
     save_file({"logits": unmerged, "logits_merged": merged, "layer_input": x, "q_proj_output": q_out},
               str(folder / "dora_expected.safetensors"))
+    with torch.no_grad():  # the same folder on a bf16 base (PEFT keeps the adapter in fp32: autocast_adapter_dtype)
+        bf16 = PeftModel.from_pretrained(load(folder / "model", torch.bfloat16), folder / "dora").eval()(ids).logits.float()
     manifest["dora"] = {"folder": f"{TRAIN_CONFIG}/dora", "layer": "model.layers.0.self_attn.q_proj",
                         "max_abs_vs_adapters_off": (unmerged - disabled).abs().max().item(),
-                        "max_abs_merged_vs_unmerged": (merged - unmerged).abs().max().item()}
+                        "max_abs_merged_vs_unmerged": (merged - unmerged).abs().max().item(),
+                        "reference_bf16_max_abs_vs_fp32": (bf16 - unmerged).abs().max().item()}
 
 
 def pad(rows, value, left=False):
