@@ -5,21 +5,21 @@ transformers' PhiForCausalLM, PEFT's DoRA, and TRL's DPO loss (written here from
 does not import without pyarrow) on small random models, and saves inputs and outputs as safetensors + JSON.
 What it is not: part of the build or CI. CI only reads the committed files.
 
-Run it in the reference environment (../../../../shared/reference/README.md), from the repository root:
+Run it in the reference environment (transformers 4.47.0.dev0, PEFT 0.14.0, Debian's torch 1.13.1; its setup.sh and
+README live in the shared folder beside the repository, /work/shared/reference here), from the repository root:
 
     bash /work/shared/reference/setup.sh
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONPATH=/tmp/pastanoodles-reference/site \
         /usr/bin/python3 Tests/Parity/reference/make.py
 
-Stages: `base` (models, DoRA adapter, logits, training) then the project writes its adapter folder (a dotnet test
-run with PASTANOODLES_PARITY_WRITE=1 that trains two DPO steps; make.py starts it unless --no-dotnet) then `round-trip` (PEFT loads the
-project's folder and records its logits). `--stage base|round-trip` runs one stage.
+Stages: `base` (models, DoRA adapter, logits, training), then the project writes its adapter folder (a dotnet test
+run with PASTANOODLES_PARITY_WRITE=1 that trains two DPO steps; make.py starts it unless --no-dotnet), then
+`round-trip` (PEFT loads the project's folder and records its logits). `--stage base|round-trip` runs one stage.
 """
 import argparse
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import torch
@@ -52,7 +52,7 @@ CONFIGS = {
 SEEDS = {"tiny": 1, "rotary04": 4, "headdim80": 3}  # weight seeds; chosen so greedy decoding does not repeat one token
 TRAIN_CONFIG = "tiny"  # DoRA, training and round trip run on this one
 
-# Fixed inputs (token ids < VOCAB). DPO: (prompt, chosen, rejected); MCQA: (prompt, letter ids, answer index).
+# Fixed inputs (token ids < VOCAB). DPO: (prompt, chosen, rejected); MCQA: (prompt, answer index into LETTERS).
 IDS = [[5, 17, 42, 8, 61, 33, 2, 60, 51, 14, 48, 23], [40, 3, 57, 19, 52, 9, 26, 30, 11, 45, 47, 1]]
 PREFIX = 7
 GREEDY_PROMPT = [12, 7, 55, 31, 50]
@@ -121,7 +121,7 @@ def base_fixtures(name, shape, seed, manifest):
     manifest["models"][name] = {
         "greedy_tokens": greedy,
         "greedy_min_top2_margin": margin,
-        "rotary_dims": int(model.config.partial_rotary_factor * model.config.hidden_size // model.config.num_attention_heads),
+        "rotary_dims": model.model.layers[0].self_attn.rotary_ndims,
         "reference_bf16_max_abs_vs_fp32": (bf16 - logits).abs().max().item(),
         "logits_max_abs": logits.abs().max().item(),
     }
@@ -336,4 +336,3 @@ if __name__ == "__main__":
         project_writes_adapter()
     if args.stage in (None, "round-trip"):
         round_trip_stage()
-    sys.exit(0)
