@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Pastanoodles.Answering;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Training;
@@ -26,22 +26,10 @@ public static class Evaluation
         trained.Model.eval();
         var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
         var task = new McqaTask(trained, config, new DatasetSplit<McqaRow>([], [], rows));
-        var predictions = task.Predict(Splits.Test);
-        double accuracy = rows.Count == 0 ? double.NaN : rows.Zip(predictions).Average(p => p.First.Answer == p.Second.Predicted ? 1.0 : 0.0);
+        var predictions = rows.Zip(task.Predict(Splits.Test), (r, c) => new McqaPrediction(r, c.Letter, c.LogLikelihoods)).ToList();
         if (predictionsFile is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(predictionsFile))!);
-            File.WriteAllLines(predictionsFile, rows.Zip(predictions).Select(p => JsonSerializer.Serialize(new
-            {
-                source = p.First.Source,
-                row = p.First.Row,
-                question = p.First.Question,
-                answer = McqaRow.Letter(p.First.Answer),
-                predicted = McqaRow.Letter(p.Second.Predicted),
-                correct = p.First.Answer == p.Second.Predicted,
-                letter_log_likelihoods = p.Second.Scores,
-            })));
-        }
+            McqaPredictions.Write(predictionsFile, predictions);
+        var accuracy = McqaPredictions.Accuracy(predictions);
         return new McqaOutcome(accuracy, rows.Count, predictionsFile);
     }
 
