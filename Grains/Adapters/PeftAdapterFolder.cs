@@ -78,12 +78,10 @@ public static class PeftAdapterFolder
         var shapes = new Dictionary<string, long[]>();
         foreach (var (path, owner, slot) in model.LinearSlots().Where(s => config.Targets(s.Path)))
         {
-            var (inFeatures, outFeatures) = owner.GetLinear(slot) switch
-            {
-                TorchSharp.Modules.Linear l => (l.in_features, l.out_features),
-                Quantization.Linear4bit q => (q.in_features, q.out_features),
-                var other => throw new InvalidOperationException($"{path} is a {other.GetType().Name}; it already has an adapter or cannot take one."),
-            };
+            var layer = owner.GetLinear(slot);
+            var weight = Quantization.BaseLayers.Of(layer)
+                ?? throw new InvalidDataException($"{path} is a {layer.GetType().Name}; it already has an adapter or cannot take one.");
+            var (inFeatures, outFeatures) = (weight.in_features, weight.out_features);
             var prefix = $"base_model.model.{path}";
             shapes[$"{prefix}.lora_A.weight"] = [config.R, inFeatures];
             shapes[$"{prefix}.lora_B.weight"] = [outFeatures, config.R];
