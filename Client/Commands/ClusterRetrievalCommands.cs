@@ -39,10 +39,10 @@ static class ClusterRetrievalCommands
                                             "HINT: leave it out, or add --index DIR to work locally.");
     }
 
-    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, int? shards)
+    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings)
     {
         var watch = Stopwatch.StartNew();
-        var report = await ClusterIngest.IngestDirectoryAsync(client, folder, shards, new Progress(p =>
+        var report = await ClusterIngest.IngestDirectoryAsync(client, folder, settings, new Progress(p =>
             output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
         foreach (var failure in report.Failures)
             await error.WriteLineAsync($"skipped: {failure}");

@@ -13,13 +13,18 @@ namespace Pastanoodles.Cluster;
 public sealed class AnswerGrain(SiloModels models, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
 {
-    // The analyzer the shard grains index with (CorpusOptions' defaults); thread-safe, one per activation.
-    readonly CourseAnalyzer _analyzer = new(lemmatize: true);
+    // The analyzer the shard grains index with, from the corpus' stored settings (which never change once set); thread-safe.
+    (int Shards, CourseAnalyzer Analyzer)? _corpus;
 
     public async Task<SearchResult> SearchAsync(string query, int k)
     {
-        var shards = await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetShardsAsync();
-        return await ShardFanOut.SearchAsync(GrainFactory, _analyzer, query, shards, k, logger);
+        if (_corpus is not { } corpus)
+        {
+            if (await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync() is not { } settings)
+                return new SearchResult([], []);   // nothing ingested yet
+            _corpus = corpus = (settings.Shards, new CourseAnalyzer(settings.Lemmatize));
+        }
+        return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, query, corpus.Shards, k, logger);
     }
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)
