@@ -73,8 +73,8 @@ public static partial class ExperimentCommands
                 foreach (var status in statuses.OfType<ExperimentStatus>())
                 {
                     table.AddRow(Markup.Escape(status.RunId), status.Kind, StateText(status.State), $"{status.Step}/{status.TotalSteps}",
-                        Markup.Escape(MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != MetricSplits.Test))),
-                        status.TestRewardAccuracy?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
+                        Markup.Escape(MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != Splits.Test))),
+                        status.TestAccuracy?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
                         status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
                 }
                 console.Write(table);
@@ -140,7 +140,7 @@ public static partial class ExperimentCommands
                 var log = new Pastanoodles.Training.MetricsLog(Path.Combine(folder, "metrics.jsonl"));
                 File.Delete(log.Path);
                 foreach (var record in records) log.Append(record);
-                var files = Pastanoodles.Training.TrainingPlots.Write(records, folder, status.Kind == ExperimentKinds.Mcqa ? "accuracy" : "rewards/accuracies");
+                var files = Pastanoodles.Training.TrainingPlots.Write(records, folder, status.Kind);
                 console.WriteLine($"{points.Count} metric points of {id} ({StateText(status.State)}, step {status.Step}/{status.TotalSteps})");
                 foreach (var file in files.Append(log.Path)) console.WriteLine($"wrote {file}");
                 return 0;
@@ -170,7 +170,7 @@ public static partial class ExperimentCommands
     }
 
     static string ProgressText(ExperimentStatus status) =>
-        $"{status.RunId} {status.State.ToString().ToLowerInvariant()} {status.Step}/{status.TotalSteps} {MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != MetricSplits.Test))}".TrimEnd();
+        $"{status.RunId} {status.State.ToString().ToLowerInvariant()} {status.Step}/{status.TotalSteps} {MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != Splits.Test))}".TrimEnd();
 
     static Grid Summary(ExperimentStatus status)
     {
@@ -186,7 +186,7 @@ public static partial class ExperimentCommands
             Row($"{point.Split} metrics", $"step {point.Step}: {MetricsText(point)}");
         Row("checkpoints", status.Checkpoints.Count == 0 ? null : $"{status.Checkpoints.Count}, last {status.Checkpoints[^1].Path}");
         Row("best checkpoint", status.BestCheckpoint);
-        Row("test reward accuracy", status.TestRewardAccuracy?.ToString("0.000", CultureInfo.InvariantCulture));
+        Row($"test {ExperimentKinds.AccuracyLabel(status.Kind)}", status.TestAccuracy?.ToString("0.000", CultureInfo.InvariantCulture));
         Row("adapter", status.FinalAdapter);
         Row(status.State == RunState.Queued ? "waiting" : "error", status.Error);
         Row("submitted", status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));

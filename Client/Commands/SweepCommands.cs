@@ -94,14 +94,13 @@ public static partial class SweepCommands
         return command;
     }
 
-    /// <summary>Test reward accuracy (DPO) and MCQA letter accuracy: the best checkpoint's once the run completed, else the latest test pass.</summary>
+    /// <summary>Test reward accuracy (DPO runs) or letter accuracy (MCQA runs), each in its column: the best checkpoint's once the run completed, else the latest test pass.</summary>
     static (double? Reward, double? Mcqa) Scores(ExperimentStatus status)
     {
-        var test = status.LatestMetrics.LastOrDefault(m => m.Split == MetricSplits.Test)?.Values;
+        var test = status.LatestMetrics.LastOrDefault(m => m.Split == Splits.Test)?.Values;
         double? Latest(string key) => test is not null && test.TryGetValue(key, out var v) ? v : null;
-        return status.Kind == ExperimentKinds.Mcqa
-            ? (null, status.TestRewardAccuracy ?? Latest("accuracy"))
-            : (status.TestRewardAccuracy ?? Latest("rewards/accuracies"), Latest("mcqa/accuracy"));
+        var score = status.TestAccuracy ?? Latest(ExperimentKinds.AccuracyKey(status.Kind));
+        return status.Kind == ExperimentKinds.Mcqa ? (null, score) : (score, null);
     }
 
     static string Score(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-";

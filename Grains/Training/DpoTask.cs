@@ -17,8 +17,8 @@ public sealed class DpoTask : ITrainingTask
     readonly Dictionary<string, List<(int[] Prompt, int[] Chosen, int[] Rejected)>> _rows = new();
     readonly Dictionary<(string, int), (float Chosen, float Rejected)> _reference = new();
 
-    public string Name => "dpo";
-    public string AccuracyKey => "rewards/accuracies";
+    public string Name => ExperimentKinds.Dpo;
+    public string AccuracyKey => ExperimentKinds.AccuracyKey(Name);
     public int Truncated { get; private set; }
 
     public DpoTask(TrainingModel model, TrainingConfig config, DatasetSplit<PreferenceRow> data)

@@ -11,7 +11,7 @@ public static class Evaluation
     /// <param name="model">tiny, mid, phi-2 (random weights from init_seed 1, as a run of that name trains on) or an HF folder.</param>
     public static IReadOnlyDictionary<string, double> Dpo(string model, string adapter, string dataFile, bool nf4 = true, string dtype = "bfloat16", double beta = 0.1)
     {
-        var config = Config("dpo", model, adapter, dataFile, nf4) with { Beta = beta, ComputeDtype = dtype };
+        var config = Config(ExperimentKinds.Dpo, model, adapter, dataFile, nf4) with { Beta = beta, ComputeDtype = dtype };
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
         var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
@@ -21,7 +21,7 @@ public static class Evaluation
 
     public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true, string dtype = "bfloat16")
     {
-        var config = Config("mcqa", model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
+        var config = Config(ExperimentKinds.Mcqa, model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
         var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;

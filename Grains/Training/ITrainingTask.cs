@@ -15,10 +15,3 @@ public interface ITrainingTask
     IReadOnlyDictionary<string, double> Evaluate(string split);
 }
 
-/// <summary>The names of the three splits.</summary>
-public static class Splits
-{
-    public const string Train = "train";
-    public const string Eval = "eval";
-    public const string Test = "test";
-}

@@ -15,8 +15,8 @@ public sealed class McqaTask : ITrainingTask
     readonly TrainingModel _model;
     readonly Dictionary<string, List<(int[] Prompt, int[] Letters, int Answer)>> _rows = new();
 
-    public string Name => "mcqa";
-    public string AccuracyKey => "accuracy";
+    public string Name => ExperimentKinds.Mcqa;
+    public string AccuracyKey => ExperimentKinds.AccuracyKey(Name);
 
     public McqaTask(TrainingModel model, TrainingConfig config, DatasetSplit<McqaRow> data)
     {
@@ -41,9 +41,9 @@ public sealed class McqaTask : ITrainingTask
             var (l, metrics, _) = Run(split, rows);
             l.Dispose();
             loss += metrics["loss"] * rows.Count;
-            correct += metrics["accuracy"] * rows.Count;
+            correct += metrics[AccuracyKey] * rows.Count;
         }
-        return new Dictionary<string, double> { ["loss"] = loss / n, ["accuracy"] = correct / n };
+        return new Dictionary<string, double> { ["loss"] = loss / n, [AccuracyKey] = correct / n };
     }
 
     /// <summary>Per question of a split: the chosen letter and every option letter's log-likelihood (<see cref="LetterScorer"/>).</summary>
@@ -68,7 +68,7 @@ public sealed class McqaTask : ITrainingTask
         {
             correct += LetterScorer.Best(LetterScorer.Scores(logp[b], data[b].Letters)) == data[b].Answer ? 1 : 0;
         }
-        var metrics = new Dictionary<string, double> { ["loss"] = loss.item<float>(), ["accuracy"] = correct / rows.Count };
+        var metrics = new Dictionary<string, double> { ["loss"] = loss.item<float>(), [AccuracyKey] = correct / rows.Count };
         return (loss.MoveToOuterDisposeScope(), metrics, rows.Count * length);
     }
 

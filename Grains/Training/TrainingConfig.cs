@@ -14,7 +14,7 @@ namespace Pastanoodles.Training;
 public sealed record TrainingConfig
 {
     /// <summary>dpo (preference pairs) or mcqa (one-letter answers).</summary>
-    [JsonPropertyName("task")] public string Task { get; init; } = "dpo";
+    [JsonPropertyName("task")] public string Task { get; init; } = ExperimentKinds.Dpo;
     /// <summary>A built-in config (tiny, mid, phi-2: random weights from init_seed) or an HF model folder.</summary>
     [JsonPropertyName("model")] public string Model { get; init; } = "tiny";
     [JsonPropertyName("init_seed")] public long InitSeed { get; init; } = 1;
@@ -114,7 +114,7 @@ public sealed record TrainingConfig
         {
             if (!ok) throw new InvalidDataException($"{origin}: {message}");
         }
-        Require(Task is "dpo" or "mcqa", $"task is '{Task}'. Valid: dpo, mcqa.");
+        Require(ExperimentKinds.All.Contains(Task), $"task is '{Task}'. Valid: {string.Join(", ", ExperimentKinds.All)}.");
         Require(Quantization is "nf4" or "none", $"quantization is '{Quantization}'. Valid: nf4, none.");
         Require(ComputeDtype is "bfloat16" or "float32", $"compute_dtype is '{ComputeDtype}'. Valid: bfloat16, float32.");
         Require(LrSchedulerType is "linear" or "constant", $"lr_scheduler_type is '{LrSchedulerType}'. Valid: linear, constant.");

@@ -36,7 +36,7 @@ public sealed class RealTrainingTests : IAsyncLifetime
         Assert.Equal(gpuSilo, done.Silo);
         Assert.Equal(45, done.Step);                                   // 180 train rows / batch 4 = 45 steps
         Assert.Equal(3, done.Checkpoints.Count);
-        Assert.True(done.TestRewardAccuracy >= 0.8, $"test reward accuracy {done.TestRewardAccuracy}");
+        Assert.True(done.TestAccuracy >= 0.8, $"test reward accuracy {done.TestAccuracy}");
         Assert.True(File.Exists(Path.Combine(done.BestCheckpoint!, "adapter_model.safetensors")));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(done.BestCheckpoint)!, "plots", "accuracy.png")));
         var metrics = await grain.GetMetricsAsync(0);
