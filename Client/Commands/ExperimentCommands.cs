@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Pastanoodles.Cluster;
+using Pastanoodles.Training;
 using Spectre.Console;
 
 namespace Pastanoodles.Client.Commands;
@@ -44,8 +45,7 @@ public static partial class ExperimentCommands
                 var runId = parseResult.GetValue(id) ?? NewRunId(path.Name);
                 var outDir = parseResult.GetValue(output) is { } o ? Path.GetFullPath(o) : null;
                 var config = ReadConfig(path);
-                var task = (JsonNode.Parse(config)?["task"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
-                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? task ?? ExperimentKinds.Dpo, config, outDir);
+                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? TrainingConfig.TaskOf(config), config.ToJsonString(), outDir);
                 var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync(
@@ -140,7 +140,7 @@ public static partial class ExperimentCommands
                 var log = new Pastanoodles.Training.MetricsLog(Path.Combine(folder, "metrics.jsonl"));
                 File.Delete(log.Path);
                 foreach (var record in records) log.Append(record);
-                var files = Pastanoodles.Training.TrainingPlots.Write(records, folder, status.Kind);
+                var files = TrainingPlots.Write(records, folder, status.Kind);
                 console.WriteLine($"{points.Count} metric points of {id} ({StateText(status.State)}, step {status.Step}/{status.TotalSteps})");
                 foreach (var file in files.Append(log.Path)) console.WriteLine($"wrote {file}");
                 return 0;
@@ -199,37 +199,14 @@ public static partial class ExperimentCommands
     static string MetricsText(MetricPoint? point) =>
         point is null ? "" : string.Join(" ", point.Values.Take(4).Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
 
-    /// <summary>The config file's text, checked to be a JSON object; the trainer checks its keys.</summary>
-    /// <summary>The config text to send: the file's JSON object with its relative paths made absolute against the file's folder
-    /// (the silo that trains it has another working directory).</summary>
-    static string ReadConfig(FileInfo file)
+    /// <summary>The config to send: the file's JSON object with its relative paths made absolute (<see cref="TrainingConfig.ResolvePaths"/>);
+    /// the runner of the run's kind checks its keys.</summary>
+    static JsonObject ReadConfig(FileInfo file)
     {
-        if (!file.Exists)
-            throw new FileNotFoundException($"Experiment file '{file.FullName}' does not exist.", file.FullName);
-        JsonObject config;
-        try
-        {
-            var root = JsonNode.Parse(File.ReadAllText(file.FullName));
-            config = root as JsonObject ?? throw new InvalidDataException(
-                $"Experiment file '{file.FullName}' holds a JSON {root?.GetValueKind().ToString().ToLowerInvariant() ?? "null"}. It must hold one JSON object of config keys.");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"Experiment file '{file.FullName}' is not valid JSON: {ex.Message}", ex);
-        }
-        ResolvePaths(config, file.DirectoryName!);
-        return config.ToJsonString();
+        var config = TrainingConfig.ReadObject(file.FullName);
+        TrainingConfig.ResolvePaths(config, file.DirectoryName!);
+        return config;
     }
-
-    /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are).</summary>
-    internal static void ResolvePaths(JsonObject config, string folder)
-    {
-        foreach (var key in PathKeys)
-            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !Pastanoodles.Modeling.PhiSource.IsBuiltIn(path))
-                config[key] = Path.GetFullPath(Path.Combine(folder, path));
-    }
-
-    static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
 
     /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
     static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Pastanoodles.Cluster;
+using Pastanoodles.Training;
 using Spectre.Console;
 
 namespace Pastanoodles.Client.Commands;
@@ -46,7 +47,7 @@ public static partial class SweepCommands
                 var table = new Table().AddColumns("run id", "kind", "grid values", "state");
                 foreach (var (runId, config, values) in runs)
                 {
-                    var kind = config["task"] is JsonValue task && task.TryGetValue<string>(out var t) ? t : ExperimentKinds.Dpo;
+                    var kind = TrainingConfig.TaskOf(config);
                     var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, kind, config.ToJsonString()));
                     await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
                     table.AddRow(Markup.Escape(runId), kind, Markup.Escape(values), status.State.ToString().ToLowerInvariant());
@@ -142,7 +143,7 @@ public static partial class SweepCommands
             var config = (JsonObject)baseConfig.DeepClone();
             foreach (var (key, value) in combination)
                 config[key] = value?.DeepClone();
-            ExperimentCommands.ResolvePaths(config, file.DirectoryName!);
+            TrainingConfig.ResolvePaths(config, file.DirectoryName!);
             return ($"{stem}-{(i + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width, '0')}", config,
                 string.Join(" ", combination.Select(c => $"{c.Key}={c.Value?.ToJsonString()}")));
         })];

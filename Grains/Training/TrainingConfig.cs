@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Pastanoodles.Adapters;
 
@@ -71,23 +72,45 @@ public sealed record TrainingConfig
         AllowTrailingCommas = true,
     };
 
+    /// <summary>Reads an experiment file, resolves its paths against its folder (<see cref="ResolvePaths"/>) and parses it.</summary>
     public static TrainingConfig Load(string path)
     {
+        var config = ReadObject(path);
+        ResolvePaths(config, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return Parse(config.ToJsonString(), path);
+    }
+
+    /// <summary>The keys that hold paths: relative ones are resolved against the experiment file's folder. Add a new path key here only.</summary>
+    public static IReadOnlyList<string> PathKeys { get; } = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
+
+    /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are), so
+    /// the config can travel as its JSON to a process with another working directory (a silo).</summary>
+    public static void ResolvePaths(JsonObject config, string folder)
+    {
+        foreach (var key in PathKeys)
+            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !Modeling.PhiSource.IsBuiltIn(path))
+                config[key] = Path.GetFullPath(Path.Combine(folder, path));
+    }
+
+    /// <summary>The config's <c>task</c>, or its default (<see cref="ExperimentKinds.Dpo"/>) when the key is absent.</summary>
+    public static string TaskOf(JsonObject config) =>
+        config["task"] is JsonValue task && task.TryGetValue<string>(out var name) ? name : new TrainingConfig().Task;
+
+    /// <summary>An experiment file's JSON object, or a one-line error naming the file.</summary>
+    public static JsonObject ReadObject(string path)
+    {
         if (!File.Exists(path))
-            throw new FileNotFoundException($"Experiment config {path} does not exist.", path);
-        var config = Parse(File.ReadAllText(path), path);
-        var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string? Resolve(string? p) => p is null || Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(root, p));
-        bool builtIn = Modeling.PhiSource.IsBuiltIn(config.Model);
-        return config with
+            throw new FileNotFoundException($"Experiment file '{Path.GetFullPath(path)}' does not exist.", path);
+        try
         {
-            Model = builtIn ? config.Model : Resolve(config.Model)!,
-            InitAdapter = Resolve(config.InitAdapter),
-            TrainFile = Resolve(config.TrainFile),
-            EvalFile = Resolve(config.EvalFile),
-            TestFile = Resolve(config.TestFile),
-            OutputDir = Resolve(config.OutputDir)!,
-        };
+            var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return root as JsonObject ?? throw new InvalidDataException(
+                $"Experiment file '{Path.GetFullPath(path)}' holds a JSON {root?.GetValueKind().ToString().ToLowerInvariant() ?? "null"}. It must hold one JSON object of config keys.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Experiment file '{Path.GetFullPath(path)}' is not valid JSON: {ex.Message}", ex);
+        }
     }
 
     public static TrainingConfig Parse(string json, string origin)
