@@ -13,21 +13,13 @@ namespace Pastanoodles.Client.Commands;
 /// the local forms, with the work done by shard and answer grains.</summary>
 static class ClusterRetrievalCommands
 {
-    /// <summary><see cref="ClusterCommandSupport.WithClusterAsync"/>, plus the retrieval errors a user can fix as one line on stderr.</summary>
+    /// <summary><see cref="ClusterCommandSupport.WithClusterAsync"/> for a body that writes to the invocation's output.</summary>
     public static Task<int> RunAsync(ParseResult parse, ClusterConnection.Connector connect, Option<int> gateway, CancellationToken ct,
         Func<IClusterClient, TextWriter, Task> run) =>
         ClusterCommandSupport.WithClusterAsync(parse, connect, gateway, ct, async (client, _) =>
         {
-            try
-            {
-                await run(client, parse.InvocationConfiguration.Output);
-                return 0;
-            }
-            catch (Exception ex) when (ex is ExperimentNotCompletedException or DirectoryNotFoundException or BadRowException)
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
-                return 1;
-            }
+            await run(client, parse.InvocationConfiguration.Output);
+            return 0;
         });
 
     /// <summary>Throws when an option of the local form was given in cluster mode.</summary>

@@ -133,7 +133,7 @@ public static partial class ExperimentCommands
                 var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
                 var points = await grain.GetMetricsAsync(0);
                 if (points.Count == 0)
-                    throw new InvalidOperationException($"{id} has logged no metrics yet ({StateText(status.State)}); plot it once it has run a step.");
+                    throw new ArgumentException($"{id} has logged no metrics yet ({StateText(status.State)}); plot it once it has run a step.");
                 var folder = Path.GetFullPath(parseResult.GetValue(output)!);
                 Directory.CreateDirectory(folder);
                 var records = points.Select(p => new Pastanoodles.Training.MetricRecord(p.Step, p.Split, 0, p.Values)).ToList();
