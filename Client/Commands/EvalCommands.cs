@@ -127,7 +127,7 @@ public static class EvalCommands
         var file = new Argument<string>("FILE") { Description = "JSONL rows {question, options: {A..D}, answer, source, page}." };
         var index = CorpusCommands.IndexOption(required: false);
         var rerank = new RerankChoice();
-        var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => 20 };
+        var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => CorpusEngine.DefaultRerankDepth };
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var command = new Command("retrieval",
             "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert), with lemmatization on and off.")

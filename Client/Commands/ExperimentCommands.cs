@@ -12,9 +12,6 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>`pastanoodles experiment ...`: submit training runs to the cluster, list them, follow one, cancel one.</summary>
 public static partial class ExperimentCommands
 {
-    /// <summary>How often <c>experiment status</c> asks for progress while following a run.</summary>
-    public static TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-
     public static Command Create(ClusterConnection.Connector? connect = null)
     {
         connect ??= ClusterConnection.ConnectAsync;
@@ -87,7 +84,8 @@ public static partial class ExperimentCommands
     {
         var runId = new Argument<string>("ID") { Description = "The run id." };
         var noFollow = new Option<bool>("--no-follow") { Description = "Print the status once, even while the run goes on." };
-        var command = new Command("status", "Show a run; while it runs, a live progress bar with its latest metrics.") { runId, noFollow };
+        var poll = new Option<int>("--poll-ms") { Description = "How often to ask for progress while following a run, in milliseconds.", DefaultValueFactory = _ => 500, Hidden = true };
+        var command = new Command("status", "Show a run; while it runs, a live progress bar with its latest metrics.") { runId, noFollow, poll };
         command.SetAction((parseResult, cancellationToken) => ClusterCommandSupport.WithClusterAsync(parseResult, connect, gateway, cancellationToken,
             async (client, console) =>
             {
@@ -95,7 +93,7 @@ public static partial class ExperimentCommands
                 var grain = client.GetGrain<IExperimentGrain>(id);
                 var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
                 if (!parseResult.GetValue(noFollow) && !status.State.IsFinal())
-                    status = await FollowAsync(grain, status, console, cancellationToken);
+                    status = await FollowAsync(grain, status, console, TimeSpan.FromMilliseconds(Math.Max(1, parseResult.GetValue(poll))), cancellationToken);
                 console.Write(Summary(status));
                 return status.State == RunState.Failed ? 2 : 0;
             }));
@@ -149,7 +147,7 @@ public static partial class ExperimentCommands
     }
 
     /// <summary>A progress bar fed by polling the experiment until its run is final.</summary>
-    static async Task<ExperimentStatus> FollowAsync(IExperimentGrain grain, ExperimentStatus status, IAnsiConsole console, CancellationToken cancellationToken)
+    static async Task<ExperimentStatus> FollowAsync(IExperimentGrain grain, ExperimentStatus status, IAnsiConsole console, TimeSpan pollInterval, CancellationToken cancellationToken)
     {
         await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -158,7 +156,7 @@ public static partial class ExperimentCommands
                 var bar = context.AddTask(Markup.Escape(ProgressText(status)), maxValue: Math.Max(status.TotalSteps, 1));
                 while (!status.State.IsFinal())
                 {
-                    await Task.Delay(PollInterval, cancellationToken);
+                    await Task.Delay(pollInterval, cancellationToken);
                     status = await grain.GetStatusAsync() ?? status;
                     bar.MaxValue = Math.Max(status.TotalSteps, 1);
                     bar.Value = status.Step;

@@ -34,7 +34,7 @@ public sealed class AnswerPipeline
     readonly Reranker? _reranker;
     readonly int _rerankDepth;
 
-    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = 20)
+    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth)
     {
         if (k < 1)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");

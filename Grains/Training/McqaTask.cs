@@ -13,6 +13,7 @@ namespace Pastanoodles.Training;
 public sealed class McqaTask : ITrainingTask
 {
     readonly TrainingModel _model;
+    readonly int _evalBatchSize;
     readonly Dictionary<string, List<(int[] Prompt, int[] Letters, int Answer)>> _rows = new();
 
     public string Name => ExperimentKinds.Mcqa;
@@ -21,6 +22,7 @@ public sealed class McqaTask : ITrainingTask
     public McqaTask(TrainingModel model, TrainingConfig config, DatasetSplit<McqaRow> data)
     {
         _model = model;
+        _evalBatchSize = config.PerDeviceEvalBatchSize;
         _rows[Splits.Train] = data.Train.Select(r => Tokenize(r, config.MaxLength)).ToList();
         _rows[Splits.Eval] = data.Eval.Select(r => Tokenize(r, config.MaxLength)).ToList();
         _rows[Splits.Test] = data.Test.Select(r => Tokenize(r, config.MaxLength)).ToList();
@@ -30,21 +32,8 @@ public sealed class McqaTask : ITrainingTask
 
     public (Tensor Loss, IReadOnlyDictionary<string, double> Metrics, int Tokens) Forward(IReadOnlyList<int> rows) => Run(Splits.Train, rows);
 
-    public IReadOnlyDictionary<string, double> Evaluate(string split)
-    {
-        int n = Count(split);
-        double loss = 0, correct = 0;
-        using var _ = no_grad();
-        for (int start = 0; start < n; start += 8)
-        {
-            var rows = Enumerable.Range(start, Math.Min(8, n - start)).ToList();
-            var (l, metrics, _) = Run(split, rows);
-            l.Dispose();
-            loss += metrics["loss"] * rows.Count;
-            correct += metrics[AccuracyKey] * rows.Count;
-        }
-        return new Dictionary<string, double> { ["loss"] = loss / n, [AccuracyKey] = correct / n };
-    }
+    public IReadOnlyDictionary<string, double> Evaluate(string split) =>
+        SplitEvaluation.Average(Count(split), _evalBatchSize, rows => Run(split, rows));
 
     /// <summary>Per question of a split: the chosen letter and every option letter's log-likelihood (<see cref="LetterScorer"/>).</summary>
     public IReadOnlyList<LetterChoice> Predict(string split) =>

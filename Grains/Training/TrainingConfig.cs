@@ -47,6 +47,8 @@ public sealed record TrainingConfig
     [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; }
     [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; } = 1.0;
     [JsonPropertyName("per_device_train_batch_size")] public int PerDeviceTrainBatchSize { get; init; } = 1;
+    /// <summary>Rows per forward when scoring the eval and test splits. Default 8, HF Trainer's.</summary>
+    [JsonPropertyName("per_device_eval_batch_size")] public int PerDeviceEvalBatchSize { get; init; } = 8;
     [JsonPropertyName("gradient_accumulation_steps")] public int GradientAccumulationSteps { get; init; } = 4;
     [JsonPropertyName("num_train_epochs")] public int NumTrainEpochs { get; init; } = 3;
     /// <summary>Optimizer steps to stop at; -1 runs every epoch.</summary>
@@ -145,6 +147,7 @@ public sealed record TrainingConfig
         Require(LabelSmoothing is >= 0 and < 0.5, $"label_smoothing is {LabelSmoothing}. It must be in [0, 0.5).");
         Require(LearningRate > 0, $"learning_rate is {LearningRate}. learning_rate must be greater than 0.");
         Require(PerDeviceTrainBatchSize > 0, $"per_device_train_batch_size is {PerDeviceTrainBatchSize}. It must be greater than 0.");
+        Require(PerDeviceEvalBatchSize > 0, $"per_device_eval_batch_size is {PerDeviceEvalBatchSize}. It must be greater than 0.");
         Require(GradientAccumulationSteps > 0, $"gradient_accumulation_steps is {GradientAccumulationSteps}. It must be greater than 0.");
         Require(NumTrainEpochs > 0 || MaxSteps > 0, "num_train_epochs and max_steps are both unset; give one of them.");
         Require(MaxLength >= 8, $"max_length is {MaxLength}. It must be at least 8.");
