@@ -9,7 +9,7 @@ namespace Pastanoodles.Cluster;
 /// <param name="LatestMetrics">The latest metric point of each split that has one (train, eval, test).</param>
 /// <param name="Checkpoints">Checkpoints written so far, oldest first.</param>
 /// <param name="BestCheckpoint">The best checkpoint, once the run has completed.</param>
-/// <param name="TestRewardAccuracy">The best checkpoint's test score, once the run has completed.</param>
+/// <param name="TestAccuracy">The best checkpoint's test <see cref="ExperimentKinds.AccuracyKey"/> (label it with <see cref="ExperimentKinds.AccuracyLabel"/>), once the run has completed.</param>
 /// <param name="FinalAdapter">The adapter to answer with, once the run has completed.</param>
 /// <param name="Error">Why the run failed, or what it is waiting for while queued; null otherwise.</param>
 /// <param name="Silo">The silo whose trainer has the run, or null before one took it.</param>
@@ -27,7 +27,7 @@ public sealed record ExperimentStatus(
     [property: Id(5)] IReadOnlyList<MetricPoint> LatestMetrics,
     [property: Id(6)] IReadOnlyList<CheckpointInfo> Checkpoints,
     [property: Id(7)] string? BestCheckpoint,
-    [property: Id(8)] double? TestRewardAccuracy,
+    [property: Id(8)] double? TestAccuracy,
     [property: Id(9)] string? FinalAdapter,
     [property: Id(10)] string? Error,
     [property: Id(11)] string? Silo,

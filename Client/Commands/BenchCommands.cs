@@ -106,7 +106,7 @@ public static class BenchCommands
             var corpus = new SyntheticCorpus();
             var data = corpus.Chunks(count, words: parse.GetValue(words)).ToList();
             var queryTexts = corpus.Queries(Math.Max(1, parse.GetValue(queries)));
-            parse.InvocationConfiguration.Output.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth 20, " +
+            parse.InvocationConfiguration.Output.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth {CorpusEngine.DefaultRerankDepth}, " +
                               $"{Environment.ProcessorCount} cores");
             parse.InvocationConfiguration.Output.WriteLine($"{"shards",6} {"ingest chunks/s",16} {"lsa fit s",10} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"rerank p50 ms",14} {"rerank p99 ms",14}");
             foreach (var shards in new[] { 1, 4 })

@@ -23,10 +23,10 @@ public sealed class ExperimentState
 
     public ExperimentStatus ToStatus() => new(
         Spec!.RunId, Spec.Kind, State, Step, TotalSteps, LatestPerSplit(),
-        [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestRewardAccuracy, Outcome?.FinalAdapter,
+        [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestAccuracy, Outcome?.FinalAdapter,
         Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts);
 
     /// <summary>The last point of each split, in train, eval, test order.</summary>
     List<MetricPoint> LatestPerSplit() =>
-        [.. Metrics.GroupBy(m => m.Split).Select(g => g.Last()).OrderBy(m => m.Split switch { MetricSplits.Train => 0, MetricSplits.Eval => 1, _ => 2 })];
+        [.. Metrics.GroupBy(m => m.Split).Select(g => g.Last()).OrderBy(m => m.Split switch { Splits.Train => 0, Splits.Eval => 1, _ => 2 })];
 }

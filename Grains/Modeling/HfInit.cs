@@ -19,10 +19,10 @@ public static class HfInit
                     linear.weight!.normal_(0, std, generator);
                     linear.bias?.zero_();
                     break;
-                case Linear4bit quantized:
-                    using (var w = empty([quantized.out_features, quantized.in_features], ScalarType.Float32).normal_(0, std, generator))
-                        quantized.Load(w);
-                    quantized.bias?.zero_();
+                case IBaseWeight stored:   // a base layer whose weight is not a parameter (4-bit): drawn in fp32, then loaded
+                    using (var w = empty([stored.out_features, stored.in_features], ScalarType.Float32).normal_(0, std, generator))
+                        stored.Load(w);
+                    stored.Bias?.zero_();
                     break;
                 case Embedding embedding:
                     embedding.weight!.normal_(0, std, generator);

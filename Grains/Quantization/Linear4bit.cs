@@ -46,6 +46,10 @@ public sealed class Linear4bit : nn.Module<Tensor, Tensor>, IBaseWeight
 
     public Tensor? Bias => bias;
 
+    public bool IsQuantized => true;
+
+    public long Nf4WeightBytes => Quantized.StorageBytes;
+
     /// <summary>Bytes of the 4-bit weight with all its constants, plus the 16-bit bias.</summary>
     public long StorageBytes => Quantized.StorageBytes + (bias is null ? 0 : bias.numel() * bias.element_size());
 

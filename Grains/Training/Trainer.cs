@@ -170,8 +170,8 @@ public sealed class Trainer(TrainingConfig config, TrainingModel model, ITrainin
     {
         var messages = progress is null ? null : new Progress<string>(m => progress.Report(new(0, 0, null, m)));
         // Data first: a missing or bad file is reported before minutes of loading a model.
-        var preferences = config.Task == "dpo" ? TrainingData.Preferences(config, ct) : null;
-        var questions = config.Task == "mcqa" ? TrainingData.Mcqa(config, ct) : null;
+        var preferences = config.Task == ExperimentKinds.Dpo ? TrainingData.Preferences(config, ct) : null;
+        var questions = config.Task == ExperimentKinds.Mcqa ? TrainingData.Mcqa(config, ct) : null;
         using var model = TrainingModel.Create(config, messages, device);
         ITrainingTask task = preferences is not null ? new DpoTask(model, config, preferences) : new McqaTask(model, config, questions!);
         var trainer = new Trainer(config, model, task);

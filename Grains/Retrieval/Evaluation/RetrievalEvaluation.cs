@@ -14,7 +14,7 @@ public static class RetrievalEvaluation
 
     /// <param name="withOptions">Query with the question and its options (as the answer prompt has them), or the question alone.</param>
     public static RetrievalScores Score(string setup, CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        Reranker? reranker = null, int rerankDepth = 20, bool withOptions = true)
+        Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth, bool withOptions = true)
     {
         var ranks = questions
             .Select(q => RetrievalMetrics.FirstRelevantRank(
@@ -28,7 +28,7 @@ public static class RetrievalEvaluation
     /// indexed with lemmatization switched the other way.</summary>
     /// <param name="dense">The re-ranking encoder and its name in the setup column; null is each index's own LSA basis.</param>
     public static IReadOnlyList<RetrievalScores> Compare(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = 20, bool withOptions = true, (string Name, IDenseEncoder Encoder)? dense = null)
+        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = CorpusEngine.DefaultRerankDepth, bool withOptions = true, (string Name, IDenseEncoder Encoder)? dense = null)
     {
         var results = new List<RetrievalScores>();
         results.AddRange(ScoreBoth(engine, questions, metric, rerankDepth, withOptions, dense));
