@@ -49,10 +49,19 @@ public static class Checkpoint
             ctx.save_data(nameof(function), function);
             using (var state = get_rng_state())
                 ctx.save_data("rng", state.data<byte>().ToArray());
-            return function(inputs);                              // under no_grad: nothing but the inputs is kept
+            var output = function(inputs);                        // under no_grad: nothing but the inputs is kept
+            NativeHeap.Trim();
+            return output;
         }
 
         public override List<Tensor> backward(AutogradContext ctx, Tensor gradOutput)
+        {
+            var grads = Recompute(ctx, gradOutput);
+            NativeHeap.Trim();
+            return grads;
+        }
+
+        static List<Tensor> Recompute(AutogradContext ctx, Tensor gradOutput)
         {
             _handedOver?.ForEach(t => t.Dispose());
             _handedOver = [];
@@ -80,4 +89,23 @@ public static class Checkpoint
             return grads;
         }
     }
+}
+
+/// <summary>Hands the freed pages of glibc's heap back to the OS (<c>malloc_trim(0)</c>); elsewhere a no-op.</summary>
+/// <remarks>Measured on mid at 2 × 1024 tokens: a checkpointed backward left 3.3 GB resident that one trim brought to 1.1 GB. Freed
+/// activations of up to 32 MB (glibc's largest mmap threshold) stay in the heap, and small long-lived blocks made in between (the
+/// adapters' first gradients) keep it from shrinking, so without a trim each recomputed layer adds to the resident set.</remarks>
+public static class NativeHeap
+{
+    static bool _unavailable = !OperatingSystem.IsLinux();
+
+    public static void Trim()
+    {
+        if (_unavailable) return;
+        try { malloc_trim(0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { _unavailable = true; } // musl has no malloc_trim
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    static extern int malloc_trim(nuint pad);
 }

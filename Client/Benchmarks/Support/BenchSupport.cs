@@ -24,12 +24,10 @@ public static class PeakMemory
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        try { malloc_trim(0); } catch (DllNotFoundException) { } catch (EntryPointNotFoundException) { }
+        Pastanoodles.Modeling.NativeHeap.Trim();
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    [System.Runtime.InteropServices.DllImport("libc")]
-    static extern int malloc_trim(nuint pad);
 
     public static long Read()
     {
