@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace Pastanoodles.Tests.Training;
 
+[Collection(GlobalRngCollection.Name)]
 public class GradientCheckpointingTests
 {
     /// <summary>fp32, no quantization, every dropout on: Phi's resid_pdrop 0.1 and LoRA's 0.05 (DoRA recomputes the base on the dropped input).</summary>
