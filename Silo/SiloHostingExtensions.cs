@@ -76,6 +76,8 @@ public static class SiloHostingExtensions
             experiments.TrainingDevices = [.. silo.TrainingDevices];
             configure?.Invoke(experiments);
         });
+        orleans.Services.PostConfigure<AnswerOptions>(answers =>
+            answers.Device ??= silo.Role == SiloRoles.Gpu && silo.CudaAvailable ? silo.TrainingDevices[0] : "cpu");
         if (silo.Redis is { } redis)
         {
             // Orleans' own serializer: the state types carry [GenerateSerializer] ids, and it keeps NaN metrics and renames safe,

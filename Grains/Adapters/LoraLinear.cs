@@ -49,7 +49,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             double bound = 1.0 / Math.Sqrt(inFeatures); // kaiming_uniform_(a=√5): gain √(2/6) · √(3/fan_in)
-            lora_A.weight!.uniform_(-bound, bound, generator);
+            using (var drawn = empty(lora_A.weight!.shape, ScalarType.Float32).uniform_(-bound, bound, generator))
+                lora_A.weight!.copy_(drawn);                                // drawn on the CPU: the same values on every device
             lora_B.weight!.zero_();
             using var w = BaseWeight(baseLayer, ScalarType.Float32);
             _weightNormSquared = w.square().sum(1).DetachFromDisposeScope();

@@ -40,11 +40,12 @@ public sealed class DpoTask : ITrainingTask
     {
         var data = rows.Select(i => _rows[split][i]).ToList();
         var pairs = data.Select(r => (r.Prompt, r.Chosen)).Concat(data.Select(r => (r.Prompt, r.Rejected))).ToList();
-        using var batch = TokenBatch.FromPairs(pairs, _model.Tokenizer.EosId);
+        using var batch = TokenBatch.FromPairs(pairs, _model.Tokenizer.EosId, _model.Model.Device);
         var (refChosen, refRejected) = Reference(split, rows);
 
         using var scope = NewDisposeScope();
-        var (referenceChosen, referenceRejected) = (tensor(refChosen), tensor(refRejected));
+        var device = _model.Model.Device;
+        var (referenceChosen, referenceRejected) = (tensor(refChosen, device: device), tensor(refRejected, device: device));
         var logps = SequenceLogProbs.Compute(_model.Model, batch);               // [2B]
         var policyChosen = logps.narrow(0, 0, rows.Count);
         var policyRejected = logps.narrow(0, rows.Count, rows.Count);
@@ -60,7 +61,7 @@ public sealed class DpoTask : ITrainingTask
         foreach (var i in rows.Where(i => !_reference.ContainsKey((split, i))))
         {
             var (prompt, chosen, rejected) = _rows[split][i];
-            using var batch = TokenBatch.FromPairs([(prompt, chosen), (prompt, rejected)], _model.Tokenizer.EosId);
+            using var batch = TokenBatch.FromPairs([(prompt, chosen), (prompt, rejected)], _model.Tokenizer.EosId, _model.Model.Device);
             using var _ = no_grad();
             using var off = _model.Adapters.Disable();
             using var logps = SequenceLogProbs.Compute(_model.Model, batch);

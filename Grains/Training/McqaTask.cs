@@ -42,14 +42,15 @@ public sealed class McqaTask : ITrainingTask
     (Tensor, IReadOnlyDictionary<string, double>, int) Run(string split, IReadOnlyList<int> rows)
     {
         var data = rows.Select(i => _rows[split][i]).ToList();
+        var device = _model.Model.Device;
         using var scope = NewDisposeScope();
         int length = data.Max(r => r.Prompt.Length);
-        var ids = tensor(data.SelectMany(r => r.Prompt.Concat(Enumerable.Repeat(_model.Tokenizer.EosId, length - r.Prompt.Length))).Select(t => (long)t).ToArray())
+        var ids = tensor(data.SelectMany(r => r.Prompt.Concat(Enumerable.Repeat(_model.Tokenizer.EosId, length - r.Prompt.Length))).Select(t => (long)t).ToArray(), device: device)
             .view(rows.Count, length);
         var hidden = _model.Model.Hidden(ids);                                             // [B, T, E]
-        var last = tensor(data.Select(r => (long)r.Prompt.Length - 1).ToArray());
-        var logits = _model.Model.Head(hidden[arange(rows.Count), last]);                  // [B, V]
-        var targets = tensor(data.Select(r => (long)r.Letters[r.Answer]).ToArray());
+        var last = tensor(data.Select(r => (long)r.Prompt.Length - 1).ToArray(), device: device);
+        var logits = _model.Model.Head(hidden[arange(rows.Count, device: device), last]);  // [B, V]
+        var targets = tensor(data.Select(r => (long)r.Letters[r.Answer]).ToArray(), device: device);
         var loss = nn.functional.cross_entropy(logits, targets);
         var logp = logits.detach().log_softmax(-1);
         double correct = 0;

@@ -9,7 +9,7 @@ namespace Pastanoodles.Training;
 /// <remarks>
 /// Defaults are the seed's: DoRA r 16 / alpha 16 / dropout 0.05 on q/k/v/dense over an NF4 base with bf16 compute,
 /// AdamW at 5e-5 (betas 0.9/0.999, eps 1e-8, no weight decay), linear decay, clipping at 1.0, batch 1 with
-/// gradient accumulation 4, 3 epochs, 2048 tokens, β 0.1. Unknown keys are errors. Relative paths are resolved
+/// gradient accumulation 4, 3 epochs, 2048 tokens, β 0.1, gradient checkpointing on. Unknown keys are errors. Relative paths are resolved
 /// against the config file's folder. The resolved config is saved in every checkpoint.
 /// </remarks>
 public sealed record TrainingConfig
@@ -62,6 +62,9 @@ public sealed record TrainingConfig
     /// <summary>Stop when eval reward accuracy (MCQA: accuracy) has not improved for this many evaluations; null never stops early.</summary>
     [JsonPropertyName("early_stopping_patience")] public int? EarlyStoppingPatience { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; } = 42;
+    /// <summary>Recompute each decoder layer (and the lm_head, in chunks of positions) in backward instead of keeping its
+    /// activations: HF's key, on by default as in PEFT's <c>prepare_model_for_kbit_training</c>. false keeps every activation.</summary>
+    [JsonPropertyName("gradient_checkpointing")] public bool GradientCheckpointing { get; init; } = true;
     /// <summary>TRL's default: every dropout (Phi's resid_pdrop, LoRA's) set to 0 for training.</summary>
     [JsonPropertyName("disable_dropout")] public bool DisableDropout { get; init; } = true;
     [JsonPropertyName("output_dir")] public string OutputDir { get; init; } = "runs/experiment";
