@@ -17,7 +17,7 @@ sealed class TokenDpoTask(TrainingModel model, IReadOnlyList<(int[] Prompt, int[
     {
         var data = indices.Select(i => rows[i]).ToList();
         var pairs = data.Select(r => (r.Prompt, r.Chosen)).Concat(data.Select(r => (r.Prompt, r.Rejected))).ToList();
-        using var batch = TokenBatch.FromPairs(pairs, pad);
+        using var batch = TokenBatch.FromPairs(pairs, pad, model.Model.Device);
         Tensor reference;
         using (no_grad())
         using (model.Adapters.Disable())
