@@ -21,11 +21,11 @@ public sealed class MetricsLog(string path)
         File.AppendAllText(Path, obj.ToJsonString() + "\n");
     }
 
-    /// <summary>Drops records after <paramref name="step"/> (a resumed run rewrites them).</summary>
-    public void TruncateAfter(long step)
+    /// <summary>For a run resumed at <paramref name="step"/>: this log becomes the records of <paramref name="resumedLog"/> up to that step
+    /// (a resumed run rewrites the rest). The resumed log may be another attempt's: it is only read.</summary>
+    public void StartFrom(string resumedLog, long step)
     {
-        if (!File.Exists(Path)) return;
-        var kept = ReadAll(Path).Where(r => r.Step <= step).ToList();
+        var kept = ReadAll(resumedLog).Where(r => r.Step <= step).ToList();
         File.WriteAllText(Path, "");
         foreach (var record in kept) Append(record);
     }
