@@ -12,7 +12,7 @@ namespace Pastanoodles.Cluster;
 /// once (checkpoints are renamed into place whole, so a kill never leaves half of one) and throws <see cref="OperationCanceledException"/>.</remarks>
 public sealed class WorkerProcessRunner(IOptions<ExperimentOptions> options) : IExperimentRunner
 {
-    const int StderrLines = 20;
+    const int StderrLines = 200;
     static readonly TimeSpan WatchPeriod = TimeSpan.FromMilliseconds(200);
 
     public async Task<RunOutcome> RunAsync(RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
@@ -74,10 +74,14 @@ public sealed class WorkerProcessRunner(IOptions<ExperimentOptions> options) : I
             throw new TrainingWorkerFailedException(error);
         string tail;
         lock (stderr)
-            tail = stderr.Count == 0 ? "(stderr was empty)" : string.Join(" | ", stderr.Select(l => l.Trim()).Where(l => l.Length > 0).TakeLast(5));
+            tail = string.Join(" | ", stderr.Select(l => l.Trim()).Where(l => l.Length > 0 && !IsNativeFrame(l)).TakeLast(5)) is { Length: > 0 } lines ? lines : "(empty)";
         throw new TrainingWorkerCrashedException(
             $"The training worker (pid {process.Id}, device {request.Device}) {killedFor ?? Describe(process.ExitCode)}. Last lines of its stderr: {tail}");
     }
+
+    /// <summary>libtorch's native stack lines ("frame #3: ..."); the message above them says more.</summary>
+    static bool IsNativeFrame(string line) =>
+        line.StartsWith("frame #", StringComparison.Ordinal) || line.StartsWith("Exception raised from", StringComparison.Ordinal);
 
     static void Kill(Process process)
     {
