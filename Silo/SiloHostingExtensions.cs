@@ -39,6 +39,7 @@ public static class SiloHostingExtensions
                 experiments.TrainingMemoryBudget = options.TrainingMemoryBudget ?? ExperimentOptions.DefaultMemoryBudget(silo.TrainingDevices.Count);
                 experiments.WorkerHeartbeatTimeout = options.WorkerHeartbeatTimeout;
                 experiments.MaxCrashes = options.MaxCrashes;
+                experiments.AdmissionControl = options.AdmissionControl;
             });
             if (options.DashboardUrl.Length > 0)
                 orleans.AddDashboard();

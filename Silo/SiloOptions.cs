@@ -84,6 +84,10 @@ public sealed class SiloOptions
     /// for good instead of being retried. Default: 2.</summary>
     public int MaxCrashes { get; set; } = 2;
 
+    /// <summary>Refuse at submit a run whose sizes do not fit its model or whose estimated peak memory is over
+    /// <see cref="TrainingMemoryBudget"/>. Turn off only to test what a silo does without it. Default: true.</summary>
+    public bool AdmissionControl { get; set; } = true;
+
     /// <summary>Command-line switches and the keys they set.</summary>
     public static IDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>
     {

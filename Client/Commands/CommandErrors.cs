@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Pastanoodles.Training;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Client.Commands;
@@ -15,7 +16,7 @@ public static class CommandErrors
         }
         catch (Exception ex) when (IsUserError(ex))
         {
-            await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
+            await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {OneLine(ex)}");
             return 1;
         }
     }
@@ -29,13 +30,22 @@ public static class CommandErrors
         }
         catch (Exception ex) when (IsUserError(ex))
         {
-            parseResult.InvocationConfiguration.Error.WriteLine($"error: {ex.Message}");
+            parseResult.InvocationConfiguration.Error.WriteLine($"error: {OneLine(ex)}");
             return 1;
         }
     }
 
+    /// <summary>libtorch's allocation failure carries its native stack after the first line; the first line says how much was asked for.</summary>
+    static string OneLine(Exception ex) => IsOutOfMemory(ex)
+        ? $"the model does not fit in memory: {ex.Message.Split('\n')[0].Trim()} ---> HINT: check hidden_size, intermediate_size and vocab_size in its config.json."
+        : ex.Message;
+
+    static bool IsOutOfMemory(Exception ex) =>
+        ex is System.Runtime.InteropServices.ExternalException && ex.Message.Contains("can't allocate memory", StringComparison.Ordinal);
+
     /// <summary>Bad input, missing or unreadable files, wrong settings: things the user can fix.</summary>
-    static bool IsUserError(Exception ex) =>
+    static bool IsUserError(Exception ex) => IsOutOfMemory(ex) ||
         ex is ArgumentException or BadRowException or IOException or InvalidDataException or NotSupportedException
-            or InvalidOperationException or FormatException or UnauthorizedAccessException;
+            or InvalidOperationException or FormatException or UnauthorizedAccessException
+            or TrainingDivergedException;   // the loss went NaN: the message names the step and the last good checkpoint
 }

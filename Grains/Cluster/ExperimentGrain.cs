@@ -1,3 +1,4 @@
+using Pastanoodles.Training;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,8 @@ public sealed partial class ExperimentGrain(
         Validate(spec);
         if (S.Spec is not null)
             return S.Spec == spec ? S.ToStatus() : throw new ExperimentConflictException(RunId);
-        (S.Spec, S.State, S.SubmittedAt) = (spec, RunState.Queued, DateTimeOffset.UtcNow);
+        var estimate = options.Value.AdmissionControl ? Admit(spec) : null;
+        (S.Spec, S.State, S.SubmittedAt, S.MemoryEstimate) = (spec, RunState.Queued, DateTimeOffset.UtcNow, estimate?.ToString());
         await WriteAsync();
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(RunId);
         await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
@@ -249,6 +251,16 @@ public sealed partial class ExperimentGrain(
             throw new ArgumentException($"RunId is '{spec.RunId}'. It must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(spec));
         if (!ExperimentKinds.All.Contains(spec.Kind))
             throw new ArgumentException($"Kind is '{spec.Kind}'. It must be one of: {string.Join(", ", ExperimentKinds.All)}.", nameof(spec));
+    }
+
+    /// <summary>Admission control before anything is stored or allocated: sizes against the model, peak memory against the budget.</summary>
+    /// <remarks>The budget is this silo's <see cref="ExperimentOptions.TrainingMemoryBudget"/>; gpu silos are expected to share one setting.
+    /// Gradient checkpointing is off in the estimate: this trainer keeps every layer's activations (issue 10 adds the
+    /// <c>gradient_checkpointing</c> key; pass it here then).</remarks>
+    MemoryEstimate Admit(ExperimentSpec spec)
+    {
+        var config = TrainingConfig.Parse(spec.ConfigJson, $"experiment '{spec.RunId}'");
+        return TrainingAdmission.Admit(config, options.Value.TrainingMemoryBudget, gradientCheckpointing: false);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]

@@ -39,6 +39,10 @@ public sealed class ExperimentOptions
     /// Default: 80% of this machine's memory divided by the number of <see cref="TrainingDevices"/>.</summary>
     public long TrainingMemoryBudget { get; set; } = DefaultMemoryBudget(1);
 
+    /// <summary>Check each submitted run's sizes against its model and its estimated peak memory against <see cref="TrainingMemoryBudget"/>
+    /// (<see cref="Pastanoodles.Training.TrainingAdmission"/>), refusing it at submit. Off only for tests of what happens without it. Default: true.</summary>
+    public bool AdmissionControl { get; set; } = true;
+
     /// <summary>Attempts of one run that may end in a crash (a signal, an exit without an outcome, the memory budget, a missed heartbeat)
     /// before the run is failed for good. A silo that is lost is not a crash: its runs resume elsewhere. Default: 2.</summary>
     public int MaxCrashes { get; set; } = 2;

@@ -33,10 +33,13 @@ public sealed class ExperimentState
     /// <summary>Attempts whose worker crashed; at <see cref="ExperimentOptions.MaxCrashes"/> the run fails.</summary>
     [Id(16)] public int Crashes { get; set; }
 
+    /// <summary>The estimated peak memory admission control computed at submit; null when it was off.</summary>
+    [Id(17)] public string? MemoryEstimate { get; set; }
+
     public ExperimentStatus ToStatus() => new(
         Spec!.RunId, Spec.Kind, State, Step, TotalSteps, LatestPerSplit(),
         [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestRewardAccuracy, Outcome?.FinalAdapter,
-        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts, [.. AttemptFailures]);
+        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts, [.. AttemptFailures], MemoryEstimate);
 
     /// <summary>The last point of each split, in train, eval, test order.</summary>
     List<MetricPoint> LatestPerSplit() =>

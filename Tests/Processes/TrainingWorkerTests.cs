@@ -15,6 +15,8 @@ public sealed class TrainingWorkerTests : IDisposable
 {
     static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(6);
     static readonly IReadOnlyDictionary<string, string> OneThread = new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1" };
+    /// <summary>Admission control would refuse the bad runs at submit (<see cref="Cluster.AdmissionTests"/>); these test what happens past it.</summary>
+    const string NoAdmission = "--Silo:AdmissionControl=false";
     readonly TempDir _data = new();
 
     public void Dispose() => _data.Dispose();
@@ -25,7 +27,7 @@ public sealed class TrainingWorkerTests : IDisposable
     [Fact]
     public async Task A_worker_that_aborts_natively_fails_its_run_after_two_crashes_and_the_silo_lives()
     {
-        await using var silo = await SiloProcess.StartAsync(_data.Path, environment: OneThread);
+        await using var silo = await SiloProcess.StartAsync(_data.Path, [NoAdmission], OneThread);
         await using var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None);
         var grain = connection.Client.GetGrain<IExperimentGrain>("r-100000");
         // r = 100000 makes libtorch allocate a 40 GB r x r matrix and abort (c10::Error, SIGABRT): nothing in-process can catch it.
@@ -48,7 +50,7 @@ public sealed class TrainingWorkerTests : IDisposable
     public async Task A_worker_over_its_memory_budget_is_killed_and_the_silo_stays_small()
     {
         const long budget = 900_000_000;
-        await using var silo = await SiloProcess.StartAsync(_data.Path, [$"--Silo:TrainingMemoryBudget={budget}"], OneThread);
+        await using var silo = await SiloProcess.StartAsync(_data.Path, [NoAdmission, $"--Silo:TrainingMemoryBudget={budget}"], OneThread);
         await using var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None);
         var grain = connection.Client.GetGrain<IExperimentGrain>("rows-2e9");
         await grain.SubmitAsync(new ExperimentSpec("rows-2e9", ExperimentKinds.Dpo, Config(c => c with { SyntheticRows = 2_000_000_000 })));
@@ -70,7 +72,7 @@ public sealed class TrainingWorkerTests : IDisposable
     [Fact]
     public async Task Cancel_kills_a_running_worker_within_2_s()
     {
-        await using var silo = await SiloProcess.StartAsync(_data.Path, environment: OneThread);
+        await using var silo = await SiloProcess.StartAsync(_data.Path, [NoAdmission], OneThread);
         await using var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None);
         var grain = connection.Client.GetGrain<IExperimentGrain>("cancel-worker");
         await grain.SubmitAsync(new ExperimentSpec("cancel-worker", ExperimentKinds.Dpo, Config(c => c with { SyntheticRows = 4000 })));
@@ -90,7 +92,7 @@ public sealed class TrainingWorkerTests : IDisposable
     [Fact]
     public async Task A_stopped_worker_misses_its_heartbeat_and_the_next_attempt_resumes_from_the_last_checkpoint()
     {
-        await using var silo = await SiloProcess.StartAsync(_data.Path, ["--Silo:WorkerHeartbeatTimeout=00:00:10"], OneThread);
+        await using var silo = await SiloProcess.StartAsync(_data.Path, [NoAdmission, "--Silo:WorkerHeartbeatTimeout=00:00:10"], OneThread);
         await using var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None);
         var grain = connection.Client.GetGrain<IExperimentGrain>("stopped-worker");
         await grain.SubmitAsync(new ExperimentSpec("stopped-worker", ExperimentKinds.Dpo, Config()));
