@@ -7,7 +7,8 @@ namespace Pastanoodles.Training;
 
 /// <summary>A run's peak memory, estimated from its config before anything is allocated, in bytes per part.</summary>
 /// <param name="Runtime">The .NET runtime and libtorch themselves, measured once on an idle worker.</param>
-/// <param name="Weights">The base model at its quantization (NF4: half a byte per weight plus one fp32 absmax per block of 64).</param>
+/// <param name="Weights">The base model at its quantization (NF4: half a byte per weight plus one fp32 absmax per block of 64), plus the
+/// fp32 weights it is built or loaded in before it is quantized.</param>
 /// <param name="Adapters">LoRA/DoRA parameters and their gradients (fp32).</param>
 /// <param name="Optimizer">AdamW's two moments per adapter parameter (fp32).</param>
 /// <param name="Activations">What one micro-batch keeps for backward at <c>max_length</c>, plus its logits.</param>
@@ -71,7 +72,8 @@ public static class TrainingAdmission
     {
         long h = model.HiddenSize, v = model.VocabSize, layers = model.NumHiddenLayers, heads = model.NumAttentionHeads;
         long linear = layers * (4 * h * h + 2 * h * model.IntermediateSize);
-        double bytesPerWeight = config.Quantization == "nf4" ? 0.5 + 4.0 / 64 : 4;
+        // NF4 keeps half a byte per weight plus an fp32 absmax per block of 64, but the layers are built (or loaded) in fp32 first.
+        double bytesPerWeight = config.Quantization == "nf4" ? 4 + 0.5 + 4.0 / 64 : 4;
         long weights = (long)(linear * bytesPerWeight) + 4 * (2 * v * h + v + layers * (4 * h + model.IntermediateSize + 2 * h));
 
         long adapterParameters = Targets(config, model).Sum(t => (long)config.Lora.R * (t.In + t.Out) + (config.Lora.UseDora ? t.Out : 0));
