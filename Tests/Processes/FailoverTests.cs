@@ -68,7 +68,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             .SequenceEqual(File.ReadAllBytes(clusterAdapter)), "the final adapters differ");
     }
 
-    static void CopyDirectory(string from, string to)
+    internal static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))

@@ -58,12 +58,7 @@ public sealed class SiloPauseTests(ITestOutputHelper output) : IDisposable
         var resumedFrom = done.Checkpoints.Where(c => Path.GetDirectoryName(c.Path) != lastFolder).MaxBy(c => c.Step)!;
         using var reference = new TempDir();
         var copy = reference[Path.GetFileName(resumedFrom.Path)];
-        foreach (var file in Directory.EnumerateFiles(resumedFrom.Path, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(copy, Path.GetRelativePath(resumedFrom.Path, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        FailoverTests.CopyDirectory(resumedFrom.Path, copy);
         var uninterrupted = Trainer.Train(config with { OutputDir = reference.Path }, resumeFrom: copy);
         Assert.True(File.ReadAllBytes(Path.Combine(uninterrupted.FinalAdapter, "adapter_model.safetensors")).AsSpan()
             .SequenceEqual(File.ReadAllBytes(Path.Combine(lastFolder, "final_adapter", "adapter_model.safetensors"))), "the final adapters differ");
