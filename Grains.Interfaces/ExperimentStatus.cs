@@ -16,7 +16,9 @@ namespace Pastanoodles.Cluster;
 /// <param name="SubmittedAt">When the client submitted it.</param>
 /// <param name="StartedAt">When a trainer last started (or resumed) it.</param>
 /// <param name="FinishedAt">When it reached a final state.</param>
-/// <param name="Attempts">How many times a trainer started it: 1, plus one per resume after a lost trainer.</param>
+/// <param name="Attempts">How many times a trainer started it: 1, plus one per resume after a lost trainer or a crashed worker.</param>
+/// <param name="MemoryEstimate">The run's estimated peak memory from admission control at submit, or null when admission was off.</param>
+/// <param name="AttemptFailures">Why each earlier attempt ended without finishing the run, oldest first: "attempt 1 crashed: ..." or "attempt 2 lost with its silo".</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ExperimentStatus")]
 public sealed record ExperimentStatus(
     [property: Id(0)] string RunId,
@@ -34,4 +36,6 @@ public sealed record ExperimentStatus(
     [property: Id(12)] DateTimeOffset SubmittedAt,
     [property: Id(13)] DateTimeOffset? StartedAt,
     [property: Id(14)] DateTimeOffset? FinishedAt,
-    [property: Id(15)] int Attempts);
+    [property: Id(15)] int Attempts,
+    [property: Id(16)] IReadOnlyList<string>? AttemptFailures = null,
+    [property: Id(17)] string? MemoryEstimate = null);

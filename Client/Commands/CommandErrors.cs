@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Pastanoodles.Cluster;
+using Pastanoodles.Training;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Client.Commands;
@@ -17,14 +18,22 @@ public static class CommandErrors
     /// <summary>The exit code and stderr line for <paramref name="ex"/>, or null when it is a bug that must show its stack.</summary>
     public static (int ExitCode, string Line)? Classify(Exception ex) => ex switch
     {
+        _ when IsOutOfMemory(ex) => (1, $"error: the model does not fit in memory: {ex.Message.Split('\n')[0].Trim()} " +
+            "---> HINT: check hidden_size, intermediate_size and vocab_size in its config.json."),
         ArgumentException or BadRowException or IOException or InvalidDataException or NotSupportedException or FormatException
             or UnauthorizedAccessException or JsonException or ClusterUnreachableException or ExperimentNotFoundException
-            or ExperimentConflictException or ExperimentNotCompletedException => (1, $"error: {ex.Message}"),
+            or ExperimentConflictException or ExperimentNotCompletedException
+            or TrainingDivergedException =>   // the loss went NaN: the message names the step and the last good checkpoint
+            (1, $"error: {ex.Message}"),
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException => (ClusterDidNotAnswer,
             $"error: the cluster did not answer ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}). A silo may have just died; " +
             "its grains come back on the other silos within seconds, so run the command again."),
         _ => null,
     };
+
+    /// <summary>libtorch's allocation failure carries its native stack after the first line; the first line says how much was asked for.</summary>
+    static bool IsOutOfMemory(Exception ex) =>
+        ex is System.Runtime.InteropServices.ExternalException && ex.Message.Contains("can't allocate memory", StringComparison.Ordinal);
 
     public static async Task<int> RunAsync(ParseResult parseResult, Func<Task> run) =>
         await RunAsync(parseResult, async () =>

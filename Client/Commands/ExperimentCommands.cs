@@ -45,6 +45,8 @@ public static partial class ExperimentCommands
                 var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? TrainingConfig.TaskOf(config), config.ToJsonString(), outDir);
                 var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
+                if (status.MemoryEstimate is { } estimate)
+                    await parseResult.InvocationConfiguration.Error.WriteLineAsync($"estimated peak memory: {estimate}");
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync(
                     $"submitted {runId} ({spec.Kind}, {status.State.ToString().ToLowerInvariant()}); follow it with `pastanoodles experiment status {runId}`");
                 return 0;

@@ -26,6 +26,9 @@ public static class TrainCommands
             var loaded = TrainingConfig.Load(parseResult.GetValue(config)!);
             if (loaded.Task != task)
                 throw new ArgumentException($"{parseResult.GetValue(config)} has task '{loaded.Task}'; use `pastanoodles train {loaded.Task}`.");
+            // The console trains in this process (no silo to protect), but the same admission control refuses what could not fit.
+            var estimate = TrainingAdmission.Admit(loaded, Pastanoodles.Cluster.ExperimentOptions.DefaultMemoryBudget(1));
+            await output.WriteLineAsync($"estimated peak memory: {estimate}");
             var progress = new ConsoleProgress(output);
             var result = await System.Threading.Tasks.Task.Run(() => Trainer.Train(loaded, progress, parseResult.GetValue(resume), ct), ct);
             var plots = TrainingPlots.Write(MetricsLog.ReadAll(result.MetricsFile), Path.Combine(loaded.OutputDir, "plots"), task);

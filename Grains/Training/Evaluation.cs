@@ -12,9 +12,12 @@ public static class Evaluation
     public static IReadOnlyDictionary<string, double> Dpo(string model, string adapter, string dataFile, bool nf4 = true, string dtype = "bfloat16", double beta = 0.1)
     {
         var config = Config(ExperimentKinds.Dpo, model, adapter, dataFile, nf4) with { Beta = beta, ComputeDtype = dtype };
+        // Data first: a missing or empty file is reported before a model is built.
+        var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
+        if (rows.Count == 0)
+            throw new InvalidDataException($"{dataFile} has no preference rows, so there is nothing to evaluate. ---> HINT: give a JSONL file with prompt, chosen and rejected on each line.");
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
-        var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
         var task = new DpoTask(trained, config, new DatasetSplit<PreferenceRow>([], [], rows));
         return task.Evaluate(Splits.Test);
     }

@@ -42,7 +42,7 @@ public sealed class Trainer(TrainingConfig config, TrainingModel model, ITrainin
         if (resumeFrom is not null)
         {
             state = TrainingCheckpoint.Restore(resumeFrom, model.Adapters, optimizer);
-            log.TruncateAfter(state.GlobalStep);
+            log.StartFrom(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(resumeFrom))!, "metrics.jsonl"), state.GlobalStep);
             progress?.Report(new(state.GlobalStep, TotalSteps, null, $"resumed from {resumeFrom} at step {state.GlobalStep}"));
         }
         else if (File.Exists(log.Path))

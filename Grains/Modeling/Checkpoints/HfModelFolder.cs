@@ -27,7 +27,9 @@ public static class HfModelFolder
 
     public static PhiForCausalLM Load(string folder, PhiBuildOptions? options = null, IProgress<(int Done, int Total, string Key)>? progress = null)
     {
-        var model = new PhiForCausalLM(ReadConfig(folder), options);
+        var config = ReadConfig(folder);
+        CheckHeaders(folder, config);   // keys and shapes on the meta device, before a byte of weights is allocated
+        var model = new PhiForCausalLM(config, options);
         try
         {
             LoadInto(model, folder, progress);
