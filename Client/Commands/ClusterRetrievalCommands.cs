@@ -6,6 +6,7 @@ using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Training;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Client.Commands;
@@ -99,9 +100,7 @@ static class ClusterRetrievalCommands
 
     public static async Task EvalMcqaAsync(IClusterClient client, TextWriter output, string file, bool rag, string? experiment, int k, string? predictionsFile)
     {
-        if (!File.Exists(file))
-            throw new FileNotFoundException($"Data file {file} does not exist.", file);
-        var rows = (await new McqaReader().ReadAsync(file)).Rows;
+        var rows = await Evaluation.McqaQuestionsAsync(file);
         var answers = client.GetGrain<IAnswerGrain>(0);
         var results = new AnswerResult[rows.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, rows.Count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
@@ -122,14 +121,11 @@ static class ClusterRetrievalCommands
                 sources = p.Second.Sources.Select(h => new { source = h.Source, page = h.Page, start = h.Start, score = h.Score }),
             })));
         }
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {(rows.Count == 0 ? double.NaN : correct / (double)rows.Count):F4}"));
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {correct / (double)rows.Count:F4}"));
         await output.WriteLineAsync($"questions: {rows.Count}");
-        if (rows.Count > 0)
-        {
-            await output.WriteLineAsync($"model: {results[0].Model}{(rag ? $"; {k} retrieved chunks per prompt" : "; no retrieval (empty context)")}");
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"mean retrieval {results.Average(r => r.RetrievalMs):F0} ms, mean model {results.Average(r => r.ModelMs):F0} ms"));
-        }
+        await output.WriteLineAsync($"model: {results[0].Model}{(rag ? $"; {k} retrieved chunks per prompt" : "; no retrieval (empty context)")}");
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"mean retrieval {results.Average(r => r.RetrievalMs):F0} ms, mean model {results.Average(r => r.ModelMs):F0} ms"));
         if (predictionsFile is not null)
             await output.WriteLineAsync($"predictions: {predictionsFile}");
     }

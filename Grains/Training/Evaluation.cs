@@ -24,10 +24,10 @@ public static class Evaluation
         var config = Config("mcqa", model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
-        var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
+        var rows = McqaQuestionsAsync(dataFile).GetAwaiter().GetResult();
         var task = new McqaTask(trained, config, new DatasetSplit<McqaRow>([], [], rows));
         var predictions = task.Predict(Splits.Test);
-        double accuracy = rows.Count == 0 ? double.NaN : rows.Zip(predictions).Average(p => p.First.Answer == p.Second.Predicted ? 1.0 : 0.0);
+        double accuracy = rows.Zip(predictions).Average(p => p.First.Answer == p.Second.Predicted ? 1.0 : 0.0);
         if (predictionsFile is not null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(predictionsFile))!);
@@ -43,6 +43,17 @@ public static class Evaluation
             })));
         }
         return new McqaOutcome(accuracy, rows.Count, predictionsFile);
+    }
+
+    /// <summary>The questions of an MCQA evaluation file (local, RAG or through the cluster); a file with none is an error, since an
+    /// accuracy over zero questions is no number.</summary>
+    public static async Task<IReadOnlyList<McqaRow>> McqaQuestionsAsync(string dataFile)
+    {
+        if (!File.Exists(dataFile))
+            throw new FileNotFoundException($"Data file {dataFile} does not exist.", dataFile);
+        var rows = (await new McqaReader().ReadAsync(dataFile)).Rows;
+        return rows.Count > 0 ? rows
+            : throw new InvalidDataException($"Data file {dataFile} has no questions. eval mcqa needs at least one row with a question, its choices and the answer.");
     }
 
     static TrainingConfig Config(string task, string model, string? adapter, string dataFile, bool nf4)

@@ -1,0 +1,108 @@
+using Pastanoodles.Client;
+using Pastanoodles.Cluster;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Processes;
+
+/// <summary>Mutual TLS between real silo and client processes, with certificates from <c>pastanoodles cluster certs</c>: the holder of a
+/// client certificate signed by the cluster CA gets in; no certificate, or one from another CA, is refused at the handshake with one line.</summary>
+[Collection(RedisProcessCollection.Name)]
+public sealed class TlsProcessTests : IDisposable
+{
+    readonly TempDir _root = new();
+
+    public void Dispose() => _root.Dispose();
+
+    string Certificates(string name, params string[] clients)
+    {
+        var (exitCode, output, error) = Cli.Run(["cluster", "certs", "--out", _root[name], .. clients.SelectMany(c => new[] { "--client", c })]);
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("created", output);
+        return _root[name];
+    }
+
+    static string[] TlsArguments(string certificates) =>
+        ["--tls-cert", Path.Combine(certificates, "silo.pfx"), "--tls-ca", Path.Combine(certificates, "ca.crt")];
+
+    static Dictionary<string, string> ClientEnvironment(string certificates, string client, string authorityFolder) => new()
+    {
+        [ClusterAddress.TlsCertificateVariable] = Path.Combine(certificates, $"{client}.pfx"),
+        [ClusterAddress.TlsAuthorityVariable] = Path.Combine(authorityFolder, "ca.crt"),
+    };
+
+    [Fact]
+    public async Task Two_silos_join_over_TLS_and_only_a_client_with_a_certificate_of_the_cluster_CA_gets_in()
+    {
+        var cluster = Certificates("cluster", "alice");
+        var other = Certificates("other", "mallory");
+        await using var primary = await SiloProcess.StartAsync(_root["silo-a"], TlsArguments(cluster));
+        await using var secondary = await SiloProcess.StartAsync(_root["silo-b"], [.. TlsArguments(cluster), "--primary-port", $"{primary.SiloPort}"]);
+        Assert.Contains("TLS on (client certificates required)", primary.Log);
+
+        // A good certificate: both silos (so the silo-to-silo link works over TLS too) are listed active, through a real client process.
+        var listed = await Poll.Until("both TLS silos are listed active",
+            () => ClientProcess.RunAsync(ClientEnvironment(cluster, "alice", cluster), "cluster", "--gateway", $"{primary.GatewayPort}"),
+            r => r.ExitCode == 0 && r.Output.Split("Active").Length - 1 == 2, "exit code 0 and 2 active silos", TimeSpan.FromSeconds(60),
+            r => $"exit {r.ExitCode}: {r.Output}{r.Error}");
+        Assert.Contains($"127.0.0.1:{primary.SiloPort}:", listed!.Output);
+        Assert.Contains($"127.0.0.1:{secondary.SiloPort}:", listed.Output);
+
+        // No certificate at all.
+        var none = await ClientProcess.RunAsync(new Dictionary<string, string>(), "cluster", "--gateway", $"{primary.GatewayPort}");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Equal($"error: the gateway at 127.0.0.1:{primary.GatewayPort} refused the TLS handshake: it requires a client certificate signed by the cluster CA, " +
+            "and this client has none.", OneLine(none.Error).Split(" ---> HINT")[0]);
+
+        // A certificate from another CA, trusting the cluster's CA (so only the silo's refusal can stop it) ...
+        var foreign = await ClientProcess.RunAsync(ClientEnvironment(other, "mallory", cluster), "cluster", "--gateway", $"{primary.GatewayPort}");
+        Assert.Equal(1, foreign.ExitCode);
+        Assert.Equal(new[] { "error: the gateway at", "refused the TLS handshake: this client's certificate (CN=mallory, O=Pastanoodles) is not signed by the cluster CA." },
+            Split(OneLine(foreign.Error)));
+
+        // ... and one trusting its own CA, which the silo's certificate does not chain to.
+        var foreignCa = await ClientProcess.RunAsync(ClientEnvironment(other, "mallory", other), "cluster", "--gateway", $"{primary.GatewayPort}");
+        Assert.Equal(1, foreignCa.ExitCode);
+        Assert.StartsWith($"error: the gateway at 127.0.0.1:{primary.GatewayPort} presented a certificate that the cluster CA in PASTANOODLES_TLS_CA did not sign", OneLine(foreignCa.Error));
+    }
+
+    [Fact]
+    public async Task A_client_with_a_certificate_calls_grains_in_process_too()
+    {
+        var cluster = Certificates("cluster", "alice");
+        await using var silo = await SiloProcess.StartAsync(_root["silo"], TlsArguments(cluster));
+        var address = new ClusterAddress(silo.GatewayPort, TlsCertificate: Path.Combine(cluster, "alice.pfx"), TlsAuthority: Path.Combine(cluster, "ca.crt"));
+        await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None).Within("client connects over TLS", timeout: TimeSpan.FromSeconds(60));
+
+        var silos = await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
+
+        Assert.Equal([(SiloRoles.Gpu, "Active")], silos.Select(s => (s.Role, s.Status)));
+    }
+
+    [Fact]
+    public async Task A_silo_advertising_a_non_loopback_address_refuses_to_start_without_TLS()
+    {
+        // 192.0.2.10 (TEST-NET-1) is never this machine: the silo must refuse before it binds or dials anything.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            SiloProcess.StartAsync(_root["silo"], ["--cluster", "redis://127.0.0.1:1", "--advertise", "192.0.2.10"]));
+
+        Assert.Contains("silo exited with code 2 before it started", refused.Message);
+        Assert.Contains("error: Silo:AdvertisedAddress is '192.0.2.10', beyond loopback, and Silo:TlsCertificate is not set", refused.Message);
+        Assert.Contains("--insecure", refused.Message);
+    }
+
+    /// <summary>The one line a command wrote to stderr (and that there was only one).</summary>
+    static string OneLine(string error)
+    {
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got {lines.Length}:\n{error}");
+        return lines[0].TrimEnd();
+    }
+
+    /// <summary>The line without its gateway address and hint.</summary>
+    static string[] Split(string line)
+    {
+        var withoutHint = line.Split(" ---> HINT")[0];
+        var at = withoutHint.IndexOf(" refused", StringComparison.Ordinal);
+        return [withoutHint[..withoutHint.IndexOf("at ", StringComparison.Ordinal)].TrimEnd() + " at", withoutHint[(at + 1)..]];
+    }
+}
