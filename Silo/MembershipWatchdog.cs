@@ -14,6 +14,20 @@ public sealed class MembershipWatchdog(IMembershipTable table, ILocalSiloDetails
     /// <summary>The process exit code when the row is gone.</summary>
     public const int ExitCode = 3;
 
+    static readonly TimeSpan GracePeriod = TimeSpan.FromSeconds(5);
+
+    /// <summary>Ends the process at once with <paramref name="code"/>: libc's <c>_exit</c>, which runs no handlers (Environment.Exit would
+    /// wait for the host's stop); elsewhere a fail-fast.</summary>
+    static void ExitNow(int code)
+    {
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+            LibcExit(code);
+        Environment.FailFast($"exiting with code {code}: the membership row is gone");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+    static extern void LibcExit(int code);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!await StartedAsync(lifetime, stoppingToken))
@@ -46,11 +60,18 @@ public sealed class MembershipWatchdog(IMembershipTable table, ILocalSiloDetails
             }
             if (!seen)
                 continue;
-            logger.LogCritical("This silo's membership row ({Silo}) is gone from {Cluster}: the store restarted empty or was flushed, so clients and other " +
-                "silos no longer see this silo and its grain state is gone too. Exiting with code {Code} so that the supervisor restarts it and it registers again.",
-                local.SiloAddress, RedisEndpoint.Redact(options.Value.Cluster), ExitCode);
+            var why = $"This silo's membership row ({local.SiloAddress}) is gone from {RedisEndpoint.Redact(options.Value.Cluster)}: the store restarted empty or " +
+                "was flushed, so clients and other silos no longer see this silo, and its grain state is gone too. Exiting with code " +
+                $"{ExitCode} so that the supervisor restarts it and it registers again.";
+            logger.LogCritical("{Why}", why);
+            await Console.Error.WriteLineAsync($"error: {why}");
             Environment.ExitCode = ExitCode;
             lifetime.StopApplication();
+            // Orleans' graceful stop keeps retrying to write this silo's status into the table it has lost, for a minute or more: give it
+            // a few seconds (a trainer may checkpoint), then leave without running shutdown handlers, which would wait for that stop.
+            await Task.Delay(GracePeriod, CancellationToken.None);
+            await Console.Error.FlushAsync(CancellationToken.None);
+            ExitNow(ExitCode);
             return;
         }
     }

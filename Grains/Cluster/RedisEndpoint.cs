@@ -95,7 +95,7 @@ public sealed record RedisEndpoint(string Host, int Port, string? User = null, s
         }
         catch (RedisServerException ex) when (IsRefusal(ex))
         {
-            throw new RedisAuthenticationException(this, ex.Message, ex);
+            throw new RedisAuthenticationException(this, Reason(ex), ex);
         }
         catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TimeoutException)
         {
@@ -107,16 +107,11 @@ public sealed record RedisEndpoint(string Host, int Port, string? User = null, s
         ex.ToString() is var text && (text.Contains("WRONGPASS", StringComparison.Ordinal) || text.Contains("NOAUTH", StringComparison.Ordinal)
             || text.Contains("NOPERM", StringComparison.Ordinal) || text.Contains("AuthenticationFailure", StringComparison.Ordinal));
 
-    /// <summary>The server's own words when it sent some (WRONGPASS, NOAUTH), else StackExchange.Redis's first line.</summary>
-    static string Reason(Exception ex)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e is RedisServerException || e.Message.Contains("WRONGPASS", StringComparison.Ordinal) || e.Message.Contains("NOAUTH", StringComparison.Ordinal))
-                return e.Message;
-        }
-        return (ex.InnerException ?? ex).Message.Split('\n')[0];
-    }
+    /// <summary>The server's own words when it sent some (WRONGPASS, NOAUTH, NOPERM), else StackExchange.Redis's first line.</summary>
+    static string Reason(Exception ex) =>
+        System.Text.RegularExpressions.Regex.Match(ex.ToString(), "(WRONGPASS|NOAUTH|NOPERM)[^\r\n]*") is { Success: true } words
+            ? words.Value.TrimEnd('.', ')')
+            : (ex.InnerException ?? ex).Message.Split('\n')[0];
 
     public override string ToString() => $"{(Tls ? "rediss" : "redis")}://{(User is null ? "" : User + "@")}{Host}:{Port}";
 }

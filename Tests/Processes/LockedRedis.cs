@@ -80,7 +80,7 @@ public sealed class LockedRedis : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      "--port", $"{Port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory,
-                     "--protected-mode", "yes", "--requirepass", Password, "--user", $"{User} on >{UserPassword} ~* &* +@all",
+                     "--protected-mode", "yes", "--requirepass", Password, "--user", User, "on", $">{UserPassword}", "~*", "&*", "+@all",
                  })
             start.ArgumentList.Add(arg);
         _process = new Process { StartInfo = start };
