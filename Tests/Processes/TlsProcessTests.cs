@@ -70,16 +70,32 @@ public sealed class TlsProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task A_client_with_a_certificate_calls_grains_in_process_too()
+    public async Task A_client_with_a_certificate_calls_grains_in_process_too_and_only_it_opens_the_https_dashboard()
     {
         var cluster = Certificates("cluster", "alice");
-        await using var silo = await SiloProcess.StartAsync(_root["silo"], TlsArguments(cluster));
+        var other = Certificates("other", "mallory");
+        var dashboardPort = SiloProcess.FreePort();
+        await using var silo = await SiloProcess.StartAsync(_root["silo"], [.. TlsArguments(cluster), "--dashboard", $"https://127.0.0.1:{dashboardPort}"]);
         var address = new ClusterAddress(silo.GatewayPort, TlsCertificate: Path.Combine(cluster, "alice.pfx"), TlsAuthority: Path.Combine(cluster, "ca.crt"));
         await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None).Within("client connects over TLS", timeout: TimeSpan.FromSeconds(60));
 
         var silos = await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
 
         Assert.Equal([(SiloRoles.Gpu, "Active")], silos.Select(s => (s.Role, s.Status)));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await DashboardAsync(dashboardPort, Path.Combine(cluster, "alice.pfx")));
+        await Assert.ThrowsAsync<HttpRequestException>(() => DashboardAsync(dashboardPort, null));
+        await Assert.ThrowsAsync<HttpRequestException>(() => DashboardAsync(dashboardPort, Path.Combine(other, "mallory.pfx")));
+    }
+
+    /// <summary>GET / on the dashboard, presenting <paramref name="certificate"/> (or none) and trusting any server certificate.</summary>
+    static async Task<System.Net.HttpStatusCode> DashboardAsync(int port, string? certificate)
+    {
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true, ClientCertificateOptions = ClientCertificateOption.Manual };
+        if (certificate is not null)
+            handler.ClientCertificates.Add(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(certificate, null));
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.GetAsync($"https://127.0.0.1:{port}/");
+        return response.StatusCode;
     }
 
     [Fact]
