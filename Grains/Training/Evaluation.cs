@@ -22,9 +22,9 @@ public static class Evaluation
     public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true, string dtype = "bfloat16")
     {
         var config = Config("mcqa", model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
+        var rows = McqaQuestionsAsync(dataFile).GetAwaiter().GetResult();   // before the model: a bad file fails at once
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
-        var rows = McqaQuestionsAsync(dataFile).GetAwaiter().GetResult();
         var task = new McqaTask(trained, config, new DatasetSplit<McqaRow>([], [], rows));
         var predictions = task.Predict(Splits.Test);
         double accuracy = rows.Zip(predictions).Average(p => p.First.Answer == p.Second.Predicted ? 1.0 : 0.0);
