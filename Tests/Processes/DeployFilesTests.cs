@@ -109,11 +109,24 @@ public sealed partial class DeployFilesTests
             [ClusterAddress.TlsCertificateVariable] = Path.Combine(certificates, "client.pfx"),
             [ClusterAddress.TlsAuthorityVariable] = Path.Combine(certificates, "ca.crt"),
         };
-        var listed = await Poll.Until("both silos are listed active", () => ClientProcess.RunAsync(client, "cluster", "--cluster", redis.Url),
-            r => Regex.Matches(r.Output, @"gpu\s*│\s*S127\.0\.0\.1:\d+:\d+\s*│\s*Active").Count == 2, "2 active gpu silos", TimeSpan.FromSeconds(60), r => r.Output + r.Error);
-
-        Assert.Contains($"127.0.0.1:{first.SiloPort}:", listed!.Output);
+        var address = new ClusterAddress(Cluster: redis.Url, RedisPasswordFile: redis.PasswordFile, TlsCertificate: client[ClusterAddress.TlsCertificateVariable],
+            TlsAuthority: client[ClusterAddress.TlsAuthorityVariable]);
+        await Poll.Until("both silos are listed active", async () =>
+            {
+                await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None);
+                return await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
+            }, silos => silos.Count(s => s.Status == "Active" && s.Role == "gpu") == 2, "2 active gpu silos", TimeSpan.FromSeconds(90),
+            silos => string.Join(", ", silos.Select(s => $"{s.Role} {s.Status}")));
+        // The real console, with the compose client's settings: password file and certificates from its environment.
+        var listed = await ClientProcess.RunAsync(client, "cluster", "--cluster", redis.Url);
+        Assert.True(listed.ExitCode == 0, listed.Error);
+        Assert.Equal(2, Regex.Matches(listed.Output, @"gpu\s*│\s*S127\.0\.0\.1:\d+:\d+\s*│\s*Active").Count);
+        Assert.Contains($"127.0.0.1:{first.SiloPort}:", listed.Output);
         Assert.Contains($"127.0.0.1:{second.SiloPort}:", listed.Output);
+        // Without a certificate, the gateways found in Redis refuse it at the handshake.
+        var refused = await ClientProcess.RunAsync(new Dictionary<string, string> { [ClusterAddress.RedisPasswordFileVariable] = redis.PasswordFile }, "cluster", "--cluster", redis.Url);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("refused the TLS handshake: it requires a client certificate signed by the cluster CA, and this client has none.", refused.Error);
         Assert.Contains("TLS on (client certificates required)", first.Log);
     }
 
