@@ -2,20 +2,25 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
-using StackExchange.Redis;
+using Pastanoodles.Cluster;
 
 namespace Pastanoodles.Client;
 
-/// <summary>Where the console finds the cluster. Defaults match the silo's (<c>Silo/appsettings.json</c>).</summary>
+/// <summary>Where the console finds the cluster, and what it proves itself with. Defaults match the silo's (<c>Silo/appsettings.json</c>).</summary>
 /// <param name="GatewayPort">With <c>localhost</c>, a silo's gateway port on this machine. Default: 30000.</param>
 /// <param name="ClusterId">Must match the silos'. Default: <c>pastanoodles</c>.</param>
 /// <param name="ServiceId">Must match the silos'. Default: <c>pastanoodles</c>.</param>
-/// <param name="Cluster"><c>localhost</c>, or <c>redis://host:port</c>: the gateways are every live silo in that Redis's membership table,
-/// and the client moves to another one when its gateway dies. Default: <c>localhost</c>.</param>
+/// <param name="Cluster"><c>localhost</c>, or <c>redis://[user:password@]host:port</c> (<c>rediss://</c> for TLS): the gateways are every live
+/// silo in that Redis's membership table, and the client moves to another one when its gateway dies. Default: <c>localhost</c>.</param>
 /// <param name="ResponseTimeout">How long a call waits for its answer before failing with a <c>TimeoutException</c>, so a call whose
 /// silo died fails clearly instead of hanging. Default (null): 30 s, Orleans' default.</param>
+/// <param name="TlsCertificate">This client's certificate (a .pfx from <c>pastanoodles cluster certs</c>) for silos that use TLS; with
+/// <paramref name="TlsAuthority"/>, the cluster CA. Both or neither. Default: none (plain TCP, for loopback silos without TLS).</param>
+/// <param name="RedisPassword">The Redis password when the URL has none; <paramref name="RedisPasswordFile"/> names a file holding it instead.</param>
+/// <param name="RedisAuthority">For <c>rediss://</c>, the PEM file of the CA that signed Redis's certificate. Default: the system's trust store.</param>
 public sealed record ClusterAddress(int GatewayPort = 30000, string ClusterId = "pastanoodles", string ServiceId = "pastanoodles",
-    string Cluster = "localhost", TimeSpan? ResponseTimeout = null)
+    string Cluster = "localhost", TimeSpan? ResponseTimeout = null, string? TlsCertificate = null, string? TlsAuthority = null,
+    string? RedisPassword = null, string? RedisPasswordFile = null, string? RedisAuthority = null)
 {
     /// <summary>The environment variable that sets <see cref="Cluster"/> when <c>--cluster</c> is not given.</summary>
     public const string ClusterVariable = "PASTANOODLES_CLUSTER";
@@ -23,20 +28,39 @@ public sealed record ClusterAddress(int GatewayPort = 30000, string ClusterId = 
     /// <summary>The environment variable that sets <see cref="ResponseTimeout"/>, in seconds.</summary>
     public const string ResponseTimeoutVariable = "PASTANOODLES_RESPONSE_TIMEOUT";
 
-    /// <summary>Host, port and password of <see cref="Cluster"/>, or null for <c>localhost</c>.</summary>
-    public (string Host, int Port, string? Password)? Redis
+    public const string TlsCertificateVariable = "PASTANOODLES_TLS_CERTIFICATE";
+    public const string TlsAuthorityVariable = "PASTANOODLES_TLS_CA";
+    public const string RedisPasswordVariable = "PASTANOODLES_REDIS_PASSWORD";
+    public const string RedisPasswordFileVariable = "PASTANOODLES_REDIS_PASSWORD_FILE";
+    public const string RedisAuthorityVariable = "PASTANOODLES_REDIS_CA";
+
+    /// <summary>This address with the certificate and Redis secret settings taken from the environment (variables above).</summary>
+    public ClusterAddress WithEnvironment()
     {
-        get
+        static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+        return this with
         {
-            if (Cluster == "localhost")
-                return null;
-            if (!Cluster.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || !Uri.TryCreate(Cluster, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
-                throw new ArgumentException($"--cluster is '{Cluster}'. It must be 'localhost' or a Redis URL 'redis://host:port' (also read from {ClusterVariable}).");
-            return (uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port, uri.UserInfo.Length == 0 ? null : Uri.UnescapeDataString(uri.UserInfo.TrimStart(':')));
-        }
+            TlsCertificate = TlsCertificate ?? Variable(TlsCertificateVariable),
+            TlsAuthority = TlsAuthority ?? Variable(TlsAuthorityVariable),
+            RedisPassword = RedisPassword ?? Variable(RedisPasswordVariable),
+            RedisPasswordFile = RedisPasswordFile ?? Variable(RedisPasswordFileVariable),
+            RedisAuthority = RedisAuthority ?? Variable(RedisAuthorityVariable),
+        };
     }
 
-    public override string ToString() => Redis is { } r ? $"redis://{r.Host}:{r.Port} (cluster '{ClusterId}')" : $"127.0.0.1:{GatewayPort} (cluster '{ClusterId}')";
+    /// <summary>The Redis of <see cref="Cluster"/> with its password and CA, or null for <c>localhost</c>.</summary>
+    public RedisEndpoint? Redis => RedisEndpoint.Parse(Cluster, $"--cluster (or {ClusterVariable})")
+        ?.WithSecrets(RedisPassword, RedisPasswordFile, RedisAuthority, (RedisPasswordVariable, RedisPasswordFileVariable, RedisAuthorityVariable));
+
+    /// <summary>The loaded certificates, or null without TLS.</summary>
+    public ClusterTls? Tls => (TlsCertificate, TlsAuthority) switch
+    {
+        (null, null) => null,
+        ({ } certificate, { } authority) => ClusterTls.Load(certificate, authority, (TlsCertificateVariable, TlsAuthorityVariable)),
+        _ => throw new ArgumentException($"Only one of {TlsCertificateVariable} and {TlsAuthorityVariable} is set. Set both (the client's .pfx and the cluster's ca.crt) or neither."),
+    };
+
+    public override string ToString() => Cluster == "localhost" ? $"127.0.0.1:{GatewayPort} (cluster '{ClusterId}')" : $"{RedisEndpoint.Redact(Cluster)} (cluster '{ClusterId}')";
 }
 
 /// <summary>An Orleans client connected to the cluster, for the cluster commands; dispose to disconnect.</summary>
@@ -58,24 +82,29 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// <see cref="ClusterUnreachableException"/> after a few quick tries.</summary>
     public static async Task<ClusterConnection> ConnectAsync(ClusterAddress address, CancellationToken cancellationToken)
     {
-        var redis = address.Redis;   // a malformed URL throws here, before any connecting
+        // A malformed URL, a missing file or a refused password throws here, before Orleans starts retrying.
+        var (redis, tls) = (address.Redis, address.Tls);
+        if (redis is not null)
+            await redis.ProbeAsync(cancellationToken);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
-            if (redis is var (host, port, password))
+            if (redis is not null)
             {
                 client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (address.ClusterId, address.ServiceId));
                 client.UseRedisClustering(o =>
                 {
-                    o.ConfigurationOptions = new ConfigurationOptions { AbortOnConnectFail = false, Password = password, ConnectTimeout = 3000 };
-                    o.ConfigurationOptions.EndPoints.Add(host, port);
+                    o.ConfigurationOptions = redis.ToConfigurationOptions();
+                    o.ConfigurationOptions.ConnectTimeout = 3000;
                 });
                 // Re-read the live gateways often, so a dead one is dropped and a new silo is used within seconds (Orleans: 1 min).
                 client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             }
             else
                 client.UseLocalhostClustering(address.GatewayPort, address.ServiceId, address.ClusterId);
+            if (tls is not null)
+                client.UseTls(tls.Certificate, tls.Configure);
             if (address.ResponseTimeout is { } timeout)
                 client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = timeout);
             var attempts = 0;
@@ -95,8 +124,9 @@ public sealed class ClusterConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            var refusal = await GatewayTls.ExplainRefusalAsync(host.Services, address, tls);
             host.Dispose();
-            throw new ClusterUnreachableException(address, ex);
+            throw refusal is null ? new ClusterUnreachableException(address, ex) : new ClusterRefusedException(refusal, ex);
         }
     }
 
@@ -122,3 +152,6 @@ public sealed class ClusterUnreachableException(ClusterAddress address, Exceptio
 {
     public ClusterAddress Address { get; } = address;
 }
+
+/// <summary>A gateway refused this client at the TLS handshake (no certificate, or one the cluster CA did not sign).</summary>
+public sealed class ClusterRefusedException(string message, Exception inner) : Exception(message, inner);

@@ -59,7 +59,7 @@ public static class LocalSilo
         // setsid + nohup in the background: the silo gets its own session (Ctrl-C here does not reach it) and outlives
         // this console; $! is its pid, since setsid execs dotnet in place when it is not a group leader.
         var launch = await RunAsync("bash", ["-c",
-            $"setsid nohup dotnet \"{dll}\" --data \"{dataDirectory}\" --gateway {gatewayPort} --port {siloPort} --Silo:PrimarySiloPort={primaryPort} " +
+            $"setsid nohup dotnet \"{dll}\" --data \"{dataDirectory}\" --gateway {gatewayPort} --port {siloPort} --primary-port {primaryPort} " +
             $"--dashboard \"{dashboardUrl}\" > \"{logFile}\" 2>&1 < /dev/null & echo $!"],
             Path.GetDirectoryName(dll)!, cancellationToken);
         if (launch.ExitCode != 0 || !int.TryParse(launch.Output.Trim(), out var pid))

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Pastanoodles.Cluster;
 using Pastanoodles.Silo;
 
@@ -5,10 +6,20 @@ using Pastanoodles.Silo;
 if (args is ["worker"])
     return TrainingWorker.Run(Console.In, Console.OpenStandardOutput());
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddPastanoodlesSilo(args);
-
-var app = builder.Build();
+WebApplication app;
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddPastanoodlesSilo(args);
+    app = builder.Build();
+}
+catch (Exception ex) when (ex is OptionsValidationException or RedisAuthenticationException or FileNotFoundException or InvalidDataException or ArgumentException)
+{
+    // Settings the operator can fix: one line each, no stack trace.
+    foreach (var line in ex is OptionsValidationException validation ? validation.Failures : [ex.Message])
+        Console.Error.WriteLine($"error: {line}");
+    return 2;
+}
 app.MapPastanoodlesSilo();
 app.Run();
-return 0;
+return Environment.ExitCode;

@@ -15,25 +15,45 @@ public static class SiloHostingExtensions
     /// <summary>Reads and validates <see cref="SiloOptions"/> (failing fast with every problem listed), then configures Orleans and Kestrel.</summary>
     public static WebApplicationBuilder AddPastanoodlesSilo(this WebApplicationBuilder builder, string[] args)
     {
-        builder.Configuration.AddCommandLine(args, SiloOptions.SwitchMappings);
+        builder.Configuration.AddCommandLine(SiloOptions.ExpandSwitches(args), SiloOptions.SwitchMappings);
         var options = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         var validation = new SiloOptionsValidator().Validate(null, options);
         if (validation.Failed)
             throw new OptionsValidationException(SiloOptions.Section, typeof(SiloOptions), validation.Failures);
         var silo = ResolvedSilo.From(options, TrainingHardware.Detect());
+        const string S = SiloOptions.Section;
+        var tls = options.UsesTls
+            ? ClusterTls.Load(options.TlsCertificate!, options.TlsCertificateAuthority!, ($"{S}:{nameof(SiloOptions.TlsCertificate)}", $"{S}:{nameof(SiloOptions.TlsCertificateAuthority)}"))
+            : null;
+        // A refused password fails here within seconds, with Redis's own words; an unreachable Redis is waited for, as before.
+        if (silo.Redis is { } store)
+            store.ProbeAsync().GetAwaiter().GetResult();
 
         builder.Services.AddSingleton(silo);
         builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
         builder.Services.AddOptions<SiloOptions>().BindConfiguration(SiloOptions.Section).ValidateOnStart();
         // Kestrel serves only the dashboard; with the dashboard off it listens on a free loopback port nobody uses.
         builder.WebHost.UseUrls(options.DashboardUrl.Length > 0 ? options.DashboardUrl : "http://127.0.0.1:0");
+        if (tls is not null)
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
+            {
+                // An exposed dashboard (https://) lets in only a browser or client holding a certificate signed by the cluster CA.
+                https.ServerCertificate = tls.Certificate;
+                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (certificate, _, _) => tls.IsSignedByCluster(certificate);
+            }));
         builder.UseOrleans(orleans =>
         {
-            if (options.Redis is { } redis)
+            if (silo.Redis is { } redis)
+            {
                 orleans.UseRedisCluster(options, redis);
+                orleans.Services.AddHostedService<MembershipWatchdog>();
+            }
             else
                 orleans.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
-                    new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort), options.ServiceId, options.ClusterId);
+                    new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort ?? options.SiloPort), options.ServiceId, options.ClusterId);
+            if (tls is not null)
+                orleans.UseTls(tls.Certificate, tls.Configure);
             orleans.AddPastanoodles(silo, experiments =>
             {
                 experiments.TrainingMemoryBudget = options.TrainingMemoryBudget ?? ExperimentOptions.DefaultMemoryBudget(silo.TrainingDevices.Count);
@@ -52,7 +72,7 @@ public static class SiloHostingExtensions
     static ISiloBuilder UseRedisCluster(this ISiloBuilder orleans, SiloOptions options, RedisEndpoint redis)
     {
         orleans.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
-        var advertised = options.AdvertisedAddress ?? (redis.IsLoopback ? IPAddress.Loopback.ToString() : Dns.GetHostName());
+        var advertised = options.AdvertisedOrDefault!;
         var address = IPAddress.TryParse(advertised, out var ip) ? ip
             : Dns.GetHostAddresses(advertised).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
               ?? throw new ArgumentException($"Silo:AdvertisedAddress is '{advertised}', which resolves to no IPv4 address other silos could reach. " +
@@ -117,10 +137,15 @@ public static class SiloHostingExtensions
         var silo = app.Services.GetRequiredService<ResolvedSilo>();
         if (options.DashboardUrl.Length > 0)
             app.MapOrleansDashboard();
+        if (options.Insecure && !options.UsesTls && options.ListensBeyondLoopback)
+            app.Logger.LogWarning("INSECURE: --insecure is set and this silo listens beyond loopback ({Address}) without TLS: anyone who reaches ports {SiloPort} " +
+                "and {GatewayPort} can call every grain. Use --tls-cert and --tls-ca (`pastanoodles cluster certs`) on any network others can reach.",
+                options.AdvertisedOrDefault, options.SiloPort, options.GatewayPort);
         app.Logger.LogInformation(
-            "Pastanoodles silo: role {Role}, training devices {Devices} ({Cuda}), cluster {Cluster} ({ClusterId}), data {Data}, artifacts {Artifacts}, silo port {SiloPort}, gateway {Gateway}, dashboard {Dashboard}",
-            silo.Role, string.Join(", ", silo.TrainingDevices), silo.CudaAvailable ? "CUDA found" : "no CUDA device", options.Redis?.ToString() ?? "localhost",
-            options.ClusterId, silo.DataDirectory, silo.ArtifactsDirectory, options.SiloPort, options.GatewayPort, options.DashboardUrl.Length > 0 ? options.DashboardUrl : "off");
+            "Pastanoodles silo: role {Role}, training devices {Devices} ({Cuda}), cluster {Cluster} ({ClusterId}), data {Data}, artifacts {Artifacts}, silo port {SiloPort}, gateway {Gateway}, TLS {Tls}, dashboard {Dashboard}",
+            silo.Role, string.Join(", ", silo.TrainingDevices), silo.CudaAvailable ? "CUDA found" : "no CUDA device", silo.Redis?.ToString() ?? "localhost",
+            options.ClusterId, silo.DataDirectory, silo.ArtifactsDirectory, options.SiloPort, options.GatewayPort, options.UsesTls ? "on (client certificates required)" : "off",
+            options.DashboardUrl.Length > 0 ? options.DashboardUrl : "off");
         return app;
     }
 }
@@ -142,7 +167,10 @@ public sealed record ResolvedSilo(string Role, string DataDirectory, string Arti
         IReadOnlyList<string> devices = options.TrainingDevices is { Count: > 0 } configured
             ? [.. configured]
             : hardware.CudaDevices > 0 ? [.. Enumerable.Range(0, hardware.CudaDevices).Select(i => $"cuda:{i}")] : ["cpu"];
-        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, options.Redis);
+        const string S = SiloOptions.Section;
+        var redis = options.Redis?.WithSecrets(options.RedisPassword, options.RedisPasswordFile, options.RedisCertificateAuthority,
+            ($"{S}:{nameof(SiloOptions.RedisPassword)}", $"{S}:{nameof(SiloOptions.RedisPasswordFile)}", $"{S}:{nameof(SiloOptions.RedisCertificateAuthority)}"));
+        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, redis);
     }
 }
 

@@ -1,3 +1,5 @@
+using Pastanoodles.Cluster;
+
 namespace Pastanoodles.Silo;
 
 /// <summary>One silo's settings, bound from the <c>Silo</c> section (appsettings.json, <c>Silo__Role</c> environment variables, or
@@ -23,9 +25,33 @@ public sealed class SiloOptions
     public string? ArtifactsDirectory { get; set; }
 
     /// <summary>How silos find each other: <c>localhost</c> (one machine; the silo on <see cref="PrimarySiloPort"/> is the primary), or
-    /// <c>redis://host:port</c> (cluster mode: membership, grain state and reminders in that Redis; <c>redis://:password@host:port</c>
-    /// with a password). Default: <c>localhost</c>.</summary>
+    /// <c>redis://[user:password@]host:port</c> (cluster mode: membership, grain state and reminders in that Redis; an ACL user and a
+    /// password when it has them), or <c>rediss://...</c> for Redis over TLS. Keep the password out of the URL (a command line shows in
+    /// <c>ps</c>): use <see cref="RedisPassword"/> or <see cref="RedisPasswordFile"/>. Default: <c>localhost</c>.</summary>
     public string Cluster { get; set; } = "localhost";
+
+    /// <summary>The Redis password when <see cref="Cluster"/> has none, e.g. from the environment variable <c>Silo__RedisPassword</c>
+    /// (a Kubernetes Secret). Default: none.</summary>
+    public string? RedisPassword { get; set; }
+
+    /// <summary>A file holding the Redis password (a compose secret, <c>/run/secrets/redis-password</c>); read at startup. Default: none.</summary>
+    public string? RedisPasswordFile { get; set; }
+
+    /// <summary>With <c>rediss://</c>, the PEM file of the CA that signed the Redis server's certificate. Default: the system's trust store.</summary>
+    public string? RedisCertificateAuthority { get; set; }
+
+    /// <summary>This silo's certificate with its key (<c>silo.pfx</c> from <c>pastanoodles cluster certs</c>). With
+    /// <see cref="TlsCertificateAuthority"/>, every Orleans link (silo to silo, client to gateway) runs over TLS and every peer must
+    /// present a certificate signed by the cluster CA. Required when the silo listens beyond loopback, unless <see cref="Insecure"/>.
+    /// Default: none (plain TCP, loopback only).</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The cluster CA's certificate (<c>ca.crt</c>) that every silo's and client's certificate must chain to. Default: none.</summary>
+    public string? TlsCertificateAuthority { get; set; }
+
+    /// <summary>Let a silo that listens beyond loopback run without TLS: anyone who reaches its ports can then call every grain. Only for
+    /// a network that nobody else can reach. Set with the bare switch <c>--insecure</c>. Default: false.</summary>
+    public bool Insecure { get; set; }
 
     /// <summary>In cluster mode, the IP address or host name other silos and clients reach this silo at (the pod IP in Kubernetes).
     /// Default (unset): 127.0.0.1 when Redis is on a loopback address, else this machine's host name. Unused with <c>localhost</c>.</summary>
@@ -43,11 +69,14 @@ public sealed class SiloOptions
     /// <summary>Port clients connect to. Default: 30000.</summary>
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>With localhost clustering, the silo port of the primary silo that the others join. Default: 11111.</summary>
-    public int PrimarySiloPort { get; set; } = 11111;
+    /// <summary>With localhost clustering, the silo port of the primary silo that the others join. Default (unset): this silo's own
+    /// <see cref="SiloPort"/>, so a lone silo is its own primary.</summary>
+    public int? PrimarySiloPort { get; set; }
 
-    /// <summary>Where the Orleans Dashboard listens; it has no authentication, so only loopback addresses are accepted.
-    /// Empty: no dashboard. Default: <c>http://127.0.0.1:8080</c>.</summary>
+    /// <summary>Where the Orleans Dashboard listens. On a loopback address it is plain http with no authentication; on any other address
+    /// it must be <c>https://</c> with <see cref="TlsCertificate"/> set, and then it serves the silo's certificate and lets in only a
+    /// browser or client that presents a certificate signed by the cluster CA (the client .pfx). Empty: no dashboard.
+    /// Default: <c>http://127.0.0.1:8080</c>.</summary>
     public string DashboardUrl { get; set; } = "http://127.0.0.1:8080";
 
     /// <summary>In cluster mode, how long a silo waits for a probe's answer before counting it missed (Orleans
@@ -63,11 +92,6 @@ public sealed class SiloOptions
 
     /// <summary>In cluster mode, how often each silo writes its I-am-alive time to the table (Orleans' default is 30 s). Default: 5 s.</summary>
     public TimeSpan IAmAliveTablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Accept a <see cref="DashboardUrl"/> on any address (e.g. <c>http://0.0.0.0:8080</c> inside a container). The dashboard has
-    /// no authentication: publish its port only on a trusted interface (compose: <c>127.0.0.1:8080:8080</c>; Kubernetes: a ClusterIP
-    /// service reached with <c>kubectl port-forward</c>). Default: false.</summary>
-    public bool AllowRemoteDashboard { get; set; }
 
     /// <summary>Devices this silo trains on, one run at a time each (<c>cpu</c>, <c>cuda:0</c>, ...).
     /// Default (unset): every CUDA device TorchSharp finds, else <c>cpu</c>.</summary>
@@ -101,8 +125,30 @@ public sealed class SiloOptions
         ["--service-id"] = $"{Section}:{nameof(ServiceId)}",
         ["--artifacts"] = $"{Section}:{nameof(ArtifactsDirectory)}",
         ["--advertise"] = $"{Section}:{nameof(AdvertisedAddress)}",
+        ["--primary-port"] = $"{Section}:{nameof(PrimarySiloPort)}",
+        ["--tls-cert"] = $"{Section}:{nameof(TlsCertificate)}",
+        ["--tls-ca"] = $"{Section}:{nameof(TlsCertificateAuthority)}",
+        [InsecureSwitch] = $"{Section}:{nameof(Insecure)}",
     };
 
+    /// <summary>The bare switch for <see cref="Insecure"/> (no value; <see cref="ExpandSwitches"/> gives it one).</summary>
+    public const string InsecureSwitch = "--insecure";
+
+    /// <summary>The command line with the bare <c>--insecure</c> turned into <c>--insecure true</c>, since the configuration's
+    /// command-line reader would otherwise take the next argument as its value.</summary>
+    public static string[] ExpandSwitches(string[] args) => [.. args.SelectMany(a => a == InsecureSwitch ? [a, "true"] : new[] { a })];
+
+    /// <summary>The address this silo advertises in cluster mode: <see cref="AdvertisedAddress"/>, else 127.0.0.1 when Redis is on
+    /// loopback, else this machine's host name. Null with localhost clustering (always loopback).</summary>
+    public string? AdvertisedOrDefault => Redis is { } redis ? AdvertisedAddress ?? (redis.IsLoopback ? "127.0.0.1" : System.Net.Dns.GetHostName()) : null;
+
+    /// <summary>True when this silo's ports can be reached from other machines: cluster mode with a non-loopback advertised address.</summary>
+    public bool ListensBeyondLoopback => AdvertisedOrDefault is { } address
+        && !(address == "localhost" || System.Net.IPAddress.TryParse(address, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
+    /// <summary>True when TLS certificates are configured.</summary>
+    public bool UsesTls => !string.IsNullOrEmpty(TlsCertificate) || !string.IsNullOrEmpty(TlsCertificateAuthority);
+
     /// <summary>The Redis of cluster mode, or null with <c>localhost</c> clustering; throws <see cref="FormatException"/> for anything else.</summary>
-    public RedisEndpoint? Redis => RedisEndpoint.Parse(Cluster);
+    public RedisEndpoint? Redis => RedisEndpoint.Parse(Cluster, $"{Section}:{nameof(Cluster)}");
 }

@@ -16,7 +16,7 @@ public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
             failures.Add($"{S}:Role is '{role}'. It must be one of: {string.Join(", ", SiloRoles.All)}.");
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
             failures.Add($"{S}:DataDirectory is empty. Set it to a folder the silo may write, e.g. --data ./data.");
-        foreach (var (key, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort), ("PrimarySiloPort", options.PrimarySiloPort) })
+        foreach (var (key, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort), ("PrimarySiloPort", options.PrimarySiloPort ?? options.SiloPort) })
         {
             if (port is < 1 or > 65535)
                 failures.Add($"{S}:{key} is {port}. It must be between 1 and 65535.");
@@ -25,12 +25,19 @@ public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
             failures.Add($"{S}:SiloPort and {S}:GatewayPort are both {options.SiloPort}. They must differ.");
         try
         {
-            _ = RedisEndpoint.Parse(options.Cluster);
+            _ = options.Redis;
+            if (options.ListensBeyondLoopback && !options.UsesTls && !options.Insecure)
+                failures.Add($"{S}:AdvertisedAddress is '{options.AdvertisedOrDefault}', beyond loopback, and {S}:TlsCertificate is not set: anyone who reaches " +
+                    $"ports {options.SiloPort} and {options.GatewayPort} could call every grain. ---> HINT: `pastanoodles cluster certs --out DIR`, then " +
+                    $"--tls-cert DIR/silo.pfx --tls-ca DIR/ca.crt; or, on a network nobody else reaches, {SiloOptions.InsecureSwitch}.");
         }
         catch (FormatException ex)
         {
-            failures.Add($"{S}:{ex.Message}");
+            failures.Add(ex.Message);
         }
+        if (string.IsNullOrEmpty(options.TlsCertificate) != string.IsNullOrEmpty(options.TlsCertificateAuthority))
+            failures.Add($"{S}:TlsCertificate is '{options.TlsCertificate}' and {S}:TlsCertificateAuthority is '{options.TlsCertificateAuthority}'. " +
+                "Set both (this silo's .pfx and the cluster's ca.crt) or neither.");
         foreach (var (key, value) in new[] { ("ProbeTimeout", options.ProbeTimeout), ("TableRefreshTimeout", options.TableRefreshTimeout),
                      ("IAmAliveTablePublishTimeout", options.IAmAliveTablePublishTimeout) })
         {
@@ -40,10 +47,10 @@ public sealed partial class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (options.NumMissedProbesLimit < 1)
             failures.Add($"{S}:NumMissedProbesLimit is {options.NumMissedProbesLimit}. It must be at least 1.");
         if (options.DashboardUrl.Length > 0 && !IsLoopbackHttpUrl(options.DashboardUrl)
-            && !(options.AllowRemoteDashboard && Uri.TryCreate(options.DashboardUrl, UriKind.Absolute, out var dashboard) && dashboard.Scheme == Uri.UriSchemeHttp))
+            && !(options.UsesTls && Uri.TryCreate(options.DashboardUrl, UriKind.Absolute, out var dashboard) && dashboard.Scheme == Uri.UriSchemeHttps))
             failures.Add($"{S}:DashboardUrl is '{options.DashboardUrl}'. It must be an http URL on a loopback address (127.0.0.1, [::1] or localhost), " +
-                $"because the dashboard has no authentication; set it empty to turn the dashboard off, or set {S}:AllowRemoteDashboard to true " +
-                "where only a trusted network reaches the port (a container whose port is published on 127.0.0.1).");
+                $"or an https URL with {S}:TlsCertificate set, so that only a holder of a client certificate signed by the cluster CA gets in; " +
+                "set it empty to turn the dashboard off.");
         foreach (var device in options.TrainingDevices ?? [])
         {
             if (!DevicePattern().IsMatch(device))

@@ -17,7 +17,9 @@ static class ClusterCommandSupport
     /// <summary><c>--cluster</c>: added by <see cref="CommandCatalog"/> to every command that has <c>--gateway</c>.</summary>
     public static Option<string?> ClusterOption() => new("--cluster")
     {
-        Description = $"localhost (a silo on this machine, see --gateway) or redis://host:port (a cluster over Redis). Default: ${ClusterAddress.ClusterVariable}, else localhost.",
+        Description = $"localhost (a silo on this machine, see --gateway) or redis://[user:password@]host:port (a cluster over Redis; rediss:// for TLS). " +
+            $"Default: ${ClusterAddress.ClusterVariable}, else localhost. Passwords are better kept out of the command line: ${ClusterAddress.RedisPasswordVariable} " +
+            $"or ${ClusterAddress.RedisPasswordFileVariable}.",
         Recursive = true,
     };
 
@@ -35,7 +37,7 @@ static class ClusterCommandSupport
         if (Environment.GetEnvironmentVariable(ClusterAddress.ResponseTimeoutVariable) is { Length: > 0 } seconds)
             timeout = double.TryParse(seconds, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? TimeSpan.FromSeconds(s)
                 : throw new ArgumentException($"{ClusterAddress.ResponseTimeoutVariable} is '{seconds}'. It must be a number of seconds greater than 0.");
-        return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster, ResponseTimeout: timeout);
+        return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster, ResponseTimeout: timeout).WithEnvironment();
     }
 
     /// <summary>Connects and runs <paramref name="run"/>; errors are reported by <see cref="CommandErrors"/> (bad input and an unreachable

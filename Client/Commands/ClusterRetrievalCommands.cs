@@ -5,6 +5,7 @@ using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Training;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Client.Commands;
@@ -79,9 +80,7 @@ static class ClusterRetrievalCommands
 
     public static async Task EvalMcqaAsync(IClusterClient client, TextWriter output, string file, bool rag, string? experiment, int k, string? predictionsFile)
     {
-        if (!File.Exists(file))
-            throw new FileNotFoundException($"Data file {file} does not exist.", file);
-        var rows = (await new McqaReader().ReadAsync(file)).Rows;
+        var rows = await Evaluation.McqaQuestionsAsync(file);
         var answers = client.GetGrain<IAnswerGrain>(0);
         var results = new AnswerResult[rows.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, rows.Count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
@@ -91,12 +90,9 @@ static class ClusterRetrievalCommands
             McqaPredictions.Write(predictionsFile, predictions);
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {McqaPredictions.Accuracy(predictions):F4}"));
         await output.WriteLineAsync($"questions: {rows.Count}");
-        if (rows.Count > 0)
-        {
-            await output.WriteLineAsync($"model: {results[0].Model}{(rag ? $"; {k} retrieved chunks per prompt" : "; no retrieval (empty context)")}");
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"mean retrieval {results.Average(r => r.RetrievalMs):F0} ms, mean model {results.Average(r => r.ModelMs):F0} ms"));
-        }
+        await output.WriteLineAsync($"model: {results[0].Model}{(rag ? $"; {k} retrieved chunks per prompt" : "; no retrieval (empty context)")}");
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"mean retrieval {results.Average(r => r.RetrievalMs):F0} ms, mean model {results.Average(r => r.ModelMs):F0} ms"));
         if (predictionsFile is not null)
             await output.WriteLineAsync($"predictions: {predictionsFile}");
     }

@@ -21,7 +21,7 @@ public static class CommandErrors
         _ when IsOutOfMemory(ex) => (1, $"error: the model does not fit in memory: {ex.Message.Split('\n')[0].Trim()} " +
             "---> HINT: check hidden_size, intermediate_size and vocab_size in its config.json."),
         ArgumentException or BadRowException or IOException or InvalidDataException or NotSupportedException or FormatException
-            or UnauthorizedAccessException or JsonException or ClusterUnreachableException or ExperimentNotFoundException
+            or UnauthorizedAccessException or JsonException or ClusterUnreachableException or ClusterRefusedException or RedisAuthenticationException or ExperimentNotFoundException
             or ExperimentConflictException or ExperimentNotCompletedException
             or TrainingDivergedException =>   // the loss went NaN: the message names the step and the last good checkpoint
             (1, $"error: {ex.Message}"),

@@ -105,10 +105,7 @@ public static class EvalCommands
                 return;
             }
             var indexFolder = parseResult.GetValue(index) ?? throw new ArgumentException("--rag needs --index DIR, the course index to retrieve from.");
-            var dataFile = parseResult.GetValue(data)!;
-            if (!File.Exists(dataFile))
-                throw new FileNotFoundException($"Data file {dataFile} does not exist.", dataFile);
-            var rows = (await new McqaReader().ReadAsync(dataFile)).Rows;
+            var rows = await Evaluation.McqaQuestionsAsync(parseResult.GetValue(data)!);
             using var engine = CorpusEngine.OpenExisting(indexFolder);
             var reranker = rerank.Build(parseResult, engine, out var owned);
             using var __ = owned;

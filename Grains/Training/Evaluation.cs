@@ -25,15 +25,26 @@ public static class Evaluation
     public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true, string dtype = "bfloat16")
     {
         var config = Config(ExperimentKinds.Mcqa, model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
+        var rows = McqaQuestionsAsync(dataFile).GetAwaiter().GetResult();   // before the model: a bad file fails at once
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
-        var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
         var task = new McqaTask(trained, config, new DatasetSplit<McqaRow>([], [], rows));
         var predictions = rows.Zip(task.Predict(Splits.Test), (r, c) => new McqaPrediction(r, c.Letter, c.LogLikelihoods)).ToList();
         if (predictionsFile is not null)
             McqaPredictions.Write(predictionsFile, predictions);
         var accuracy = McqaPredictions.Accuracy(predictions);
         return new McqaOutcome(accuracy, rows.Count, predictionsFile);
+    }
+
+    /// <summary>The questions of an MCQA evaluation file (local, RAG or through the cluster); a file with none is an error, since an
+    /// accuracy over zero questions is no number.</summary>
+    public static async Task<IReadOnlyList<McqaRow>> McqaQuestionsAsync(string dataFile)
+    {
+        if (!File.Exists(dataFile))
+            throw new FileNotFoundException($"Data file {dataFile} does not exist.", dataFile);
+        var rows = (await new McqaReader().ReadAsync(dataFile)).Rows;
+        return rows.Count > 0 ? rows
+            : throw new InvalidDataException($"Data file {dataFile} has no questions. eval mcqa needs at least one row with a question, its choices and the answer.");
     }
 
     static TrainingConfig Config(string task, string model, string? adapter, string dataFile, bool nf4)

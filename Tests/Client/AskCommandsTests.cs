@@ -110,4 +110,16 @@ public class EvalMcqaRagTests
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("error: --rag needs --index DIR, the course index to retrieve from.", result.Error.Trim());
     }
+
+    [Fact]
+    public void Eval_mcqa_on_a_file_without_questions_is_an_error_not_a_NaN_accuracy()
+    {
+        using var folder = new TempDir();
+        File.WriteAllText(folder.Combine("empty.jsonl"), "");
+
+        var result = Cli.Run("eval", "mcqa", "--data", folder.Combine("empty.jsonl"), "--model", "tiny");
+
+        Assert.Equal((1, ""), (result.ExitCode, result.Output));
+        Assert.Equal($"error: Data file {folder.Combine("empty.jsonl")} has no questions. eval mcqa needs at least one row with a question, its choices and the answer.", result.Error.Trim());
+    }
 }

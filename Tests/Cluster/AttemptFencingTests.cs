@@ -21,7 +21,7 @@ public class AttemptFencingTests(ClusterFixture fixture)
 
         foreach (var stale in new[] { 0, 2 })   // an older attempt (a zombie) and one never issued
         {
-            var late = new MetricPoint(10, MetricSplits.Train, new Dictionary<string, double> { ["loss"] = 9 }, DateTimeOffset.UtcNow);
+            var late = new MetricPoint(10, Splits.Train, new Dictionary<string, double> { ["loss"] = 9 }, DateTimeOffset.UtcNow);
             var checkpoint = new CheckpointInfo(10, Path.Combine(fixture.Cluster.DataDirectory, "zombie", "checkpoint-10"), DateTimeOffset.UtcNow);
             await grain.ReportProgressAsync(new ProgressReport("zombie", RunState.Running, 10, 20, [late], [checkpoint], StartedAtStep: 0, Attempt: stale));
             await grain.ReportEndAsync(new RunEnd(RunState.Completed, new RunOutcome(checkpoint.Path, 1, checkpoint.Path, [checkpoint]), null, "zombie", stale));

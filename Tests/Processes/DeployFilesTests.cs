@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Silo;
 using Pastanoodles.Tests.Support;
@@ -70,29 +71,80 @@ public sealed partial class DeployFilesTests
     }
 
     [Fact]
-    public async Task Silos_start_over_redis_with_the_compose_and_kubernetes_gpu_silo_settings()
+    public async Task Silos_start_over_a_locked_redis_with_the_compose_and_kubernetes_gpu_silo_settings_and_talk_TLS()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await LockedRedis.StartAsync();
         using var data = new TempDir();
-        // What a real host would differ in: the Redis address, the volumes, and (Kubernetes) the pod IP.
-        Dictionary<string, string> Here(IReadOnlyDictionary<string, string> environment, string name) => new(environment)
+        var certificates = data["certs"];
+        Assert.Equal(0, Cli.Run("cluster", "certs", "--out", certificates).ExitCode);
+        // What a real host would differ in: the Redis address, the volumes, the mounted secrets and (Kubernetes) the pod IP.
+        Dictionary<string, string> Here(IReadOnlyDictionary<string, string> environment, string name)
         {
-            ["Silo__Cluster"] = redis.Url,
-            ["Silo__DataDirectory"] = data[name],
-            ["Silo__ArtifactsDirectory"] = data["artifacts"],
-            ["Silo__AdvertisedAddress"] = "127.0.0.1",
-        };
+            var here = new Dictionary<string, string>(environment)
+            {
+                ["Silo__Cluster"] = redis.Url,
+                ["Silo__DataDirectory"] = data[name],
+                ["Silo__ArtifactsDirectory"] = data["artifacts"],
+                ["Silo__AdvertisedAddress"] = "127.0.0.1",
+                ["Silo__TlsCertificate"] = Path.Combine(certificates, "silo.pfx"),
+                ["Silo__TlsCertificateAuthority"] = Path.Combine(certificates, "ca.crt"),
+            };
+            if (here.ContainsKey("Silo__RedisPasswordFile"))
+                here["Silo__RedisPasswordFile"] = redis.PasswordFile;   // compose: the secret file
+            else
+                here["Silo__RedisPassword"] = LockedRedis.Password;      // Kubernetes: the Secret, as an environment variable
+            return here;
+        }
         var composeGpu = Here(ComposeEnvironment("silo-gpu"), "compose");
         var kubernetesGpu = Here(KubernetesEnvironment("silo-gpu.yaml"), "k8s");
+        Assert.Contains("Silo__RedisPasswordFile", composeGpu.Keys);
+        Assert.DoesNotContain("Silo__RedisPasswordFile", kubernetesGpu.Keys);
 
         // Only the ports come from the command line (free loopback ports, so the two silos can share this machine).
         await using var first = await SiloProcess.StartAsync(data["compose"], ["--Silo:DashboardUrl="], composeGpu);
         await using var second = await SiloProcess.StartAsync(data["k8s"], ["--Silo:DashboardUrl="], kubernetesGpu);
-        var listed = await Poll.Until("both silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", redis.Url)),
-            r => Regex.Matches(r.Output, @"gpu\s*│\s*S127\.0\.0\.1:\d+:\d+\s*│\s*Active").Count == 2, "2 active gpu silos", TimeSpan.FromSeconds(30), r => r.Output + r.Error);
-
+        var client = new Dictionary<string, string>
+        {
+            [ClusterAddress.RedisPasswordFileVariable] = redis.PasswordFile,
+            [ClusterAddress.TlsCertificateVariable] = Path.Combine(certificates, "client.pfx"),
+            [ClusterAddress.TlsAuthorityVariable] = Path.Combine(certificates, "ca.crt"),
+        };
+        var address = new ClusterAddress(Cluster: redis.Url, RedisPasswordFile: redis.PasswordFile, TlsCertificate: client[ClusterAddress.TlsCertificateVariable],
+            TlsAuthority: client[ClusterAddress.TlsAuthorityVariable]);
+        await Poll.Until("both silos are listed active", async () =>
+            {
+                await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None);
+                return await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
+            }, silos => silos.Count(s => s.Status == "Active" && s.Role == "gpu") == 2, "2 active gpu silos", TimeSpan.FromSeconds(90),
+            silos => string.Join(", ", silos.Select(s => $"{s.Role} {s.Status}")));
+        // The real console, with the compose client's settings: password file and certificates from its environment.
+        var listed = await ClientProcess.RunAsync(client, "cluster", "--cluster", redis.Url);
+        Assert.True(listed.ExitCode == 0, listed.Error);
+        Assert.Equal(2, Regex.Matches(listed.Output, @"gpu\s*│\s*S127\.0\.0\.1:\d+:\d+\s*│\s*Active").Count);
         Assert.Contains($"127.0.0.1:{first.SiloPort}:", listed.Output);
         Assert.Contains($"127.0.0.1:{second.SiloPort}:", listed.Output);
+        // Without a certificate, the gateways found in Redis refuse it at the handshake.
+        var refused = await ClientProcess.RunAsync(new Dictionary<string, string> { [ClusterAddress.RedisPasswordFileVariable] = redis.PasswordFile }, "cluster", "--cluster", redis.Url);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("refused the TLS handshake: it requires a client certificate signed by the cluster CA, and this client has none.", refused.Error);
+        Assert.Contains("TLS on (client certificates required)", first.Log);
+    }
+
+    [Fact]
+    public void Every_redis_the_deploy_files_and_README_start_is_locked_and_persistent()
+    {
+        var compose = File.ReadAllText(Path.Combine(Deploy, "compose.yaml"));
+        var kubernetes = File.ReadAllText(Path.Combine(Deploy, "k8s", "redis.yaml"));
+        foreach (var (where, text) in new[] { ("compose.yaml", compose), ("k8s/redis.yaml", kubernetes) })
+        {
+            foreach (var (setting, pattern) in new[] { ("requirepass", @"--requirepass"), ("protected mode", @"--protected-mode[\s"",]+yes"), ("appendonly yes", @"--appendonly[\s"",]+yes") })
+                Assert.True(Regex.IsMatch(text, pattern), $"{where} starts Redis without {setting}");
+        }
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        foreach (var (where, text) in new[] { ("compose.yaml", compose), ("k8s/redis.yaml", kubernetes), ("README.md", readme) })
+            Assert.False(Regex.IsMatch(text, @"protected-mode[\s""',]+no"), $"{where} turns Redis's protected mode off");
+        Assert.Matches(@"redis-server[^\n]*--requirepass", readme);
+        Assert.Equal("pastanoodles-redis", Regex.Match(kubernetes, @"secretKeyRef: \{ name: ([\w-]+)").Groups[1].Value);
     }
 
     static SiloOptions Bind(IReadOnlyDictionary<string, string> environment) =>

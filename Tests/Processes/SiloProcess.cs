@@ -53,6 +53,9 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>True once the process has exited (or was killed).</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The exit code once the process has exited; null while it runs.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     /// <summary>Starts the silo and waits for Orleans' "Orleans Silo started." line. <paramref name="arguments"/> come after the
     /// ports and may override them; <paramref name="environment"/> is added to the process's environment.</summary>
     public static async Task<SiloProcess> StartAsync(string dataDirectory, IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)

@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Processes;
+
+/// <summary>Runs the real <c>pastanoodles</c> console as its own process, with its own environment, from the Client project's own output
+/// folder (the build of this test run): the copy in the test's folder resolves the test host's dependency versions, not its own.</summary>
+public static class ClientProcess
+{
+    static readonly string Folder = ClientFolder();
+
+    static string ClientFolder()
+    {
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));   // Tests/bin/<configuration>/<framework>
+        var folder = Path.Combine(tests.Parent!.Parent!.Parent!.Parent!.FullName, "Client", "bin", tests.Parent.Name, tests.Name);
+        return File.Exists(Path.Combine(folder, "pastanoodles.dll")) ? folder
+            : throw new FileNotFoundException($"No pastanoodles.dll in {folder}. ---> HINT: dotnet build Tests builds the Client project there.");
+    }
+
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Folder, "pastanoodles.dll"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        foreach (var name in new[] { "PASTANOODLES_CLUSTER", "PASTANOODLES_TLS_CERTIFICATE", "PASTANOODLES_TLS_CA", "PASTANOODLES_REDIS_PASSWORD", "PASTANOODLES_REDIS_PASSWORD_FILE" })
+            start.Environment.Remove(name);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().Within($"pastanoodles {string.Join(' ', args)} exits", timeout: TimeSpan.FromSeconds(120));
+        return (process.ExitCode, await output, await error);
+    }
+}
