@@ -18,6 +18,12 @@ public sealed class TrainingSlots
 
     public IReadOnlyList<string> Devices { get; }
 
+    /// <summary>Devices a run holds now.</summary>
+    public IReadOnlySet<string> Busy
+    {
+        get { lock (_lock) return Devices.Except(_free).ToHashSet(); }
+    }
+
     /// <summary>Runs waiting for a device, oldest first.</summary>
     public IReadOnlyList<string> Waiting
     {
