@@ -21,6 +21,7 @@ public static class SiloHostingExtensions
         if (validation.Failed)
             throw new OptionsValidationException(SiloOptions.Section, typeof(SiloOptions), validation.Failures);
         var silo = ResolvedSilo.From(options, TrainingHardware.Detect());
+        builder.AddPastanoodlesTelemetry(silo);
 
         builder.Services.AddSingleton(silo);
         builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
