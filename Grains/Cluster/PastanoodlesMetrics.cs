@@ -47,7 +47,7 @@ public sealed class PastanoodlesMetrics
         meter.CreateObservableUpDownCounter("pastanoodles.trainer.queue.length", ObserveQueue, "{run}",
             "Runs on this silo waiting for a free training device.");
         meter.CreateObservableUpDownCounter("pastanoodles.trainer.device.busy", ObserveDevices, "{run}",
-            "Runs training on each device of this silo: 1 while a run holds the device, else 0.");
+            "Runs training on each device of this silo: 1 while a run holds the device, else 0 (more where a device is listed more than once).");
     }
 
     /// <summary>Reports this silo's queue and devices from now on (a silo has them once it hosts a trainer).</summary>
@@ -90,12 +90,8 @@ public sealed class PastanoodlesMetrics
     IEnumerable<Measurement<int>> ObserveQueue() =>
         _slots is { } slots ? [new(slots.Waiting.Count, new KeyValuePair<string, object?>(SiloTag, _silo))] : [];
 
-    IEnumerable<Measurement<int>> ObserveDevices()
-    {
-        if (_slots is not { } slots)
-            return [];
-        var busy = slots.Busy;
-        return [.. slots.Devices.Select(d => new Measurement<int>(busy.Contains(d) ? 1 : 0,
-            new KeyValuePair<string, object?>(DeviceTag, d), new KeyValuePair<string, object?>(SiloTag, _silo)))];
-    }
+    IEnumerable<Measurement<int>> ObserveDevices() =>
+        _slots is { } slots
+            ? [.. slots.Busy.Select(d => new Measurement<int>(d.Value, new KeyValuePair<string, object?>(DeviceTag, d.Key), new KeyValuePair<string, object?>(SiloTag, _silo)))]
+            : [];
 }

@@ -69,6 +69,18 @@ public sealed class PastanoodlesMetricsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_device_listed_twice_counts_both_of_its_runs()
+    {
+        var slots = NewMetrics().Observe(new TrainingSlots(["cpu", "cpu"]));
+        long Busy() => Assert.Single(Points(_exported.Collect(), "pastanoodles.trainer.device.busy", (PastanoodlesMetrics.SiloTag, _silo))).GetSumLong();
+
+        using var first = await slots.AcquireAsync("a", CancellationToken.None);
+        Assert.Equal(1, Busy());
+        using var second = await slots.AcquireAsync("b", CancellationToken.None);
+        Assert.Equal(2, Busy());
+    }
+
+    [Fact]
     public void Ask_and_shard_search_durations_are_histograms_in_seconds_tagged_with_run_shard_and_error()
     {
         var metrics = NewMetrics();
