@@ -28,6 +28,7 @@ public static class SiloHostingExtensions
         // A refused password fails here within seconds, with Redis's own words; an unreachable Redis is waited for, as before.
         if (silo.Redis is { } store)
             store.ProbeAsync().GetAwaiter().GetResult();
+        builder.AddPastanoodlesTelemetry(silo);
 
         builder.Services.AddSingleton(silo);
         builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();

@@ -120,6 +120,7 @@ public sealed class SiloOptions
         ["--port"] = $"{Section}:{nameof(SiloPort)}",
         ["--gateway"] = $"{Section}:{nameof(GatewayPort)}",
         ["--dashboard"] = $"{Section}:{nameof(DashboardUrl)}",
+        ["--otlp"] = $"{TelemetryOptions.Section}:{nameof(TelemetryOptions.OtlpEndpoint)}",
         ["--cluster"] = $"{Section}:{nameof(Cluster)}",
         ["--cluster-id"] = $"{Section}:{nameof(ClusterId)}",
         ["--service-id"] = $"{Section}:{nameof(ServiceId)}",

@@ -17,6 +17,7 @@ namespace Pastanoodles.Cluster;
 public sealed partial class ExperimentGrain(
     [PersistentState("experiment", "store")] IPersistentState<ExperimentState> state,
     IOptions<ExperimentOptions> options,
+    PastanoodlesMetrics metrics,
     ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain, IRemindable
 {
     const string ReminderName = "resume";
@@ -104,6 +105,7 @@ public sealed partial class ExperimentGrain(
         }
         (S.State, S.Silo, S.Step, S.TotalSteps, S.Error) = (report.State, report.Silo, report.Step, report.TotalSteps, report.Note);
         S.Metrics.AddRange(report.Metrics);
+        metrics.RecordProgress(RunId, report.Metrics);
         S.Checkpoints.AddRange(report.Checkpoints);
         if (mustWrite || DateTimeOffset.UtcNow - _lastWrite >= options.Value.MetricsWriteInterval)
             await WriteAsync();

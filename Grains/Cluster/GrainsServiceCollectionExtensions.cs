@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -5,7 +6,7 @@ using Orleans.Placement;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>Registers what the grains need on a silo: options, training slots, GPU placement, the startup resume, and the shard and answer grains' options and models.</summary>
+/// <summary>Registers what the grains need on a silo: options, metrics, training slots, GPU placement, the startup resume, and the shard and answer grains' options and models.</summary>
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>Adds the grains' services. The silo configures <see cref="ExperimentOptions"/> and adds a "store" grain storage.</summary>
@@ -14,7 +15,12 @@ public static class GrainsServiceCollectionExtensions
     public static IServiceCollection AddPastanoodlesGrains(this IServiceCollection services)
     {
         services.AddOptions<ExperimentOptions>();
-        services.TryAddSingleton(provider => new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices));
+        services.AddMetrics();
+        services.TryAddSingleton(provider => new PastanoodlesMetrics(provider.GetRequiredService<IMeterFactory>(),
+            provider.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToString()));
+        services.AddSingleton<IIncomingGrainCallFilter, CallLatencyFilter>();
+        services.TryAddSingleton(provider => provider.GetRequiredService<PastanoodlesMetrics>()
+            .Observe(new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices)));
         services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
         services.AddPlacementDirector<LeastBusyGpuPlacementStrategy, LeastBusyGpuPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();

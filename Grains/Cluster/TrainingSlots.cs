@@ -18,6 +18,16 @@ public sealed class TrainingSlots
 
     public IReadOnlyList<string> Devices { get; }
 
+    /// <summary>How many runs hold each device now (a device listed twice trains two runs at once).</summary>
+    public IReadOnlyDictionary<string, int> Busy
+    {
+        get
+        {
+            lock (_lock)
+                return Devices.Distinct().ToDictionary(d => d, d => Devices.Count(x => x == d) - _free.Count(x => x == d));
+        }
+    }
+
     /// <summary>Runs waiting for a device, oldest first.</summary>
     public IReadOnlyList<string> Waiting
     {

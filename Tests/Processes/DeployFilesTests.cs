@@ -9,8 +9,8 @@ using YamlDotNet.RepresentationModel;
 namespace Pastanoodles.Tests.Processes;
 
 /// <summary>deploy/ cannot run here (no Docker engine, no Kubernetes, no systemd), so this checks what it can: every file parses, every
-/// setting it passes is one <see cref="SiloOptions"/> binds and accepts, and real silos start over Redis with the compose and
-/// Kubernetes gpu silos' settings.</summary>
+/// setting it passes is one <see cref="SiloOptions"/> or <see cref="TelemetryOptions"/> binds and accepts, the optional collector is wired to
+/// them, and real silos start over Redis with the compose and Kubernetes gpu silos' settings.</summary>
 [Collection(RedisProcessCollection.Name)]
 public sealed partial class DeployFilesTests
 {
@@ -41,6 +41,10 @@ public sealed partial class DeployFilesTests
                     $"{where} sets {key}, which is no SiloOptions property ({string.Join(", ", typeof(SiloOptions).GetProperties().Select(p => p.Name))})");
             var options = Bind(environment);
             Assert.Empty(new SiloOptionsValidator().Validate(null, options).Failures ?? []);
+            foreach (var key in environment.Keys.Where(k => k.StartsWith("Telemetry__", StringComparison.Ordinal)))
+                Assert.True(typeof(TelemetryOptions).GetProperty(key["Telemetry__".Length..]) is not null,
+                    $"{where} sets {key}, which is no TelemetryOptions property ({string.Join(", ", typeof(TelemetryOptions).GetProperties().Select(p => p.Name))})");
+            Assert.Empty(new TelemetryOptionsValidator().Validate(null, BindTelemetry(environment)).Failures ?? []);
             if (where != "silo-cpu.Dockerfile ENV" && where != "silo-gpu.Dockerfile ENV")
                 Assert.NotNull(options.Redis);   // every cluster file runs in cluster mode
         }
@@ -147,15 +151,51 @@ public sealed partial class DeployFilesTests
         Assert.Equal("pastanoodles-redis", Regex.Match(kubernetes, @"secretKeyRef: \{ name: ([\w-]+)").Groups[1].Value);
     }
 
-    static SiloOptions Bind(IReadOnlyDictionary<string, string> environment) =>
-        new ConfigurationBuilder().AddInMemoryCollection(environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":"), (string?)kv.Value))).Build()
-            .GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+    [Fact]
+    public void The_optional_collector_receives_the_silos_otlp_and_runs_only_when_asked_for()
+    {
+        var compose = (YamlMappingNode)LoadYaml(Path.Combine(Deploy, "compose.yaml")).Single()["services"];
+        var collector = (YamlMappingNode)compose["otel-collector"];
+        Assert.Equal(["monitoring"], ((YamlSequenceNode)collector["profiles"]).Select(p => ((YamlScalarNode)p).Value));
+        Assert.Contains("./otel-collector.yaml:/etc/otelcol/config.yaml:ro", ((YamlSequenceNode)collector["volumes"]).Select(v => ((YamlScalarNode)v).Value));
 
-    static IReadOnlyDictionary<string, string> ComposeEnvironment(string service)
+        // One collector config: the Kubernetes ConfigMap carries the same text as deploy/otel-collector.yaml.
+        var text = File.ReadAllText(Path.Combine(Deploy, "otel-collector.yaml"));
+        var configMap = LoadYaml(Path.Combine(Deploy, "k8s", "otel-collector.yaml")).Single(d => ((YamlScalarNode)d["kind"]).Value == "ConfigMap");
+        Assert.Equal(text, ((YamlScalarNode)((YamlMappingNode)configMap["data"])["config.yaml"]).Value);
+        var config = LoadYaml(Path.Combine(Deploy, "otel-collector.yaml")).Single();
+        var grpc = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)((YamlMappingNode)config["receivers"])["otlp"])["protocols"])["grpc"];
+        Assert.Equal("0.0.0.0:4317", ((YamlScalarNode)grpc["endpoint"]).Value);
+        var pipeline = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)config["service"])["pipelines"])["metrics"];
+        Assert.Equal(["otlp"], ((YamlSequenceNode)pipeline["receivers"]).Select(r => ((YamlScalarNode)r).Value));
+
+        // Off by default; with the endpoint the compose header names, every silo exports to the collector's gRPC port.
+        foreach (var silo in new[] { "silo-cpu", "silo-gpu" })
+        {
+            Assert.False(BindTelemetry(ComposeEnvironment(silo)).Enabled, $"compose {silo} exports metrics without PASTANOODLES_OTLP_ENDPOINT");
+            var on = BindTelemetry(ComposeEnvironment(silo, new() { ["PASTANOODLES_OTLP_ENDPOINT"] = "http://otel-collector:4317" }));
+            Assert.Equal("http://otel-collector:4317", on.OtlpEndpoint);
+            Assert.Empty(new TelemetryOptionsValidator().Validate(null, on).Failures ?? []);
+        }
+        Assert.False(BindTelemetry(KubernetesEnvironment("silo-gpu.yaml")).Enabled);
+    }
+
+    static SiloOptions Bind(IReadOnlyDictionary<string, string> environment) =>
+        Configuration(environment).GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
+
+    static TelemetryOptions BindTelemetry(IReadOnlyDictionary<string, string> environment) =>
+        Configuration(environment).GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+
+    static IConfiguration Configuration(IReadOnlyDictionary<string, string> environment) =>
+        new ConfigurationBuilder().AddInMemoryCollection(environment.Select(kv => KeyValuePair.Create(kv.Key.Replace("__", ":"), (string?)kv.Value))).Build();
+
+    /// <summary>A compose service's environment, with <c>${NAME:-default}</c> interpolated as compose does from <paramref name="variables"/>.</summary>
+    static IReadOnlyDictionary<string, string> ComposeEnvironment(string service, Dictionary<string, string>? variables = null)
     {
         var root = LoadYaml(Path.Combine(Deploy, "compose.yaml")).Single();
         var environment = (YamlMappingNode)((YamlMappingNode)((YamlMappingNode)root["services"])[service])["environment"];
-        return environment.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => ((YamlScalarNode)kv.Value).Value ?? "");
+        return environment.ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => ComposeVariable().Replace(((YamlScalarNode)kv.Value).Value ?? "",
+            m => variables?.GetValueOrDefault(m.Groups[1].Value) is { Length: > 0 } value ? value : m.Groups[2].Value));
     }
 
     /// <summary>The silo container's environment: the shared ConfigMap, then its own env (field references left as placeholders).</summary>
@@ -203,6 +243,9 @@ public sealed partial class DeployFilesTests
         }
         throw new DirectoryNotFoundException($"No Pastanoodles.sln above {AppContext.BaseDirectory}; the deploy tests read deploy/ from the repository.");
     }
+
+    [GeneratedRegex(@"\$\{(\w+):-([^}]*)\}")]
+    private static partial Regex ComposeVariable();
 
     [GeneratedRegex(@"^\[(\w+)\]$")]
     private static partial Regex SectionLine();
