@@ -88,8 +88,8 @@ public sealed partial class DeployFilesTests
         // Only the ports come from the command line (free loopback ports, so the two silos can share this machine).
         await using var first = await SiloProcess.StartAsync(data["compose"], ["--Silo:DashboardUrl="], composeGpu);
         await using var second = await SiloProcess.StartAsync(data["k8s"], ["--Silo:DashboardUrl="], kubernetesGpu);
-        var listed = await Poll.Until("both silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", redis.Url)),
-            r => Regex.Matches(r.Output, @"gpu\s*│\s*S127\.0\.0\.1:\d+:\d+\s*│\s*Active").Count == 2, "2 active gpu silos", TimeSpan.FromSeconds(30), r => r.Output + r.Error);
+        var listed = await Phase.Until("both silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", redis.Url)),
+            r => Regex.Matches(r.Output, @"gpu\s*│\s*S127\.0\.0\.1:\d+:\d+\s*│\s*Active").Count == 2, "2 active gpu silos", describe: r => r.Output + r.Error);
 
         Assert.Contains($"127.0.0.1:{first.SiloPort}:", listed.Output);
         Assert.Contains($"127.0.0.1:{second.SiloPort}:", listed.Output);

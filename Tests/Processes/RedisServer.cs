@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Garnet;
 using Microsoft.Extensions.Logging;
+using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Processes;
 
@@ -90,13 +91,9 @@ public sealed class RedisServer : IAsyncDisposable
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
         }
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await PingAsync())
-        {
-            if (_process is { HasExited: true } || DateTime.UtcNow > deadline)
-                throw new InvalidOperationException($"{Kind} on port {Port} did not answer PING within 60 s. Its log:\n{Log}");
-            await Task.Delay(50);
-        }
+        await Phase.Until($"{Kind} on port {Port} answers PING", PingAsync, pong => pong || _process is { HasExited: true }, "+PONG", describe: _ => Log);
+        if (_process is { HasExited: true })
+            throw new InvalidOperationException($"{Kind} on port {Port} exited with code {_process.ExitCode} before it answered PING. Its log:\n{Log}");
     }
 
     async Task StopStoreAsync()

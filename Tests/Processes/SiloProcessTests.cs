@@ -68,7 +68,7 @@ public sealed class SiloProcessTests : IDisposable
         using var process = Process.Start(start)!;
         var dom = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().Within("headless chromium renders the dashboard", timeout: TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().Within("headless chromium renders the dashboard", stall: TimeSpan.FromSeconds(120));
         return await dom;
     }
 }
