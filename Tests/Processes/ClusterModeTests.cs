@@ -8,7 +8,7 @@ namespace Pastanoodles.Tests.Processes;
 
 /// <summary>Real silo processes over Redis driven by the real console: a sweep of 8 runs over 2 gpu silos, `pastanoodles cluster`,
 /// and a client that loses its gateway.</summary>
-[Collection(RedisProcessCollection.Name)]
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
 public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _files = new();

@@ -10,7 +10,7 @@ namespace Pastanoodles.Tests.Processes;
 /// <summary>deploy/ cannot run here (no Docker engine, no Kubernetes, no systemd), so this checks what it can: every file parses, every
 /// setting it passes is one <see cref="SiloOptions"/> binds and accepts, and real silos start over Redis with the compose and
 /// Kubernetes gpu silos' settings.</summary>
-[Collection(RedisProcessCollection.Name)]
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
 public sealed partial class DeployFilesTests
 {
     static readonly string Deploy = Path.Combine(RepositoryRoot(), "deploy");

@@ -8,7 +8,7 @@ namespace Pastanoodles.Tests.Processes;
 
 /// <summary>Real silo processes over Redis (cpu + gpu + gpu): SIGKILL the silo of a running trainer, and the run finishes on the
 /// other gpu silo from its last checkpoint with the adapter an uninterrupted resume from that checkpoint gives.</summary>
-[Collection(RedisProcessCollection.Name)]
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
 public sealed class FailoverTests(ITestOutputHelper output)
 {
     [Fact]

@@ -5,7 +5,7 @@ namespace Pastanoodles.Tests.Processes;
 
 /// <summary>The tests' Redis (embedded Garnet, or the redis-server <see cref="RedisServer.Variable"/> names) does what Orleans' Redis
 /// providers ask of it: Lua scripts, and what was written survives a restart of the store.</summary>
-[Collection(RedisProcessCollection.Name)]
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
 public sealed class RedisServerTests(ITestOutputHelper output)
 {
     [Fact]

@@ -15,7 +15,7 @@ namespace Pastanoodles.Tests.Processes;
 /// <summary>Real silo processes over Redis (3 cpu silos) holding the sample corpus in 4 shards: SIGKILL the silo with the most
 /// shards, and they re-activate on the survivors from their state in Redis, with every chunk exactly once and the same search
 /// results (the in-process <see cref="ShardFailoverTests"/> over real processes).</summary>
-[Collection(RedisProcessCollection.Name)]
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
 public sealed class ShardFailoverProcessTests(ITestOutputHelper output)
 {
     const int Shards = 4;

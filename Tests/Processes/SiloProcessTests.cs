@@ -60,8 +60,9 @@ public sealed class SiloProcessTests : IDisposable
     /// <summary>The page's DOM after its scripts ran, from headless Chromium (Debian's <c>chromium</c> package).</summary>
     static async Task<string> DumpDomAsync(string url)
     {
-        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("Headless Chromium is not installed. ---> HINT: apt-get install -y chromium (the CI script does).");
+        var chromium = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':')
+            .SelectMany(folder => new[] { Path.Combine(folder, "chromium"), Path.Combine(folder, "chromium-browser") }).FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException("Headless Chromium is not installed. ---> HINT: run the tests with ./test.sh, which installs Debian's chromium.");
         var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=6000", "--dump-dom", url })
             start.ArgumentList.Add(arg);
