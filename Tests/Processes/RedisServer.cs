@@ -11,7 +11,7 @@ namespace Pastanoodles.Tests.Processes;
 /// <summary>The tests' throwaway Redis on a free loopback port, persisting to a temp folder: an embedded Garnet in this process by
 /// default, so the tests need nothing installed, or the <c>redis-server</c> that <see cref="Variable"/> names.</summary>
 /// <remarks>The tests never use a system Redis service: each starts its own and stops it on dispose. Garnet runs with the options
-/// Orleans' Redis providers need here: Lua on (all three providers use scripts), an append-only file recovered on start, and the
+/// Orleans' Redis providers need here (and -q: no banner on the test console): Lua on (all three providers use scripts), an append-only file recovered on start, and the
 /// RandomAccess device (the default one needs libaio, which Debian 12 lacks: Garnet dies at its first AOF flush without it).</remarks>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -70,7 +70,7 @@ public sealed class RedisServer : IAsyncDisposable
         {
             _garnet = new GarnetServer(
             [
-                "--bind", "127.0.0.1", "--port", $"{Port}", "--lua",
+                "--bind", "127.0.0.1", "--port", $"{Port}", "-q", "--lua",
                 "--aof", "--recover", "--checkpointdir", _directory, "--device-type", "RandomAccess",
                 "--memory", "256m", "--page", "1m", "--index", "16m",
             ], LoggerFactory.Create(logging => logging.AddProvider(new LogCapture(this)).SetMinimumLevel(LogLevel.Information)));
