@@ -78,6 +78,7 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_client_whose_gateway_dies_goes_on_through_another_and_no_call_hangs()
     {
+        using var duration = new TestDuration(output);
         await using var cluster = await RedisCluster.StartAsync([SiloRoles.Cpu, SiloRoles.Cpu, SiloRoles.Cpu]);
         var listed = Cli.Run("cluster", "--cluster", cluster.Redis.Url);
         Assert.True(listed.ExitCode == 0, listed.Error);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Pastanoodles.Cluster;
 using Pastanoodles.Silo;
 using Pastanoodles.Tests.Support;
+using Xunit.Abstractions;
 using YamlDotNet.RepresentationModel;
 
 namespace Pastanoodles.Tests.Processes;
@@ -11,7 +12,7 @@ namespace Pastanoodles.Tests.Processes;
 /// setting it passes is one <see cref="SiloOptions"/> binds and accepts, and real silos start over Redis with the compose and
 /// Kubernetes gpu silos' settings.</summary>
 [Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
-public sealed partial class DeployFilesTests
+public sealed partial class DeployFilesTests(ITestOutputHelper output)
 {
     static readonly string Deploy = Path.Combine(RepositoryRoot(), "deploy");
 
@@ -72,6 +73,7 @@ public sealed partial class DeployFilesTests
     [Fact]
     public async Task Silos_start_over_redis_with_the_compose_and_kubernetes_gpu_silo_settings()
     {
+        using var duration = new TestDuration(output);
         await using var redis = await RedisServer.StartAsync();
         using var data = new TempDir();
         // What a real host would differ in: the Redis address, the volumes, and (Kubernetes) the pod IP.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit.Abstractions;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
@@ -37,24 +36,19 @@ public sealed class RedisCluster : IAsyncDisposable
     public static async Task RunAsync(IEnumerable<string> roles, ITestOutputHelper output, Func<RedisCluster, Task> body,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var watch = Stopwatch.StartNew();
+        using var duration = new TestDuration(output);
         await using var cluster = await StartAsync(roles, environment: environment);
-        output.WriteLine($"cluster of {cluster.Silos.Count} silos over {cluster.Redis.Kind} started in {watch.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"cluster of {cluster.Silos.Count} silos over {cluster.Redis.Kind} started in {duration.Elapsed.TotalSeconds:0.0} s");
         try
         {
             await body(cluster);
-            output.WriteLine($"test took {watch.Elapsed.TotalSeconds:0.0} s in all (load average {Load()})");
         }
         catch
         {
-            output.WriteLine($"failed after {watch.Elapsed.TotalSeconds:0.0} s (load average {Load()})");
             output.WriteLine(cluster.Logs());
             throw;
         }
     }
-
-    /// <summary>This machine's 1-minute load average, to read a test's duration against.</summary>
-    public static string Load() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
     /// <summary>Starts Redis, then the first silo (it creates the membership table), then the others at once.</summary>
 

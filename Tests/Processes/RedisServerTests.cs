@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Pastanoodles.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Pastanoodles.Tests.Processes;
@@ -11,6 +12,7 @@ public sealed class RedisServerTests(ITestOutputHelper output)
     [Fact]
     public async Task The_tests_redis_runs_lua_scripts_and_keeps_what_was_written_across_a_restart()
     {
+        using var duration = new TestDuration(output);
         await using var redis = await RedisServer.StartAsync();
         output.WriteLine($"store: {redis.Kind} on port {redis.Port}");
         using (var connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis.Port}"))

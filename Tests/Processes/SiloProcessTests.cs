@@ -3,11 +3,12 @@ using System.Text.Json;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Pastanoodles.Tests.Processes;
 
 /// <summary>The real silo executable: its defaults, its state on disk across a killed process, and its dashboard in a browser.</summary>
-public sealed class SiloProcessTests : IDisposable
+public sealed class SiloProcessTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _data = new();
 
@@ -16,6 +17,7 @@ public sealed class SiloProcessTests : IDisposable
     [Fact]
     public async Task A_killed_silo_process_restarts_with_every_experiment_as_it_was()
     {
+        using var duration = new TestDuration(output);
         string before;
         await using (var silo = await SiloProcess.StartAsync(_data.Path))
         {
@@ -42,6 +44,7 @@ public sealed class SiloProcessTests : IDisposable
     [Fact]
     public async Task The_dashboard_renders_in_a_browser_and_lists_the_projects_grain_types()
     {
+        using var duration = new TestDuration(output);
         await using var silo = await SiloProcess.StartAsync(_data.Path);
         await using (var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None))
         {
