@@ -58,7 +58,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
             ?? throw new InvalidOperationException($"no checkpoint before the kill among {string.Join(", ", done.Checkpoints.Select(c => c.Step))}");
         using var reference = new TempDir();
         CopyDirectory(resumedFrom.Path, reference[Path.GetFileName(resumedFrom.Path)]);
-        var uninterrupted = Trainer.Train(config with { OutputDir = reference.Path }, resumeFrom: reference[Path.GetFileName(resumedFrom.Path)]);
+        // Watched like the cluster's run: once, under heavy load, this in-process resume sat in libtorch (an OpenMP barrier in
+        // MKL's sgemm) with no CPU used, and only a wait that watches the steps turns that into a failure instead of a hung suite.
+        long step = 0;
+        var uninterrupted = await Task.Run(() => Trainer.Train(config with { OutputDir = reference.Path },
+                new SyncProgress<TrainingProgress>(p => step = Math.Max(step, p.Step)), resumeFrom: reference[Path.GetFileName(resumedFrom.Path)]))
+            .Within("the uninterrupted reference resume trains in this process", () => $"step {step}", RedisCluster.TrainingStall);
         var clusterAdapter = Path.Combine(cluster.ArtifactsDirectory, "runs", runId, "final_adapter", "adapter_model.safetensors");
         output.WriteLine($"resumed from {resumedFrom.Path} (step {resumedFrom.Step}); comparing {clusterAdapter} with {uninterrupted.FinalAdapter}");
 
