@@ -30,7 +30,7 @@ public static class ClientProcess
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().Within($"pastanoodles {string.Join(' ', args)} exits", timeout: TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync().Within($"pastanoodles {string.Join(' ', args)} exits", stall: TimeSpan.FromSeconds(120));
         return (process.ExitCode, await output, await error);
     }
 }

@@ -8,7 +8,7 @@ namespace Pastanoodles.Tests.Processes;
 
 /// <summary>Real silo processes over Redis driven by the real console: a sweep of 8 runs over 2 gpu silos, `pastanoodles cluster`,
 /// and a client that loses its gateway.</summary>
-[Collection(RedisProcessCollection.Name)]
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
 public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _files = new();
@@ -41,18 +41,18 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(runIds, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         await using var connection = await cluster.ConnectAsync();
         var watch = Stopwatch.StartNew();
-        var statuses = await Poll.Until("8 runs finish", () => Task.WhenAll(runIds.Select(id => connection.Client.GetGrain<IExperimentGrain>(id).GetStatusAsync().AsTask())),
-            all => all.All(s => s!.State.IsFinal()), "all final", TimeSpan.FromSeconds(180),
-            all => string.Join("; ", all.Select(s => s is null ? "null" : $"{s.RunId} {s.State} {s.Step}/{s.TotalSteps} on {s.Silo} {s.Error}")));
+        var statuses = await Phase.Until("8 runs finish", () => Task.WhenAll(runIds.Select(id => connection.Client.GetGrain<IExperimentGrain>(id).GetStatusAsync().AsTask())),
+            all => all.All(s => s!.State.IsFinal()), "all final", RedisCluster.TrainingStall,
+            describe: all => string.Join("; ", all.Select(RedisCluster.Progress)));
         output.WriteLine($"8 runs finished {watch.Elapsed.TotalSeconds:0.0} s after the sweep was submitted");
 
-        Assert.All(statuses!, s => Assert.True(s!.State == RunState.Completed, $"{s.RunId}: {s.State} {s.Error}"));
-        var gpuSilos = statuses!.Select(s => s!.Silo!).Distinct().ToList();
+        Assert.All(statuses, s => Assert.True(s!.State == RunState.Completed, $"{s.RunId}: {s.State} {s.Error}"));
+        var gpuSilos = statuses.Select(s => s!.Silo!).Distinct().ToList();
         Assert.All(gpuSilos, silo => Assert.Contains(cluster.SiloAt(silo), cluster.Silos.Skip(1)));   // silos 1 and 2 are the gpu ones
         Assert.Equal(2, gpuSilos.Count);   // least-busy placement: submitted one after another, the runs alternate between the two
         // When each run trained: its first and last metric points, stamped by the engine as it logged them.
         var windows = new List<(string Silo, string RunId, DateTimeOffset From, DateTimeOffset To)>();
-        foreach (var status in statuses!)
+        foreach (var status in statuses)
         {
             var metrics = await connection.Client.GetGrain<IExperimentGrain>(status!.RunId).GetMetricsAsync(0);
             windows.Add((status.Silo!, status.RunId, metrics.Min(m => m.Time), metrics.Max(m => m.Time)));
@@ -71,13 +71,14 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("beta", compare.Output);
         Assert.Contains("learning_rate", compare.Output);
         Assert.DoesNotContain("synthetic_rows", compare.Output);                         // the same in every run
-        foreach (var status in statuses!)
+        foreach (var status in statuses)
             Assert.Contains(status!.TestAccuracy!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), compare.Output);
     }
 
     [Fact]
     public async Task A_client_whose_gateway_dies_goes_on_through_another_and_no_call_hangs()
     {
+        using var duration = new TestDuration(output);
         await using var cluster = await RedisCluster.StartAsync([SiloRoles.Cpu, SiloRoles.Cpu, SiloRoles.Cpu]);
         var listed = Cli.Run("cluster", "--cluster", cluster.Redis.Url);
         Assert.True(listed.ExitCode == 0, listed.Error);
@@ -96,17 +97,19 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
             : Outcome(connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync())).ToList();
         var killedAt = Stopwatch.StartNew();
         await victim.KillAsync();
-        var outcomes = await Task.WhenAll(inFlight).Within("calls in flight when the gateway died finish", timeout: responseTimeout + TimeSpan.FromSeconds(10));
+        // No call hangs: each one ends within the response timeout, so the finished count grows at least that often.
+        var outcomes = await Task.WhenAll(inFlight).Within("calls in flight when the gateway died finish",
+            () => $"{inFlight.Count(c => c.IsCompleted)} of {inFlight.Count} finished", stall: responseTimeout + TimeSpan.FromSeconds(10));
         output.WriteLine($"in flight at the kill: {outcomes.Count(o => o is null)} answered, errors: " +
             string.Join("; ", outcomes.OfType<string>().GroupBy(o => o).Select(g => $"{g.Count()}× {g.Key}")));
 
         // Afterwards every call is answered, through the other gateways.
-        await Poll.Until("a call succeeds after the kill", () => catalog.ListAsync().AsTask(), _ => true, "an answer", TimeSpan.FromSeconds(30));
+        await Phase.Until("a call succeeds after the kill", () => catalog.ListAsync().AsTask(), _ => true, "an answer");
         var firstAnswer = killedAt.Elapsed;
         for (var i = 0; i < 20; i++)
             await catalog.ListAsync().AsTask().WaitAsync(responseTimeout);
-        await Poll.Until("the killed silo is listed dead", () => Task.FromResult(Cli.Run("cluster", "--cluster", cluster.Redis.Url).Output),
-            text => System.Text.RegularExpressions.Regex.IsMatch(text, $@"S127\.0\.0\.1:{victim.SiloPort}:\d+\s*│\s*Dead"), "Dead", TimeSpan.FromSeconds(30));
+        await Phase.Until("the killed silo is listed dead", () => Task.FromResult(Cli.Run("cluster", "--cluster", cluster.Redis.Url).Output),
+            text => System.Text.RegularExpressions.Regex.IsMatch(text, $@"S127\.0\.0\.1:{victim.SiloPort}:\d+\s*│\s*Dead"), "Dead");
         output.WriteLine($"first answer {firstAnswer.TotalSeconds:0.0} s after the kill; listed Dead by `pastanoodles cluster` after {killedAt.Elapsed.TotalSeconds:0.0} s");
     }
 

@@ -4,6 +4,7 @@ using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Silo;
 using Pastanoodles.Tests.Support;
+using Xunit.Abstractions;
 using YamlDotNet.RepresentationModel;
 
 namespace Pastanoodles.Tests.Processes;
@@ -11,8 +12,8 @@ namespace Pastanoodles.Tests.Processes;
 /// <summary>deploy/ cannot run here (no Docker engine, no Kubernetes, no systemd), so this checks what it can: every file parses, every
 /// setting it passes is one <see cref="SiloOptions"/> or <see cref="TelemetryOptions"/> binds and accepts, the optional collector is wired to
 /// them, and real silos start over Redis with the compose and Kubernetes gpu silos' settings.</summary>
-[Collection(RedisProcessCollection.Name)]
-public sealed partial class DeployFilesTests
+[Collection(RedisProcessCollection.Name), Trait(RedisProcessCollection.Store, RedisProcessCollection.Redis)]
+public sealed partial class DeployFilesTests(ITestOutputHelper output)
 {
     static readonly string Deploy = Path.Combine(RepositoryRoot(), "deploy");
 
@@ -77,6 +78,7 @@ public sealed partial class DeployFilesTests
     [Fact]
     public async Task Silos_start_over_a_locked_redis_with_the_compose_and_kubernetes_gpu_silo_settings_and_talk_TLS()
     {
+        using var duration = new TestDuration(output);
         await using var redis = await LockedRedis.StartAsync();
         using var data = new TempDir();
         var certificates = data["certs"];
@@ -115,7 +117,7 @@ public sealed partial class DeployFilesTests
         };
         var address = new ClusterAddress(Cluster: redis.Url, RedisPasswordFile: redis.PasswordFile, TlsCertificate: client[ClusterAddress.TlsCertificateVariable],
             TlsAuthority: client[ClusterAddress.TlsAuthorityVariable]);
-        await Poll.Until("both silos are listed active", async () =>
+        await Phase.Until("both silos are listed active", async () =>
             {
                 await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None);
                 return await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();

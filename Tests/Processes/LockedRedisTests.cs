@@ -30,7 +30,7 @@ public sealed class LockedRedisTests(ITestOutputHelper output) : IDisposable
         await using var silo = await StartSiloAsync(redis, "silo");
         try
         {
-            await Poll.Until("the silo is listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", $"redis://:{LockedRedis.Password}@127.0.0.1:{redis.Port}")),
+            await Phase.Until("the silo is listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", $"redis://:{LockedRedis.Password}@127.0.0.1:{redis.Port}")),
                 r => r.ExitCode == 0 && r.Output.Contains("Active"), "exit 0 and an active silo", TimeSpan.FromSeconds(90), r => $"exit {r.ExitCode}: {r.Output}{r.Error}");
             var byEnvironment = await ClientProcess.RunAsync(ClientWith(ClusterAddress.RedisPasswordVariable, LockedRedis.Password), "cluster", "--cluster", redis.Url);
             Assert.True(byEnvironment.ExitCode == 0, byEnvironment.Error);
@@ -83,13 +83,13 @@ public sealed class LockedRedisTests(ITestOutputHelper output) : IDisposable
         {
             // In-process (a new console process per probe is slow on a loaded machine); the password in the URL is fine in a test.
             var url = $"redis://:{LockedRedis.Password}@127.0.0.1:{redis.Port}";
-            await Poll.Until("both silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", url)),
+            await Phase.Until("both silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", url)),
                 r => Regex.Matches(r.Output, "Active").Count == 2, "2 active silos", TimeSpan.FromSeconds(90), r => r.Output + r.Error);
 
             await redis.RestartEmptyAsync();
             var clock = Stopwatch.StartNew();
             // Each silo reads the table every 2 s (TableRefreshTimeout); allow for a slow machine, but not for a silo that never notices.
-            await Poll.Until("both silos exit after their rows vanished", () => Task.FromResult(silos.Select(s => s.ExitCode).ToList()),
+            await Phase.Until("both silos exit after their rows vanished", () => Task.FromResult(silos.Select(s => s.ExitCode).ToList()),
                 codes => codes.All(c => c is not null), "both exited", TimeSpan.FromSeconds(90), codes => string.Join(", ", codes.Select(c => c?.ToString() ?? "running")));
             output.WriteLine($"both silos exited {clock.Elapsed.TotalSeconds:F1} s after Redis came back empty");
             Assert.All(silos, s => Assert.Equal(MembershipWatchdog.ExitCode, s.ExitCode));
@@ -99,7 +99,7 @@ public sealed class LockedRedisTests(ITestOutputHelper output) : IDisposable
             foreach (var silo in silos)
                 await silo.DisposeAsync();
             silos = [await StartSiloAsync(redis, "a"), await StartSiloAsync(redis, "b")];
-            await Poll.Until("both restarted silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", url)),
+            await Phase.Until("both restarted silos are listed active", () => Task.FromResult(Cli.Run("cluster", "--cluster", url)),
                 r => Regex.Matches(r.Output, "Active").Count == 2, "2 active silos", TimeSpan.FromSeconds(90), r => r.Output + r.Error);
         }
         catch

@@ -1,14 +1,16 @@
 using System.Text.RegularExpressions;
 using Pastanoodles.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Pastanoodles.Tests.Processes;
 
 /// <summary>`pastanoodles quickstart` as a user runs it: it builds and starts its own silo process, then drives it.</summary>
-public sealed class QuickstartTests
+public sealed class QuickstartTests(ITestOutputHelper testOutput)
 {
     [Fact]
     public void Quickstart_starts_a_silo_trains_tiny_plots_and_answers_with_sources()
     {
+        using var duration = new TestDuration(testOutput);
         using var data = new TempDir();
         var (gateway, silo, dashboard) = (SiloProcess.FreePort(), SiloProcess.FreePort(), SiloProcess.FreePort());
         var (code, output, error) = Cli.Run("quickstart", "--data", data.Path, "--questions", "1",

@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
 using Pastanoodles.Client;
+using Pastanoodles.Cluster;
 using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Processes;
@@ -26,12 +27,19 @@ public sealed class RedisCluster : IAsyncDisposable
         get { lock (_silos) return [.. _silos]; }
     }
 
-    /// <summary>Starts Redis, then the first silo (it creates the membership table), then the others at once.</summary>
-    /// <summary>Starts a cluster, runs <paramref name="body"/> on it, and on failure writes every process's log to the test output.</summary>
+    /// <summary>How long a training run may go without a new step, checkpoint or state before a test fails. A step of the tests'
+    /// tiny runs takes well under a second on an idle core; an evaluation with its checkpoint shows no step, and at a load average
+    /// of 60-90 on 2 cores (Tests/Processes/under-load.sh beside other work) the one at step 10 took over 120 s.</summary>
+    public static readonly TimeSpan TrainingStall = TimeSpan.FromSeconds(300);
+
+    /// <summary>Starts a cluster, runs <paramref name="body"/> on it, writes how long that took (the figure to read under load), and
+    /// on failure writes every process's log to the test output.</summary>
     public static async Task RunAsync(IEnumerable<string> roles, ITestOutputHelper output, Func<RedisCluster, Task> body,
         IReadOnlyDictionary<string, string>? environment = null)
     {
+        using var duration = new TestDuration(output);
         await using var cluster = await StartAsync(roles, environment: environment);
+        output.WriteLine($"cluster of {cluster.Silos.Count} silos over {cluster.Redis.Kind} started in {duration.Elapsed.TotalSeconds:0.0} s");
         try
         {
             await body(cluster);
@@ -42,6 +50,8 @@ public sealed class RedisCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Starts Redis, then the first silo (it creates the membership table), then the others at once.</summary>
 
     public static async Task<RedisCluster> StartAsync(IEnumerable<string> roles, IEnumerable<string>? extraArguments = null,
         IReadOnlyDictionary<string, string>? environment = null)
@@ -84,7 +94,18 @@ public sealed class RedisCluster : IAsyncDisposable
 
     /// <summary>A client that finds the gateways in Redis.</summary>
     public Task<ClusterConnection> ConnectAsync(TimeSpan? responseTimeout = null) =>
-        ClusterConnection.ConnectAsync(Address(responseTimeout), CancellationToken.None).Within("client connects through Redis", timeout: TimeSpan.FromSeconds(30));
+        ClusterConnection.ConnectAsync(Address(responseTimeout), CancellationToken.None).Within("client connects through Redis");
+
+    /// <summary>Waits until the membership table marks <paramref name="siloAddress"/> Dead. Each new suspicion of it, and each status
+    /// change, is progress: under load the probes and votes come slower, but they come.</summary>
+    public static Task WaitUntilDeadAsync(IGrainFactory client, string siloAddress) =>
+        Phase.Until($"the killed silo {siloAddress} is declared dead", () => client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false),
+            hosts => hosts.Any(h => h.SiloAddress.ToString() == siloAddress && h.Status == SiloStatus.Dead), $"{siloAddress} Dead",
+            describe: hosts => string.Join(", ", hosts.Select(h => $"{h.SiloAddress} {h.Status} suspected {h.SuspectTimes?.Count ?? 0}×")));
+
+    /// <summary>A run's progress as the tests watch it: its state, step, checkpoints, attempt and silo.</summary>
+    public static string Progress(ExperimentStatus? status) => status is null ? "no status" :
+        $"{status.RunId} {status.State} step {status.Step}/{status.TotalSteps}, {status.Checkpoints.Count} checkpoints, attempt {status.Attempts} on {status.Silo} {status.Error}";
 
     /// <summary>Every silo's log, for a failure message.</summary>
     public string Logs() => string.Join("\n", Silos.Select(s => $"----- silo :{s.SiloPort} -----\n{s.Log}"));

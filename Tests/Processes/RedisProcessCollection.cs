@@ -6,4 +6,8 @@ namespace Pastanoodles.Tests.Processes;
 public sealed class RedisProcessCollection
 {
     public const string Name = "Redis cluster processes";
+
+    /// <summary>The trait of every test that uses <see cref="RedisServer"/>: `dotnet test --filter Store=Redis` runs them (.ci/run
+    /// runs them again over redis-server).</summary>
+    public const string Store = "Store", Redis = "Redis";
 }

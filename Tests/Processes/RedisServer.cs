@@ -2,58 +2,114 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Garnet;
+using Microsoft.Extensions.Logging;
+using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Processes;
 
-/// <summary>A throwaway <c>redis-server</c> (Debian's package) on a free loopback port, with no persistence, in a temp folder.</summary>
-/// <remarks>The tests never use a system Redis service: each starts its own and kills it on dispose.</remarks>
+/// <summary>The tests' throwaway Redis on a free loopback port, persisting to a temp folder: an embedded Garnet in this process by
+/// default, so the tests need nothing installed, or the <c>redis-server</c> that <see cref="Variable"/> names.</summary>
+/// <remarks>The tests never use a system Redis service: each starts its own and stops it on dispose. Garnet runs with the options
+/// Orleans' Redis providers need here (and -q: no banner on the test console): Lua on (all three providers use scripts), an append-only file recovered on start, and the
+/// RandomAccess device (the default one needs libaio, which Debian 12 lacks: Garnet dies at its first AOF flush without it).</remarks>
 public sealed class RedisServer : IAsyncDisposable
 {
-    readonly Process _process;
-    readonly string _directory;
-    readonly StringBuilder _log = new();
+    /// <summary>Names a redis-server executable to use instead of the embedded Garnet (.ci/run runs the Redis-backed tests both ways).</summary>
+    public const string Variable = "PASTANOODLES_TEST_REDIS";
 
-    RedisServer(Process process, string directory, int port) => (_process, _directory, Port) = (process, directory, port);
+    readonly string _directory = Directory.CreateTempSubdirectory("pastanoodles-redis-").FullName;
+    readonly StringBuilder _log = new();
+    readonly string? _executable = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path ? path : null;
+    GarnetServer? _garnet;
+    Process? _process;
+
+    RedisServer() => Port = SiloProcess.FreePort();
 
     public int Port { get; }
 
     /// <summary>The <c>--cluster</c> value for silos and clients.</summary>
     public string Url => $"redis://127.0.0.1:{Port}";
 
-    /// <summary>Starts redis-server and waits until it answers PING. Fails with an install hint when redis-server is missing.</summary>
-    public static async Task<RedisServer> StartAsync()
-    {
-        var executable = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("redis-server is not installed, so the Redis cluster tests cannot run. " +
-                "---> HINT: apt-get update && apt-get install -y redis-server (.ci/run does this before the tests).");
-        var directory = Directory.CreateTempSubdirectory("pastanoodles-redis-").FullName;
-        var port = SiloProcess.FreePort();
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
-        foreach (var arg in new[] { "--port", $"{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory })
-            start.ArgumentList.Add(arg);
-        var server = new RedisServer(new Process { StartInfo = start }, directory, port);
-        server._process.OutputDataReceived += (_, e) => server.Append(e.Data);
-        server._process.ErrorDataReceived += (_, e) => server.Append(e.Data);
-        server._process.Start();
-        server._process.BeginOutputReadLine();
-        server._process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!await server.PingAsync())
-        {
-            if (server._process.HasExited || DateTime.UtcNow > deadline)
-            {
-                var log = server.Log;
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"redis-server on port {port} did not answer PING within 15 s. Its log:\n{log}");
-            }
-            await Task.Delay(50);
-        }
-        return server;
-    }
+    /// <summary>What serves this Redis: "garnet (in process)" or the redis-server path.</summary>
+    public string Kind => _executable ?? "garnet (in process)";
 
     public string Log
     {
         get { lock (_log) return _log.ToString(); }
+    }
+
+    /// <summary>Starts the store and waits until it answers PING.</summary>
+    public static async Task<RedisServer> StartAsync()
+    {
+        var server = new RedisServer();
+        try
+        {
+            await server.StartStoreAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the store and starts it again on the same port and folder; what was written before is recovered from its
+    /// append-only file.</summary>
+    public async Task RestartAsync()
+    {
+        await StopStoreAsync();
+        Append($"----- restart -----");
+        await StartStoreAsync();
+    }
+
+    async Task StartStoreAsync()
+    {
+        if (_executable is null)
+        {
+            _garnet = new GarnetServer(
+            [
+                "--bind", "127.0.0.1", "--port", $"{Port}", "-q", "--lua",
+                "--aof", "--recover", "--checkpointdir", _directory, "--device-type", "RandomAccess",
+                "--memory", "256m", "--page", "1m", "--index", "16m",
+            ], LoggerFactory.Create(logging => logging.AddProvider(new LogCapture(this)).SetMinimumLevel(LogLevel.Information)));
+            _garnet.Start();
+        }
+        else
+        {
+            if (!File.Exists(_executable))
+                throw new FileNotFoundException($"{Variable} is '{_executable}', which does not exist. ---> HINT: apt-get install -y redis-server and set " +
+                    $"{Variable}=/usr/bin/redis-server, or unset it to use the embedded Garnet.");
+            var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _directory };
+            foreach (var arg in new[] { "--port", $"{Port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", _directory })
+                start.ArgumentList.Add(arg);
+            _process = new Process { StartInfo = start };
+            _process.OutputDataReceived += (_, e) => Append(e.Data);
+            _process.ErrorDataReceived += (_, e) => Append(e.Data);
+            _process.Start();
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+        await Phase.Until($"{Kind} on port {Port} answers PING", PingAsync, pong => pong || _process is { HasExited: true }, "+PONG", describe: _ => Log);
+        if (_process is { HasExited: true })
+            throw new InvalidOperationException($"{Kind} on port {Port} exited with code {_process.ExitCode} before it answered PING. Its log:\n{Log}");
+    }
+
+    async Task StopStoreAsync()
+    {
+        _garnet?.Dispose();
+        _garnet = null;
+        if (_process is { } process)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
+            process.Dispose();
+            _process = null;
+        }
     }
 
     async Task<bool> PingAsync()
@@ -65,7 +121,7 @@ public sealed class RedisServer : IAsyncDisposable
             var stream = client.GetStream();
             await stream.WriteAsync("PING\r\n"u8.ToArray());
             var buffer = new byte[16];
-            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(1));
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
             return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
         }
         catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
@@ -82,12 +138,18 @@ public sealed class RedisServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
+        await StopStoreAsync();
         try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Garnet's log lines, kept for failure messages instead of written to the test's console.</summary>
+    sealed class LogCapture(RedisServer server) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            server.Append($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception.Message)}");
+        public void Dispose() { }
     }
 }

@@ -32,17 +32,17 @@ public sealed class SiloPauseTests(ITestOutputHelper output) : IDisposable
         var grain = connection.Client.GetGrain<IExperimentGrain>("paused");
         await grain.SubmitAsync(new ExperimentSpec("paused", ExperimentKinds.Dpo, config.ToJson()));
 
-        var running = await Poll.Until("the run passes its second checkpoint", async () => (await grain.GetStatusAsync())!,
+        var running = await Phase.Until("the run passes its second checkpoint", async () => (await grain.GetStatusAsync())!,
             s => s is { State: RunState.Running, Checkpoints.Count: >= 2 } || s.State.IsFinal(), "running with 2 checkpoints", TimeSpan.FromMinutes(6));
         Assert.True(running!.State == RunState.Running, $"{running.State}: {running.Error}");
         var paused = new[] { gpu1, gpu2 }.Single(s => running.Silo!.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
         Signal(paused.ProcessId, "STOP");
         output.WriteLine($"stopped silo :{paused.SiloPort} at step {running.Step}/{running.TotalSteps}");
 
-        var moved = await Poll.Until("the run moves to the other gpu silo", async () => (await grain.GetStatusAsync())!,
+        var moved = await Phase.Until("the run moves to the other gpu silo", async () => (await grain.GetStatusAsync())!,
             s => s.Attempts >= 2 || s.State.IsFinal(), "a second attempt", TimeSpan.FromMinutes(3), s => $"{s.State} attempts {s.Attempts}: {s.Error}");
         Signal(paused.ProcessId, "CONT");   // the stale attempt's trainer wakes up with its reports and end still to send
-        var done = await Poll.Until("the moved run completes", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
+        var done = await Phase.Until("the moved run completes", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
             "a final state", TimeSpan.FromMinutes(6), s => $"{s.State} step {s.Step}: {s.Error}");
         await Task.Delay(TimeSpan.FromSeconds(5));   // time for anything the continued silo still had to send
 

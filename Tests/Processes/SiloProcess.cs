@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Processes;
 
@@ -66,12 +67,13 @@ public sealed class SiloProcess : IAsyncDisposable
         silo._process.BeginErrorReadLine();
         try
         {
-            await silo._started.Task.WaitAsync(TimeSpan.FromSeconds(90));
+            // Each line the silo logs while it starts is progress.
+            await silo._started.Task.Within("silo process starts", progress: () => silo.Log.Length);
         }
-        catch (TimeoutException)
+        catch (TimeoutException ex)
         {
             await silo.DisposeAsync();
-            throw new TimeoutException($"Phase 'silo process starts' did not finish within 90 s. Log:\n{silo.Log}");
+            throw new TimeoutException($"{ex.Message} Log:\n{silo.Log}");
         }
         return silo;
     }

@@ -3,11 +3,12 @@ using System.Text.Json;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Pastanoodles.Tests.Processes;
 
 /// <summary>The real silo executable: its defaults, its state on disk across a killed process, and its dashboard in a browser.</summary>
-public sealed class SiloProcessTests : IDisposable
+public sealed class SiloProcessTests(ITestOutputHelper output) : IDisposable
 {
     readonly TempDir _data = new();
 
@@ -16,6 +17,7 @@ public sealed class SiloProcessTests : IDisposable
     [Fact]
     public async Task A_killed_silo_process_restarts_with_every_experiment_as_it_was()
     {
+        using var duration = new TestDuration(output);
         string before;
         await using (var silo = await SiloProcess.StartAsync(_data.Path))
         {
@@ -42,6 +44,7 @@ public sealed class SiloProcessTests : IDisposable
     [Fact]
     public async Task The_dashboard_renders_in_a_browser_and_lists_the_projects_grain_types()
     {
+        using var duration = new TestDuration(output);
         await using var silo = await SiloProcess.StartAsync(_data.Path);
         await using (var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None))
         {
@@ -60,15 +63,16 @@ public sealed class SiloProcessTests : IDisposable
     /// <summary>The page's DOM after its scripts ran, from headless Chromium (Debian's <c>chromium</c> package).</summary>
     static async Task<string> DumpDomAsync(string url)
     {
-        var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("Headless Chromium is not installed. ---> HINT: apt-get install -y chromium (the CI script does).");
+        var chromium = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':')
+            .SelectMany(folder => new[] { Path.Combine(folder, "chromium"), Path.Combine(folder, "chromium-browser") }).FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException("Headless Chromium is not installed. ---> HINT: run the tests with ./test.sh, which installs Debian's chromium.");
         var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--virtual-time-budget=6000", "--dump-dom", url })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var dom = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().Within("headless chromium renders the dashboard", timeout: TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync().Within("headless chromium renders the dashboard", stall: TimeSpan.FromSeconds(120));
         return await dom;
     }
 }

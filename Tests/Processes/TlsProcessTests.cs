@@ -42,7 +42,7 @@ public sealed class TlsProcessTests : IDisposable
         // A good certificate: both silos (so the silo-to-silo link works over TLS too) are listed active, first in-process (a new
         // process per probe is slow on a loaded machine), then through a real client process.
         var address = new ClusterAddress(primary.GatewayPort, TlsCertificate: Path.Combine(cluster, "alice.pfx"), TlsAuthority: Path.Combine(cluster, "ca.crt"));
-        await Poll.Until("both TLS silos are listed active", async () =>
+        await Phase.Until("both TLS silos are listed active", async () =>
             {
                 await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None);
                 return await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
@@ -82,7 +82,7 @@ public sealed class TlsProcessTests : IDisposable
         var dashboardPort = SiloProcess.FreePort();
         await using var silo = await SiloProcess.StartAsync(_root["silo"], [.. TlsArguments(cluster), "--dashboard", $"https://127.0.0.1:{dashboardPort}"]);
         var address = new ClusterAddress(silo.GatewayPort, TlsCertificate: Path.Combine(cluster, "alice.pfx"), TlsAuthority: Path.Combine(cluster, "ca.crt"));
-        await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None).Within("client connects over TLS", timeout: TimeSpan.FromSeconds(60));
+        await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None).Within("client connects over TLS", stall: TimeSpan.FromSeconds(60));
 
         var silos = await connection.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
 

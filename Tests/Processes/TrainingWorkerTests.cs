@@ -33,7 +33,7 @@ public sealed class TrainingWorkerTests : IDisposable
         // r = 100000 makes libtorch allocate a 40 GB r x r matrix and abort (c10::Error, SIGABRT): nothing in-process can catch it.
         await grain.SubmitAsync(new ExperimentSpec("r-100000", ExperimentKinds.Dpo, Config(c => c with { Lora = c.Lora with { R = 100000 } })));
 
-        var done = await Poll.Until("run with r = 100000 fails", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
+        var done = await Phase.Until("run with r = 100000 fails", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
             "Failed after 2 crashes", RunTimeout, s => $"{s.State} attempts {s.Attempts}: {s.Error}");
 
         Assert.Equal(RunState.Failed, done!.State);
@@ -56,7 +56,7 @@ public sealed class TrainingWorkerTests : IDisposable
         await grain.SubmitAsync(new ExperimentSpec("rows-2e9", ExperimentKinds.Dpo, Config(c => c with { SyntheticRows = 2_000_000_000 })));
 
         long siloPeak = 0;
-        var done = await Poll.Until("run with 2e9 synthetic rows fails", async () =>
+        var done = await Phase.Until("run with 2e9 synthetic rows fails", async () =>
         {
             siloPeak = Math.Max(siloPeak, WorkerProcessRunner.ResidentBytes(silo.ProcessId) ?? 0);
             return (await grain.GetStatusAsync())!;
@@ -78,7 +78,7 @@ public sealed class TrainingWorkerTests : IDisposable
         await using var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None);
         var grain = connection.Client.GetGrain<IExperimentGrain>("cancel-worker");
         await grain.SubmitAsync(new ExperimentSpec("cancel-worker", ExperimentKinds.Dpo, Config(c => c with { SyntheticRows = 4000 })));
-        await Poll.Until("the worker trains", async () => (await grain.GetStatusAsync())!, s => s.Step >= 1, "step >= 1", RunTimeout, s => $"{s.State} step {s.Step}: {s.Error}");
+        await Phase.Until("the worker trains", async () => (await grain.GetStatusAsync())!, s => s.Step >= 1, "step >= 1", RunTimeout, s => $"{s.State} step {s.Step}: {s.Error}");
         var worker = Assert.Single(Workers(silo.ProcessId));
 
         await grain.CancelAsync();
@@ -98,13 +98,13 @@ public sealed class TrainingWorkerTests : IDisposable
         await using var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None);
         var grain = connection.Client.GetGrain<IExperimentGrain>("stopped-worker");
         await grain.SubmitAsync(new ExperimentSpec("stopped-worker", ExperimentKinds.Dpo, Config()));
-        var saved = await Poll.Until("a first checkpoint", async () => (await grain.GetStatusAsync())!, s => s.Checkpoints.Count >= 1,
+        var saved = await Phase.Until("a first checkpoint", async () => (await grain.GetStatusAsync())!, s => s.Checkpoints.Count >= 1,
             "1 checkpoint", RunTimeout, s => $"{s.State} step {s.Step}: {s.Error}");
         var worker = Assert.Single(Workers(silo.ProcessId));
         Signal(worker, "STOP");
         var stoppedAt = (await grain.GetStatusAsync())!.Checkpoints[^1];
 
-        var done = await Poll.Until("the run completes in a second attempt", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
+        var done = await Phase.Until("the run completes in a second attempt", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
             "Completed", RunTimeout, s => $"{s.State} step {s.Step} attempts {s.Attempts}: {s.Error}");
         Signal(worker, "KILL");   // already killed by the supervisor; this only makes sure
 
