@@ -72,7 +72,7 @@ public static class DataCommands
     static Command Synth()
     {
         var kind = new Option<string>("--kind") { Description = "dpo: preference pairs; mcqa: multiple-choice questions.", Required = true };
-        kind.AcceptOnlyFromAmong("dpo", "mcqa");
+        kind.AcceptOnlyFromAmong([.. ExperimentKinds.All]);
         var rows = AtLeast(new Option<int>("--rows") { Description = "How many rows to generate.", DefaultValueFactory = _ => 1000 }, 1);
         var seed = new Option<int>("--seed") { Description = "Same seed, same rows.", DefaultValueFactory = _ => 42 };
         var output = new Option<string>("--out") { Description = "The JSONL file to write.", Required = true };
@@ -82,7 +82,7 @@ public static class DataCommands
         {
             var path = parseResult.GetValue(output)!;
             var (count, seedValue) = (parseResult.GetValue(rows), parseResult.GetValue(seed));
-            if (parseResult.GetValue(kind) == "dpo")
+            if (parseResult.GetValue(kind) == ExperimentKinds.Dpo)
                 await DatasetWriter.WriteJsonLinesAsync(path, Synthetic.Preferences(count, seedValue), cancellationToken);
             else
                 await DatasetWriter.WriteJsonLinesAsync(path, Synthetic.Mcqa(count, seedValue), cancellationToken);
