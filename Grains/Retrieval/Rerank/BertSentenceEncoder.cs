@@ -25,7 +25,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     readonly BertModel _model;
     readonly BertTokenizer _tokenizer;
 
-    public BertSentenceEncoder(BertModel model, BertTokenizer tokenizer, int maxSeqLength = DefaultMaxSeqLength)
+    public BertSentenceEncoder(BertModel model, BertTokenizer tokenizer, int maxSeqLength = DefaultMaxSeqLength, string name = "bert")
     {
         if (maxSeqLength < 2 || maxSeqLength > model.Config.MaxPositionEmbeddings)
             throw new ArgumentOutOfRangeException(nameof(maxSeqLength), maxSeqLength,
@@ -33,7 +33,11 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
         _model = model;
         _tokenizer = tokenizer;
         MaxSeqLength = maxSeqLength;
+        Name = name;
     }
+
+    /// <summary>Names the weights (all-MiniLM-L6-v2 for the built-in one, the folder's name otherwise): stored vectors carry it.</summary>
+    public string Name { get; }
 
     public int Dimension => _model.Config.HiddenSize;
 
@@ -52,7 +56,8 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
             var lowerCase = ReadSetting(Path.Combine(folder, "tokenizer_config.json"), "do_lower_case")?.GetValue<bool>() ?? true;
             var maxSeqLength = ReadSetting(Path.Combine(folder, "sentence_bert_config.json"), "max_seq_length")?.GetValue<int>() ?? DefaultMaxSeqLength;
             var tokenizer = BertTokenizer.Load(vocab, lowerCase);
-            return new BertSentenceEncoder(model, tokenizer, Math.Min(maxSeqLength, model.Config.MaxPositionEmbeddings));
+            return new BertSentenceEncoder(model, tokenizer, Math.Min(maxSeqLength, model.Config.MaxPositionEmbeddings),
+                Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
         }
         catch
         {
