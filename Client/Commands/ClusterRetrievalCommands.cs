@@ -136,7 +136,7 @@ static class ClusterRetrievalCommands
 
     public static async Task EvalRetrievalAsync(IClusterClient client, TextWriter output, string file, bool questionOnly)
     {
-        var questions = RetrievalQuestionReader.Read(file);
+        var questions = RetrievalQuestionReader.Read(file, note => output.WriteLine(note));
         var answers = client.GetGrain<IAnswerGrain>(0);
         var results = await Task.WhenAll(questions.Select(q => answers.SearchAsync(questionOnly ? q.Question : q.QueryWithOptions, RetrievalEvaluation.Depth)));
         var failed = results.SelectMany(r => r.FailedShards).Distinct().Order().ToList();

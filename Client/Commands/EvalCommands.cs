@@ -142,7 +142,7 @@ public static class EvalCommands
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
-            var questions = RetrievalQuestionReader.Read(parse.GetValue(file)!);
+            var questions = RetrievalQuestionReader.Read(parse.GetValue(file)!, parse.InvocationConfiguration.Error.WriteLine);
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
             var unknown = questions.Select(q => q.Source).Distinct()
                 .Except(engine.AllChunks().Select(c => c.Source).Distinct()).ToList();

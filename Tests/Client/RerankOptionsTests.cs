@@ -36,12 +36,13 @@ public class RerankOptionsTests
         var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
         File.WriteAllLines(folder.Combine("q.jsonl"),
         [
-            """{"question": "What is a heap?", "options": {"A": "a tree", "B": "a wave", "C": "light", "D": "mass"}, "answer": "A", "source": "a.pdf", "page": 1}""",
+            """{"id": "q1", "question": "What is a heap?", "options": {"A": "a tree", "B": "a wave", "C": "light", "D": "mass"}, "answer": "A", "source": "a.pdf", "page": 1}""",
         ]);
         var result = Cli.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index, "--encoder", "bert", "--bert", bert);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("bm25 + bert cosine re-rank (lemmas)", result.Output);
         Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Output);
+        Assert.Contains("ignored 1 extra field(s)", result.Error);
     }
 
     [Fact]
