@@ -12,9 +12,10 @@ namespace Pastanoodles.Client;
 public static class ClusterIngest
 {
     /// <summary>Ingests every PDF under <paramref name="folder"/>; a file that cannot be read keeps the chunks it had.</summary>
+    /// <param name="encoder">When given, each chunk goes to its shard with its vector (chunks of other sources keep theirs).</param>
     /// <param name="shards">The shard count to set on a new cluster corpus; null keeps the cluster's (or <see cref="ICorpusGrain.DefaultShards"/>).</param>
     public static async Task<IngestReport> IngestDirectoryAsync(IGrainFactory grains, string folder, int? shards = null,
-        IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default, Retrieval.Rerank.IDenseEncoder? encoder = null)
     {
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"Folder '{folder}' does not exist. HINT: give a folder of *.pdf files, e.g. samples/corpus.");
@@ -32,6 +33,8 @@ public static class ClusterIngest
             if (file.Pages.Count > 0 || file.Failures.Count == 0)
             {
                 var split = CorpusEngine.Split(file.Source, file.Pages, splitter);
+                if (encoder is not null)
+                    split = CorpusEngine.Embed(split, encoder);   // stored in the shards' state with each chunk
                 var byShard = split.ToLookup(c => router.ShardOf(c.Id));
                 await Task.WhenAll(Enumerable.Range(0, count).Select(shard =>
                     grains.GetGrain<IShardGrain>(shard).ReplaceSourceAsync(file.Source, [.. byShard[shard]])));

@@ -40,11 +40,13 @@ static class ClusterRetrievalCommands
                                             "HINT: leave it out, or add --index DIR to work locally.");
     }
 
-    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, int? shards)
+    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, int? shards,
+        Retrieval.Rerank.BertSentenceEncoder? encoder = null)
     {
+        using var _ = encoder;
         var watch = Stopwatch.StartNew();
         var report = await ClusterIngest.IngestDirectoryAsync(client, folder, shards, new Progress(p =>
-            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
+            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), encoder: encoder);
         foreach (var failure in report.Failures)
             await error.WriteLineAsync($"skipped: {failure}");
         var stats = await ClusterIngest.StatsAsync(client);

@@ -53,12 +53,15 @@ public sealed class RerankChoice
         var bert = parse.GetValue(Bert);
         if (parse.GetValue(Encoder) == "bert")
         {
-            return ("bert", bert is null ? MiniLmPackage.Load() : BertSentenceEncoder.Load(bert));
+            return ("bert", LoadBert(bert));
         }
         if (bert is not null)
             throw new ArgumentException($"--bert is '{bert}' but --encoder is 'lsa'. HINT: add --encoder bert to re-rank with it.");
         return ("lsa", engine.Lsa ?? engine.FitLsa());
     }
+
+    /// <summary>BERT from an HF folder, or the built-in all-MiniLM-L6-v2 when <paramref name="folder"/> is null.</summary>
+    public static BertSentenceEncoder LoadBert(string? folder) => folder is null ? MiniLmPackage.Load() : BertSentenceEncoder.Load(folder);
 
     /// <summary>The re-ranker the options name, or null for --rerank none.</summary>
     public Reranker? Build(ParseResult parse, CorpusEngine engine, out IDisposable? owned)

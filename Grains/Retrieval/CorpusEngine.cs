@@ -100,7 +100,9 @@ public sealed class CorpusEngine : IDisposable
     /// <summary>Reads every PDF under <paramref name="folder"/>, replaces each file's chunks, commits and refits LSA.
     /// A file that cannot be opened keeps the chunks it had; a file removed from the folder keeps its chunks too
     /// (sources are paths relative to the folder, so several folders can share one index).</summary>
-    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true)
+    /// <param name="encoder">When given, every chunk is stored with its vector from this encoder: the new ones as they are
+    /// indexed, and then every older chunk whose vector is missing or from another encoder (<see cref="StoreVectors"/>).</param>
+    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true, IDenseEncoder? encoder = null)
     {
         var reader = new PdfPageReader();
         var failures = new List<PdfReadFailure>();
@@ -112,10 +114,12 @@ public sealed class CorpusEngine : IDisposable
             if (file.Pages.Count > 0 || file.Failures.Count == 0)
             {
                 pages += file.Pages.Count;
-                chunks += ReplaceSource(file.Source, file.Pages);
+                chunks += ReplaceSource(file.Source, file.Pages, encoder);
             }
             progress?.Report(new IngestProgress(files, file.Source, chunks));
         }
+        if (encoder is not null)
+            StoreVectors(encoder);
         Commit();
         if (fitLsa && chunks > 0)
             FitLsa();
@@ -124,13 +128,30 @@ public sealed class CorpusEngine : IDisposable
 
     /// <summary>Deletes every chunk of <paramref name="source"/> in every shard, then splits and adds its pages.
     /// Returns the number of chunks added. Not durable until <see cref="Commit"/>.</summary>
-    public int ReplaceSource(string source, IEnumerable<PageDocument> pages)
+    public int ReplaceSource(string source, IEnumerable<PageDocument> pages, IDenseEncoder? encoder = null)
     {
         foreach (var shard in _shards)
             shard.DeleteSource(source);
         var chunks = Split(source, pages, _splitter);
-        AddChunks(chunks);
+        AddChunks(encoder is null ? chunks : Embed(chunks, encoder));
         return chunks.Count;
+    }
+
+    /// <summary>The chunks with their vectors from <paramref name="encoder"/> and its name.</summary>
+    public static List<CorpusChunk> Embed(IReadOnlyList<CorpusChunk> chunks, IDenseEncoder encoder)
+    {
+        var vectors = encoder.Encode([.. chunks.Select(c => c.Text)]);
+        return [.. chunks.Select((c, i) => c with { Vector = vectors[i], Encoder = encoder.Name })];
+    }
+
+    /// <summary>Stores a vector from <paramref name="encoder"/> with every chunk that has none from it (none yet, or one from
+    /// another encoder): what re-ingesting with another encoder rebuilds. Returns how many were encoded; commit to keep them.</summary>
+    public int StoreVectors(IDenseEncoder encoder, int batch = 256)
+    {
+        var stale = AllChunks().Where(c => c.Encoder != encoder.Name || c.Vector?.Length != encoder.Dimension).ToList();
+        for (var start = 0; start < stale.Count; start += batch)
+            AddChunks(Embed(stale.GetRange(start, Math.Min(batch, stale.Count - start)), encoder));
+        return stale.Count;
     }
 
     /// <summary>The chunks of a source's pages, ids numbered per page: what ingest indexes, locally or through the cluster.</summary>

@@ -55,6 +55,23 @@ public class RerankOptionsTests
         Assert.Contains("The speed of light.", result.Output);
     }
 
+    [Fact]
+    public void Ingest_stores_bert_vectors_and_refuses_a_bert_folder_without_the_encoder()
+    {
+        using var folder = new TempDir();
+        PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["The energy of a wave."], ["A heap is a tree."]);
+        var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
+        var index = folder.Combine("index");
+        var refused = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--bert", bert);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("--encoder is 'none'", refused.Error);
+        var result = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--encoder", "bert", "--bert", bert);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("vectors from bert stored with every chunk", result.Output);
+        using var engine = Pastanoodles.Retrieval.CorpusEngine.OpenExisting(index);
+        Assert.All(engine.AllChunks(), c => Assert.Equal(("bert", TinyBert.Config.HiddenSize), (c.Encoder, c.Vector!.Length)));
+    }
+
     [Theory]
     [InlineData("--rerank dense --bert /nonexistent/bert", "--encoder is 'lsa'")]
     [InlineData("--rerank rrf --encoder bert --bert /nonexistent/bert", "BERT folder '/nonexistent/bert' does not exist")]

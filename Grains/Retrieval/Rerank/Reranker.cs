@@ -24,6 +24,8 @@ public sealed class Reranker
         Mode = mode;
     }
 
+    public IDenseEncoder Encoder => _encoder;
+
     public DenseMetric Metric { get; }
 
     public RerankMode Mode { get; }
@@ -33,12 +35,9 @@ public sealed class Reranker
     {
         if (hits.Count == 0)
             return hits;
-        var texts = new List<string>(hits.Count + 1) { query };
-        texts.AddRange(hits.Select(h => h.Text));
-        var vectors = _encoder.Encode(texts);
-        var q = vectors[0];
+        var (q, vectors) = Vectors(query, hits);
         var dense = hits
-            .Select((hit, i) => hit with { Score = Similarity(q, vectors[i + 1]) })
+            .Select((hit, i) => hit with { Score = Similarity(q, vectors[i]) })
             .OrderByDescending(hit => hit.Score) // OrderBy is stable: ties keep the BM25 order
             .ToList();
         if (Mode == RerankMode.Replace)
@@ -48,6 +47,29 @@ public sealed class Reranker
             .Select((hit, i) => hit with { Score = 1f / (FusionK + i + 1) + 1f / (FusionK + denseRank[hit.ChunkId]) })
             .OrderByDescending(hit => hit.Score)
             .ToList();
+    }
+
+    /// <summary>The query's vector and each hit's: the one stored at ingest when this encoder made it, else encoded now
+    /// (in one batch with the query).</summary>
+    (float[] Query, float[][] Hits) Vectors(string query, IReadOnlyList<SearchHit> hits)
+    {
+        var vectors = new float[hits.Count][];
+        var texts = new List<string> { query };
+        var missing = new List<int>();
+        for (var i = 0; i < hits.Count; i++)
+        {
+            if (hits[i] is { Vector: { } stored, Encoder: { } name } && name == _encoder.Name && stored.Length == _encoder.Dimension)
+                vectors[i] = stored;
+            else
+            {
+                texts.Add(hits[i].Text);
+                missing.Add(i);
+            }
+        }
+        var encoded = _encoder.Encode(texts);
+        for (var j = 0; j < missing.Count; j++)
+            vectors[missing[j]] = encoded[j + 1];
+        return (encoded[0], vectors);
     }
 
     public float Similarity(float[] a, float[] b)

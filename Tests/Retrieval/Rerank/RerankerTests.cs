@@ -7,6 +7,8 @@ public class RerankerTests
     /// <summary>Maps a text to a fixed vector from a table.</summary>
     private sealed class TableEncoder(Dictionary<string, float[]> table) : IDenseEncoder
     {
+        public string Name => "table";
+
         public int Dimension => 2;
         public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => texts.Select(t => table[t]).ToList();
     }
