@@ -14,7 +14,8 @@ public sealed class RerankChoice
 {
     public Option<string> Rerank { get; } = new("--rerank")
     {
-        Description = "Dense re-ranking of the BM25 candidates: none, dense (order by similarity) or rrf (reciprocal rank fusion with BM25). lsa and lsa-rrf mean dense and rrf with --encoder lsa.",
+        Description = "Dense re-ranking of the BM25 candidates: none, dense (order by similarity), rrf (reciprocal rank fusion with BM25) or weighted " +
+                      "(--bm25-weight × min-max BM25 + the rest × min-max similarity). lsa and lsa-rrf mean dense and rrf with --encoder lsa.",
         DefaultValueFactory = _ => "none",
     };
 
@@ -27,6 +28,12 @@ public sealed class RerankChoice
 
     public Option<DenseMetric> Metric { get; } = CorpusCommands.MetricOption();
 
+    public Option<double> Bm25Weight { get; } = new("--bm25-weight")
+    {
+        Description = "BM25's share of a weighted re-rank, 0 (dense only) to 1 (BM25 only).",
+        DefaultValueFactory = _ => Reranker.DefaultBm25Weight,
+    };
+
     static Option<string> CreateEncoder()
     {
         var encoder = new Option<string>("--encoder")
@@ -38,7 +45,7 @@ public sealed class RerankChoice
         return encoder;
     }
 
-    public IEnumerable<Option> All => [Rerank, Encoder, Bert, Metric];
+    public IEnumerable<Option> All => [Rerank, Encoder, Bert, Metric, Bm25Weight];
 
     public void AddTo(Command command)
     {
@@ -73,7 +80,8 @@ public sealed class RerankChoice
             "none" => (RerankMode?)null,
             "dense" or "lsa" => RerankMode.Replace,
             "rrf" or "lsa-rrf" => RerankMode.Fusion,
-            _ => throw new ArgumentException($"--rerank is '{rerank}'. Valid choices: none, dense, rrf (or lsa, lsa-rrf)."),
+            "weighted" => RerankMode.Weighted,
+            _ => throw new ArgumentException($"--rerank is '{rerank}'. Valid choices: none, dense, rrf, weighted (or lsa, lsa-rrf)."),
         };
         if (rerank.StartsWith("lsa") && parse.GetValue(Encoder) == "bert")
             throw new ArgumentException($"--rerank is '{rerank}' but --encoder is 'bert'. HINT: use --rerank dense or rrf with --encoder bert.");
@@ -81,6 +89,9 @@ public sealed class RerankChoice
             return null;
         var (_, encoder) = DenseEncoder(parse, engine);
         owned = encoder as IDisposable;
-        return new Reranker(encoder, parse.GetValue(Metric), mode.Value);
+        var weight = parse.GetValue(Bm25Weight);
+        if (weight is < 0 or > 1)
+            throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+        return new Reranker(encoder, parse.GetValue(Metric), mode.Value, weight);
     }
 }
