@@ -10,7 +10,7 @@ namespace Pastanoodles.Cluster;
 /// <summary>Answers on any silo: fans the question out to every shard, merges, fills the seed's prompt and scores the option
 /// letters with the base model plus the chosen experiment's final adapter (a <see cref="SiloModels"/> singleton).</summary>
 [StatelessWorker]
-public sealed class AnswerGrain(SiloModels models, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
+public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
 {
     // The analyzer the shard grains index with (CorpusOptions' defaults); thread-safe, one per activation.
@@ -18,8 +18,10 @@ public sealed class AnswerGrain(SiloModels models, IOptions<AnswerOptions> optio
 
     public async Task<SearchResult> SearchAsync(string query, int k)
     {
-        var shards = await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetShardsAsync();
-        return await ShardFanOut.SearchAsync(GrainFactory, _analyzer, query, shards, k, logger);
+        var shards = statsCache.Shards;
+        if (shards == 0)
+            statsCache.Shards = shards = await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetShardsAsync();
+        return await ShardFanOut.SearchAsync(GrainFactory, _analyzer, query, shards, k, logger, statsCache);
     }
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval.Evaluation;
@@ -25,6 +26,33 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
             Assert.Equal(local.Select(h => (h.ChunkId, h.Source, h.Page, h.Start, h.Score, h.Text)),
                          cluster.Hits.Select(h => (h.ChunkId, h.Source, h.Page, h.Start, h.Score, h.Text)));
         }
+    }
+
+    int Refreshes => fixture.Cluster.Silos.Sum(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<ShardStatsCache>().Refreshes);
+
+    [Fact]
+    public async Task Statistics_are_cached_per_corpus_version_so_a_repeated_query_is_one_round_trip_per_shard()
+    {
+        const string query = "entropy of an ideal gas and the photoelectric effect";
+        var local = fixture.Local.Search(query, 10).Select(h => (h.ChunkId, h.Score)).ToList();
+        async Task SearchAsync(int times)
+        {
+            for (var i = 0; i < times; i++)
+                Assert.Equal(local, (await Answers.SearchAsync(query, 10)).Hits.Select(h => (h.ChunkId, h.Score)));
+        }
+        // The client spreads calls over both silos' gateways, and each silo has its own cache: after a few searches both are warm.
+        await SearchAsync(6);
+        var warm = Refreshes;
+        await SearchAsync(6);
+        Assert.Equal(warm, Refreshes);   // no statistics phase: the search alone, one call per shard
+
+        // An ingest changes a shard's version: a search notices, gathers the statistics again, and still ranks exactly as one index.
+        await fixture.Client.GetGrain<IShardGrain>(0).ReplaceSourceAsync("nothing.pdf", []);
+        await SearchAsync(6);
+        var refreshed = Refreshes;
+        Assert.InRange(refreshed, warm + 1, warm + fixture.Cluster.Silos.Count);
+        await SearchAsync(6);
+        Assert.Equal(refreshed, Refreshes);
     }
 
     [Fact]
