@@ -27,7 +27,7 @@ public static class LocalSilo
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "Pastanoodles.sln")))
                     return dir.FullName;
-        throw new InvalidOperationException(
+        throw new FileNotFoundException(
             "Cannot find Pastanoodles.sln above the working directory or the console. Run the quickstart from the repository, " +
             "or start a silo yourself (`dotnet run --project Silo`) and run it again.");
     }
@@ -48,7 +48,7 @@ public static class LocalSilo
         await progress.WriteLineAsync("building the silo (the first time takes a minute) ...");
         var build = await RunAsync("dotnet", ["build", Path.Combine(root, "Silo", "Silo.csproj"), "-c", "Debug", "-v", "q", "-nologo"], root, cancellationToken);
         if (build.ExitCode != 0)
-            throw new InvalidOperationException($"`dotnet build Silo` failed (exit {build.ExitCode}):\n{build.Output}");
+            throw new IOException($"`dotnet build Silo` failed (exit {build.ExitCode}):\n{build.Output}");
         return Path.Combine(root, "Silo", "bin", "Debug", "net10.0", "Pastanoodles.Silo.dll");
     }
 
@@ -63,7 +63,7 @@ public static class LocalSilo
             $"--dashboard \"{dashboardUrl}\" > \"{logFile}\" 2>&1 < /dev/null & echo $!"],
             Path.GetDirectoryName(dll)!, cancellationToken);
         if (launch.ExitCode != 0 || !int.TryParse(launch.Output.Trim(), out var pid))
-            throw new InvalidOperationException($"Could not start the silo: {launch.Output}");
+            throw new IOException($"Could not start the silo: {launch.Output}");
         return new Started(pid, logFile);
     }
 

@@ -11,15 +11,3 @@ public sealed record ExperimentSpec(
     [property: Id(1)] string Kind,
     [property: Id(2)] string ConfigJson,
     [property: Id(3)] string? OutputDirectory = null);
-
-/// <summary>The trainers an experiment can name.</summary>
-public static class ExperimentKinds
-{
-    /// <summary>Direct preference optimization on preference pairs.</summary>
-    public const string Dpo = "dpo";
-
-    /// <summary>Fine-tuning to answer multiple-choice questions with one letter.</summary>
-    public const string Mcqa = "mcqa";
-
-    public static IReadOnlyList<string> All { get; } = [Dpo, Mcqa];
-}

@@ -38,8 +38,9 @@ public sealed record AnswerRequest(
 /// <param name="Model">What answered: base model, quantization and adapter.</param>
 /// <param name="PromptTokens">Length of the prompt given to the model.</param>
 /// <param name="RetrievalMs">Fan-out search and merge.</param>
-/// <param name="ModelMs">Scoring the letters (and loading the model on first use).</param>
-/// <param name="Silo">The silo that answered.</param>
+/// <param name="ModelMs">Building the prompt and scoring the letters.</param>
+/// <param name="Silo">The silo that answered; empty when answered in this process (a local index).</param>
+/// <param name="Truncated">The prompt was longer than the model's context and its beginning was cut.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.AnswerResult")]
 public sealed record AnswerResult(
     [property: Id(0)] char Letter,
@@ -50,4 +51,5 @@ public sealed record AnswerResult(
     [property: Id(5)] int PromptTokens,
     [property: Id(6)] double RetrievalMs,
     [property: Id(7)] double ModelMs,
-    [property: Id(8)] string Silo);
+    [property: Id(8)] string Silo,
+    [property: Id(9)] bool Truncated = false);

@@ -2,7 +2,7 @@ namespace Pastanoodles.Cluster;
 
 /// <summary>One training run, keyed by its run id: its spec, status, metrics history and checkpoints, durable across silo restarts.</summary>
 /// <remarks>
-/// Clients call the first six methods. The run's <see cref="ITrainerGrain"/> calls <see cref="ReportProgressAsync"/> and
+/// Clients call the methods up to <see cref="UnsubscribeAsync"/>. The run's <see cref="ITrainerGrain"/> calls <see cref="ReportProgressAsync"/> and
 /// <see cref="ReportEndAsync"/>; a silo starting up calls <see cref="ResumeAsync"/> for every unfinished run.
 /// </remarks>
 [Alias("pastanoodles.IExperimentGrain")]

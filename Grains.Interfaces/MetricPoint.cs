@@ -2,7 +2,7 @@ namespace Pastanoodles.Cluster;
 
 /// <summary>Metrics logged at one step on one split, keyed by TRL's names (<c>loss</c>, <c>rewards/accuracies</c>, ...).</summary>
 /// <param name="Step">The optimizer step the values belong to.</param>
-/// <param name="Split"><see cref="MetricSplits.Train"/>, <see cref="MetricSplits.Eval"/> or <see cref="MetricSplits.Test"/>.</param>
+/// <param name="Split"><see cref="Splits.Train"/>, <see cref="Splits.Eval"/> or <see cref="Splits.Test"/>.</param>
 /// <param name="Values">Metric name to value.</param>
 /// <param name="Time">When the values were measured.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.MetricPoint")]
@@ -12,13 +12,6 @@ public sealed record MetricPoint(
     [property: Id(2)] IReadOnlyDictionary<string, double> Values,
     [property: Id(3)] DateTimeOffset Time);
 
-/// <summary>The splits a <see cref="MetricPoint"/> can belong to.</summary>
-public static class MetricSplits
-{
-    public const string Train = "train";
-    public const string Eval = "eval";
-    public const string Test = "test";
-}
 
 /// <summary>A checkpoint the trainer has finished writing: a run can resume from it.</summary>
 /// <param name="Step">The optimizer steps done when it was written.</param>

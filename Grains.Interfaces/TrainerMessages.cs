@@ -10,6 +10,7 @@ namespace Pastanoodles.Cluster;
 /// <param name="StartedAtStep">Set once per attempt, in the first report after the trainer took a GPU slot:
 /// the step it starts from (0, or the step of the checkpoint it resumes). Metrics past it are about to be redone.</param>
 /// <param name="Note">While queued: what the run waits for.</param>
+/// <param name="Attempt">The attempt's fencing token, from <see cref="ITrainerGrain.StartAttemptAsync"/>: the experiment ignores reports of any other attempt.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ProgressReport")]
 public sealed record ProgressReport(
     [property: Id(0)] string Silo,
@@ -19,31 +20,39 @@ public sealed record ProgressReport(
     [property: Id(4)] IReadOnlyList<MetricPoint> Metrics,
     [property: Id(5)] IReadOnlyList<CheckpointInfo> Checkpoints,
     [property: Id(6)] int? StartedAtStep = null,
-    [property: Id(7)] string? Note = null);
+    [property: Id(7)] string? Note = null,
+    [property: Id(8)] int Attempt = 0);
 
 /// <summary>How a trainer's attempt at a run ended.</summary>
 /// <param name="State">Completed, Failed or Cancelled.</param>
 /// <param name="Outcome">What a completed run left behind.</param>
 /// <param name="Error">Why it failed.</param>
 /// <param name="Silo">The trainer's silo.</param>
+/// <param name="Attempt">The attempt's fencing token: the experiment ignores the end of any attempt but its current one.</param>
+/// <param name="Crashed">Failed because its worker process died (a signal, an exit without an outcome, the memory budget, a missed
+/// heartbeat), as opposed to an error the engine reported. The experiment retries a crash, up to a limit.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.RunEnd")]
 public sealed record RunEnd(
     [property: Id(0)] RunState State,
     [property: Id(1)] RunOutcome? Outcome,
     [property: Id(2)] string? Error,
-    [property: Id(3)] string Silo);
+    [property: Id(3)] string Silo,
+    [property: Id(4)] int Attempt = 0,
+    [property: Id(5)] bool Crashed = false);
 
 /// <summary>Where a trainer activation is with its run.</summary>
 /// <param name="Silo">The silo the trainer lives on.</param>
 /// <param name="Phase">Idle (no run), Queued, Running or Ended.</param>
 /// <param name="Step">Steps done in the current attempt.</param>
 /// <param name="End">How the run ended, once the trainer has reported that to the experiment (after all its progress).</param>
+/// <param name="Attempt">The fencing token of the attempt this activation holds; 0 when it holds none.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.TrainerStatus")]
 public sealed record TrainerStatus(
     [property: Id(0)] string Silo,
     [property: Id(1)] TrainerPhase Phase,
     [property: Id(2)] int Step,
-    [property: Id(3)] RunEnd? End);
+    [property: Id(3)] RunEnd? End,
+    [property: Id(4)] int Attempt = 0);
 
 /// <summary>A trainer activation's phase.</summary>
 [GenerateSerializer, Alias("pastanoodles.TrainerPhase")]

@@ -34,7 +34,13 @@ public static class SiloHostingExtensions
             else
                 orleans.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
                     new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort), options.ServiceId, options.ClusterId);
-            orleans.AddPastanoodles(silo);
+            orleans.AddPastanoodles(silo, experiments =>
+            {
+                experiments.TrainingMemoryBudget = options.TrainingMemoryBudget ?? ExperimentOptions.DefaultMemoryBudget(silo.TrainingDevices.Count);
+                experiments.WorkerHeartbeatTimeout = options.WorkerHeartbeatTimeout;
+                experiments.MaxCrashes = options.MaxCrashes;
+                experiments.AdmissionControl = options.AdmissionControl;
+            });
             if (options.DashboardUrl.Length > 0)
                 orleans.AddDashboard();
         });
@@ -74,8 +80,11 @@ public static class SiloHostingExtensions
         {
             experiments.ArtifactsDirectory = silo.RunsDirectory;
             experiments.TrainingDevices = [.. silo.TrainingDevices];
+            experiments.WorkerCommand = WorkerCommand();
             configure?.Invoke(experiments);
         });
+        orleans.Services.PostConfigure<AnswerOptions>(answers =>
+            answers.Device ??= silo.Role == SiloRoles.Gpu && silo.CudaAvailable ? silo.TrainingDevices[0] : "cpu");
         if (silo.Redis is { } redis)
         {
             // Orleans' own serializer: the state types carry [GenerateSerializer] ids, and it keeps NaN metrics and renames safe,
@@ -91,6 +100,14 @@ public static class SiloHostingExtensions
             orleans.UseInMemoryReminderService();
         }
         return orleans;
+    }
+
+    /// <summary>How a silo starts a training worker: this same binary in <c>worker</c> mode (see Program.cs), under the dotnet host running
+    /// this silo. The silo, not the console, is the worker: every gpu silo's image already has it, and it needs nothing else.</summary>
+    public static IList<string> WorkerCommand()
+    {
+        var host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+        return [host, typeof(SiloHostingExtensions).Assembly.Location, "worker"];
     }
 
     /// <summary>Serves the dashboard (when configured) and logs what this silo is.</summary>

@@ -73,6 +73,21 @@ public sealed class SiloOptions
     /// Default (unset): every CUDA device TorchSharp finds, else <c>cpu</c>.</summary>
     public IList<string>? TrainingDevices { get; set; }
 
+    /// <summary>Bytes of memory (RSS) one training worker process may use before it is killed and its attempt fails.
+    /// Default (unset): 80% of this machine's memory divided by the number of training devices.</summary>
+    public long? TrainingMemoryBudget { get; set; }
+
+    /// <summary>A training worker that sends no heartbeat for this long (stopped, hung) is killed and its attempt fails. Default: 30 s.</summary>
+    public TimeSpan WorkerHeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Attempts of one run that may crash (worker killed by a signal, over its memory budget, silent) before the run fails
+    /// for good instead of being retried. Default: 2.</summary>
+    public int MaxCrashes { get; set; } = 2;
+
+    /// <summary>Refuse at submit a run whose sizes do not fit its model or whose estimated peak memory is over
+    /// <see cref="TrainingMemoryBudget"/>. Turn off only to test what a silo does without it. Default: true.</summary>
+    public bool AdmissionControl { get; set; } = true;
+
     /// <summary>Command-line switches and the keys they set.</summary>
     public static IDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>
     {

@@ -50,7 +50,7 @@ public static class ClusterBenchmark
                 foreach (var (silo, gateway) in ports)
                     silos.Add(await LocalSilo.LaunchAsync(dll, data, silo, gateway, ports[0].Silo, "", Path.Combine(data, $"silo-{silo}.log"), ct));
                 using var client = await ConnectAsync(ports.Select(p => p.Gateway).ToArray(), ct);
-                await ClusterIngest.IngestDirectoryAsync(client.Services.GetRequiredService<IClusterClient>(), corpus, Shards);
+                await ClusterIngest.IngestDirectoryAsync(client.Services.GetRequiredService<IClusterClient>(), corpus, new CorpusOptions { Shards = Shards });
                 var grains = client.Services.GetRequiredService<IClusterClient>();
                 var answer = grains.GetGrain<IAnswerGrain>(0);
                 await answer.AskAsync(new AnswerRequest(questions[0]));              // load the model once per silo

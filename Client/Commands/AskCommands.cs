@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using Pastanoodles.Answering;
+using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
 
 namespace Pastanoodles.Client.Commands;
@@ -47,19 +47,7 @@ public static class AskCommands
             using var __ = owned;
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(quant) == "nf4");
             var answer = new AnswerPipeline(engine, loaded, parse.GetValue(k), reranker).Answer(parse.GetValue(question)!);
-
-            var output = parse.InvocationConfiguration.Output;
-            await output.WriteLineAsync($"answer: {answer.Letter}");
-            await output.WriteLineAsync("log-likelihoods: " + string.Join("  ", answer.LogLikelihoods.Select(p =>
-                string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F4}"))));
-            await output.WriteLineAsync(answer.Sources.Count == 0 ? "sources: none (no chunk matched; the model answered without context)" : "sources:");
-            for (var i = 0; i < answer.Sources.Count; i++)
-            {
-                var hit = answer.Sources[i];
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{i + 1,3}  {hit.Score,8:F4}  {hit.Source}  page {hit.Page}  start {hit.Start}"));
-            }
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"model: {loaded.Description}; prompt {answer.PromptTokens} tokens{(answer.Truncated ? " (beginning cut to fit the context)" : "")}; retrieval {answer.RetrievalMs:F0} ms, model {answer.ModelMs:F0} ms"));
+            await AnswerOutput.WriteAsync(parse.InvocationConfiguration.Output, AnswerGrain.ToResult(answer, loaded.Description, [], silo: ""));
         }));
         return command;
     }

@@ -40,26 +40,47 @@ public static class BenchCommands
 
     static Command Train()
     {
-        var steps = new Option<int>("--steps") { Description = "Timed optimizer steps per config (after one warm-up step).", DefaultValueFactory = _ => 4 };
-        var words = new Option<int>("--prompt-tokens") { Description = "Approximate prompt length in tokens.", DefaultValueFactory = _ => 256 };
-        var command = new Command("train", "DPO optimizer-step tokens/s and peak memory for tiny and mid (NF4 + DoRA, bf16), against this machine's matmul peak.")
+        var configs = new Option<string>("--config") { Description = "Built-in configs to measure, comma-separated: tiny, mid, phi-2 (Phi-2's real architecture, random weights).", DefaultValueFactory = _ => "tiny,mid" };
+        var sequence = new Option<int>("--seq") { Description = "Tokens per row (prompt + completion); a step runs chosen and rejected, 2 × this.", DefaultValueFactory = _ => 256 };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps per case (the first also computes the row's reference log-probs).", DefaultValueFactory = _ => 4 };
+        var checkpointing = new Option<string>("--checkpointing") { Description = "Cases to run, comma-separated: off (every activation kept), on (gradient_checkpointing).", DefaultValueFactory = _ => "off,on" };
+        var command = new Command("train", "DPO optimizer-step tokens/s and peak RSS (NF4 + DoRA r 16, bf16, batch 1) with and without gradient checkpointing, against this machine's matmul peak.")
         {
-            steps, words,
+            configs, sequence, steps, checkpointing,
         };
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
             var output = parseResult.InvocationConfiguration.Output;
+            var names = List(parseResult.GetValue(configs)!, "--config", ["tiny", "mid", "phi-2"]);
+            var cases = List(parseResult.GetValue(checkpointing)!, "--checkpointing", ["off", "on"]);
+            int seq = parseResult.GetValue(sequence), count = parseResult.GetValue(steps);
+            if (seq < 8 || seq > PhiConfig.Phi2.MaxPositionEmbeddings)
+                throw new ArgumentException($"--seq is {seq}. It must be between 8 and {PhiConfig.Phi2.MaxPositionEmbeddings}.");
+            if (count < 1)
+                throw new ArgumentException($"--steps is {count}. It must be 1 or more.");
             double bf16Peak = MatmulPeak.Measure(ScalarType.BFloat16);
-            await output.WriteLineAsync($"threads: {get_num_threads()}, matmul peak: bf16 {bf16Peak:F1} GFLOP/s, fp32 {MatmulPeak.Measure(ScalarType.Float32):F1} GFLOP/s");
-            await output.WriteLineAsync($"{"config",-6} {"~tokens",8} {"tokens/s",10} {"GFLOP/s",9} {"of bf16 peak",12} {"peak RSS MiB",13}");
-            foreach (var name in new[] { "tiny", "mid" })
-            {
-                var r = TrainBenchmark.Run(name, parseResult.GetValue(words), parseResult.GetValue(steps));
-                await output.WriteLineAsync($"{r.Config,-6} {r.Tokens,8} {r.TokensPerSecond,10:F0} {r.GflopsAchieved,9:F1} {r.GflopsAchieved / bf16Peak,12:P1} {r.PeakBytes / 1048576.0,13:F0}");
-            }
+            await output.WriteLineAsync($"threads: {get_num_threads()}, matmul peak (best of 10): bf16 {bf16Peak:F1} GFLOP/s, fp32 {MatmulPeak.Measure(ScalarType.Float32):F1} GFLOP/s, load average {LoadAverage()}");
+            await output.WriteLineAsync($"{"config",-6} {"ckpt",4} {"seq",5} {"s/step",8} {"tokens/s",9} {"GFLOP/s",8} {"of bf16 peak",12} {"peak RSS MiB",13}");
+            foreach (var name in names)
+                foreach (var on in cases.Select(c => c == "on"))
+                {
+                    var r = TrainBenchmark.Run(name, seq, count, on);
+                    await output.WriteLineAsync($"{r.Config,-6} {(on ? "on" : "off"),4} {r.Sequence,5} {r.StepSeconds,8:F1} {r.TokensPerSecond,9:F0} {r.GflopsAchieved,8:F1} {r.GflopsAchieved / bf16Peak,12:P1} {r.PeakBytes / 1048576.0,13:F0}");
+                }
         }));
         return command;
     }
+
+    static List<string> List(string value, string option, string[] valid)
+    {
+        var items = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        var bad = items.FirstOrDefault(i => !valid.Contains(i));
+        if (items.Count == 0 || bad is not null)
+            throw new ArgumentException($"{option} is '{value}'. Valid: {string.Join(", ", valid)}, comma-separated.");
+        return items;
+    }
+
+    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     static Command Model()
     {
@@ -108,7 +129,7 @@ public static class BenchCommands
             var corpus = new SyntheticCorpus();
             var data = corpus.Chunks(count, words: parse.GetValue(words)).ToList();
             var queryTexts = corpus.Queries(Math.Max(1, parse.GetValue(queries)));
-            parse.InvocationConfiguration.Output.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth 20, " +
+            parse.InvocationConfiguration.Output.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth {CorpusEngine.DefaultRerankDepth}, " +
                               $"{Environment.ProcessorCount} cores");
             parse.InvocationConfiguration.Output.WriteLine($"{"shards",6} {"ingest chunks/s",16} {"lsa fit s",10} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"rerank p50 ms",14} {"rerank p99 ms",14}");
             foreach (var shards in new[] { 1, 4 })
@@ -154,7 +175,7 @@ public static class BenchCommands
             {
                 engine = CorpusEngine.Open(Path.Combine(folder, name));
                 var watch = Stopwatch.StartNew();
-                engine.AddChunks(vectors is null ? data : CorpusEngine.Embed(data, vectors));
+                engine.AddChunks(vectors is null ? data : CorpusIngest.Embed(data, vectors));
                 engine.Commit();
                 return data.Count / watch.Elapsed.TotalSeconds;
             }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Pastanoodles.Cluster;
 using Spectre.Console;
 
@@ -39,31 +38,16 @@ static class ClusterCommandSupport
         return new ClusterAddress(parseResult.GetValue(gateway), Cluster: cluster, ResponseTimeout: timeout);
     }
 
-    /// <summary>Connects, runs <paramref name="run"/>, and reports bad input and an unreachable cluster as one line on stderr with exit code 1.</summary>
-    public static async Task<int> WithClusterAsync(ParseResult parseResult, ClusterConnection.Connector connect, Option<int> gateway,
-        CancellationToken cancellationToken, Func<IClusterClient, IAnsiConsole, Task<int>> run)
-    {
-        try
+    /// <summary>Connects and runs <paramref name="run"/>; errors are reported by <see cref="CommandErrors"/> (bad input and an unreachable
+    /// cluster: exit code 1; a cluster that did not answer: 3).</summary>
+    public static Task<int> WithClusterAsync(ParseResult parseResult, ClusterConnection.Connector connect, Option<int> gateway,
+        CancellationToken cancellationToken, Func<IClusterClient, IAnsiConsole, Task<int>> run) =>
+        CommandErrors.RunAsync(parseResult, async () =>
         {
             var address = AddressOf(parseResult, gateway);
             await using var connection = await connect(address, cancellationToken);
             return await run(connection.Client, ConsoleFor(parseResult));
-        }
-        catch (Exception ex) when (ex is ClusterUnreachableException or ExperimentNotFoundException or ExperimentConflictException
-            or ArgumentException or FileNotFoundException or InvalidDataException or JsonException)
-        {
-            await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
-            return 1;
-        }
-        catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
-        {
-            // The silo that had the call died (or is unreachable) before answering; later calls go through the other gateways.
-            await parseResult.InvocationConfiguration.Error.WriteLineAsync(
-                $"error: the cluster did not answer ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}). A silo may have just died; " +
-                "its grains come back on the other silos within seconds, so run the command again.");
-            return 3;
-        }
-    }
+        });
 
     /// <summary>Spectre output on the invocation's writer, so tests can read it; the real console when it is the process's stdout.</summary>
     static IAnsiConsole ConsoleFor(ParseResult parseResult)

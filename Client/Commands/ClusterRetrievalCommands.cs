@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
@@ -14,21 +13,13 @@ namespace Pastanoodles.Client.Commands;
 /// the local forms, with the work done by shard and answer grains.</summary>
 static class ClusterRetrievalCommands
 {
-    /// <summary><see cref="ClusterCommandSupport.WithClusterAsync"/>, plus the retrieval errors a user can fix as one line on stderr.</summary>
+    /// <summary><see cref="ClusterCommandSupport.WithClusterAsync"/> for a body that writes to the invocation's output.</summary>
     public static Task<int> RunAsync(ParseResult parse, ClusterConnection.Connector connect, Option<int> gateway, CancellationToken ct,
         Func<IClusterClient, TextWriter, Task> run) =>
         ClusterCommandSupport.WithClusterAsync(parse, connect, gateway, ct, async (client, _) =>
         {
-            try
-            {
-                await run(client, parse.InvocationConfiguration.Output);
-                return 0;
-            }
-            catch (Exception ex) when (ex is ExperimentNotCompletedException or DirectoryNotFoundException or BadRowException)
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {ex.Message}");
-                return 1;
-            }
+            await run(client, parse.InvocationConfiguration.Output);
+            return 0;
         });
 
     /// <summary>Throws when an option of the local form was given in cluster mode.</summary>
@@ -40,12 +31,12 @@ static class ClusterRetrievalCommands
                                             "HINT: leave it out, or add --index DIR to work locally.");
     }
 
-    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, int? shards,
+    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings,
         Retrieval.Rerank.BertSentenceEncoder? encoder = null)
     {
         using var _ = encoder;
         var watch = Stopwatch.StartNew();
-        var report = await ClusterIngest.IngestDirectoryAsync(client, folder, shards, new Progress(p =>
+        var report = await ClusterIngest.IngestDirectoryAsync(client, folder, settings, new Progress(p =>
             output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), encoder: encoder);
         foreach (var failure in report.Failures)
             await error.WriteLineAsync($"skipped: {failure}");
@@ -71,7 +62,7 @@ static class ClusterRetrievalCommands
     public static async Task SearchAsync(IClusterClient client, TextWriter output, string text, int k)
     {
         var result = await client.GetGrain<IAnswerGrain>(0).SearchAsync(text, k);
-        await WarnFailedAsync(output, result.FailedShards);
+        await AnswerOutput.WarnFailedAsync(output, result.FailedShards);
         if (result.Hits.Count == 0)
             await output.WriteLineAsync("No hits.");
         for (var i = 0; i < result.Hits.Count; i++)
@@ -85,18 +76,7 @@ static class ClusterRetrievalCommands
     {
         McqaQuestion.Parse(question);   // a question without options fails here, before any grain call
         var answer = await client.GetGrain<IAnswerGrain>(0).AskAsync(new AnswerRequest(question, experiment, UseRetrieval: true, TopK: k));
-        await output.WriteLineAsync($"answer: {answer.Letter}");
-        await output.WriteLineAsync("log-likelihoods: " + string.Join("  ", answer.LogLikelihoods.OrderBy(p => p.Key).Select(p =>
-            string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F4}"))));
-        await WarnFailedAsync(output, answer.FailedShards);
-        await output.WriteLineAsync(answer.Sources.Count == 0 ? "sources: none (no chunk matched; the model answered without context)" : "sources:");
-        for (var i = 0; i < answer.Sources.Count; i++)
-        {
-            var hit = answer.Sources[i];
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{i + 1,3}  {hit.Score,8:F4}  {hit.Source}  page {hit.Page}  start {hit.Start}"));
-        }
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"model: {answer.Model}; prompt {answer.PromptTokens} tokens; retrieval {answer.RetrievalMs:F0} ms, model {answer.ModelMs:F0} ms; silo {answer.Silo}"));
+        await AnswerOutput.WriteAsync(output, answer);
     }
 
     public static async Task EvalMcqaAsync(IClusterClient client, TextWriter output, string file, bool rag, string? experiment, int k, string? predictionsFile)
@@ -108,23 +88,10 @@ static class ClusterRetrievalCommands
         var results = new AnswerResult[rows.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, rows.Count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
             results[i] = await answers.AskAsync(new AnswerRequest(RagEvaluation.QuestionText(rows[i]), experiment, rag, k)));
-        var correct = rows.Zip(results).Count(p => p.Second.Letter == p.First.AnswerLetter);
+        var predictions = rows.Zip(results, (r, a) => new McqaPrediction(r, a.Letter, a.LogLikelihoods, rag ? a.Sources : null)).ToList();
         if (predictionsFile is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(predictionsFile))!);
-            await File.WriteAllLinesAsync(predictionsFile, rows.Zip(results).Select(p => JsonSerializer.Serialize(new
-            {
-                source = p.First.Source,
-                row = p.First.Row,
-                question = p.First.Question,
-                answer = p.First.AnswerLetter.ToString(),
-                predicted = p.Second.Letter.ToString(),
-                correct = p.Second.Letter == p.First.AnswerLetter,
-                letter_log_likelihoods = p.Second.LogLikelihoods.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
-                sources = p.Second.Sources.Select(h => new { source = h.Source, page = h.Page, start = h.Start, score = h.Score }),
-            })));
-        }
-        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {(rows.Count == 0 ? double.NaN : correct / (double)rows.Count):F4}"));
+            McqaPredictions.Write(predictionsFile, predictions);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"accuracy: {McqaPredictions.Accuracy(predictions):F4}"));
         await output.WriteLineAsync($"questions: {rows.Count}");
         if (rows.Count > 0)
         {
@@ -142,19 +109,13 @@ static class ClusterRetrievalCommands
         var answers = client.GetGrain<IAnswerGrain>(0);
         var results = await Task.WhenAll(questions.Select(q => answers.SearchAsync(questionOnly ? q.Question : q.QueryWithOptions, RetrievalEvaluation.Depth)));
         var failed = results.SelectMany(r => r.FailedShards).Distinct().Order().ToList();
-        await WarnFailedAsync(output, failed);
+        await AnswerOutput.WarnFailedAsync(output, failed);
         var ranks = questions.Zip(results).Select(p => RetrievalMetrics.FirstRelevantRank(p.Second.Hits, p.First.Source, p.First.Page)).ToList();
         var stats = await ClusterIngest.StatsAsync(client);
         await output.WriteLineAsync($"{questions.Count} questions, {stats.Sum(s => s.Chunks)} chunks in {stats.Count} cluster shards");
         await output.WriteLineAsync($"{"setup",-44} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"{"bm25 (lemmas, cluster)",-44} {RetrievalMetrics.RecallAt(ranks, 1),9:F3} {RetrievalMetrics.RecallAt(ranks, 5),9:F3} {RetrievalMetrics.MrrAt(ranks, 10),9:F3}"));
-    }
-
-    static async Task WarnFailedAsync(TextWriter output, IReadOnlyList<int> failed)
-    {
-        if (failed.Count > 0)
-            await output.WriteLineAsync($"warning: shard(s) {string.Join(", ", failed)} did not answer; their chunks are missing from the results");
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool and can print out of order).</summary>

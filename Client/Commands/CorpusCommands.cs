@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Pdf;
 using Pastanoodles.Retrieval.Rerank;
@@ -39,7 +40,7 @@ public static class CorpusCommands
         var folder = new Argument<string>("DIR") { Description = "Folder searched recursively for *.pdf files." };
         var index = IndexOption(required: false);
         var defaults = new CorpusOptions();
-        var shards = new Option<int>("--shards") { Description = "Number of shard indexes.", DefaultValueFactory = _ => defaults.Shards };
+        var shards = new Option<int>("--shards") { Description = $"Number of shard indexes (a new cluster corpus: {ICorpusGrain.DefaultShards}).", DefaultValueFactory = _ => defaults.Shards };
         var size = new Option<int>("--chunk-size") { Description = "Chunk size in characters.", DefaultValueFactory = _ => defaults.ChunkSize };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Chunk overlap in characters.", DefaultValueFactory = _ => defaults.ChunkOverlap };
         var noLemmas = new Option<bool>("--no-lemmatize") { Description = "Index words as they are (lower-cased, stop words removed)." };
@@ -63,27 +64,27 @@ public static class CorpusCommands
                 throw new ArgumentException($"--bert is '{folder}' but --encoder is 'none'. HINT: add --encoder bert to store its vectors.");
             return null;
         }
+        // An existing corpus keeps its settings; only options given on this command line are checked against them (local and cluster alike).
+        bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+        CorpusOptions Asked(ParseResult parse, CorpusOptions baseline) => baseline with
+        {
+            Shards = Given(parse, shards) ? parse.GetValue(shards) : baseline.Shards,
+            ChunkSize = Given(parse, size) ? parse.GetValue(size) : baseline.ChunkSize,
+            ChunkOverlap = Given(parse, overlap) ? parse.GetValue(overlap) : baseline.ChunkOverlap,
+            Lemmatize = Given(parse, noLemmas) ? !parse.GetValue(noLemmas) : baseline.Lemmatize,
+        };
         command.SetAction((parse, ct) => parse.GetValue(index) is null
-            ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
+            ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, async (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, size, overlap, noLemmas);
-                int? shardCount = parse.GetResult(shards) is { Implicit: false } ? parse.GetValue(shards) : null;
-                return ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, shardCount, Encoder(parse));
+                var stored = await client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync();
+                CorpusOptions? asked = new Option[] { shards, size, overlap, noLemmas }.Any(o => Given(parse, o)) ? Asked(parse, stored ?? ICorpusGrain.Defaults) : null;
+                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked, Encoder(parse));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
-            // An existing index keeps its settings; only options given on this command line are checked against them.
             var indexFolder = parse.GetValue(index)!;
             var manifest = Path.Combine(indexFolder, CorpusOptions.FileName);
-            var baseline = File.Exists(manifest) ? CorpusOptions.Load(manifest) : new CorpusOptions();
-            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
-            var options = baseline with
-            {
-                Shards = Given(shards) ? parse.GetValue(shards) : baseline.Shards,
-                ChunkSize = Given(size) ? parse.GetValue(size) : baseline.ChunkSize,
-                ChunkOverlap = Given(overlap) ? parse.GetValue(overlap) : baseline.ChunkOverlap,
-                Lemmatize = Given(noLemmas) ? !parse.GetValue(noLemmas) : baseline.Lemmatize,
-            };
+            var options = Asked(parse, File.Exists(manifest) ? CorpusOptions.Load(manifest) : new CorpusOptions());
             options.Validate();
             var watch = Stopwatch.StartNew();
             using var vectors = Encoder(parse);

@@ -23,6 +23,12 @@ public static class DataCommands
             Required = true,
             Arity = ArgumentArity.OneOrMore,
         };
+        var map = new Option<string[]>("--map")
+        {
+            Description = "Columns of a source in no known layout: FILE:prompt=COLUMN,chosen=COLUMN,rejected=COLUMN[,system=COLUMN][,input=COLUMN]. "
+                + "FILE as given to --source; roles not named keep the names prompt, chosen, rejected. Repeat for several files.",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var maxPerPrompt = AtLeast(new Option<int>("--max-per-prompt") { Description = "Keep at most this many rows per identical prompt.", DefaultValueFactory = _ => 6 }, 1);
         var maxTokens = AtLeast(new Option<int>("--max-tokens") { Description = "Token budget for prompt + completion + EOS (GPT-2 BPE).", DefaultValueFactory = _ => 2048 }, 4);
         var maxPromptTokens = new Option<int?>("--max-prompt-tokens") { Description = "Tokens a too-long prompt is cut to, keeping its end. Default: half of --max-tokens." };
@@ -38,11 +44,12 @@ public static class DataCommands
 
         var command = new Command("prepare", "Mix preference sources, cap rows per prompt, truncate to a token budget, shuffle and split.")
         {
-            source, maxPerPrompt, maxTokens, maxPromptTokens, split, seed, output, skipBadRows, template,
+            source, map, maxPerPrompt, maxTokens, maxPromptTokens, split, seed, output, skipBadRows, template,
         };
         command.SetAction((parseResult, cancellationToken) => CommandErrors.RunAsync(parseResult, async () =>
         {
-            var options = new PreparationOptions(parseResult.GetValue(source)!.Select(SourceSpec.Parse).ToList())
+            var sources = SourceSpec.WithColumnMaps(parseResult.GetValue(source)!.Select(SourceSpec.Parse).ToList(), parseResult.GetValue(map) ?? []);
+            var options = new PreparationOptions(sources)
             {
                 MaxPerPrompt = parseResult.GetValue(maxPerPrompt),
                 MaxTokens = parseResult.GetValue(maxTokens),

@@ -48,13 +48,13 @@ public static class EvalCommands
         var adapter = new Option<string>("--adapter") { Description = "PEFT adapter folder (a checkpoint or final_adapter).", Required = true };
         var data = new Option<string>("--data") { Description = "Preference JSONL or Parquet (prompt, chosen, rejected).", Required = true };
         var beta = new Option<double>("--beta") { Description = "β of the rewards.", DefaultValueFactory = _ => 0.1 };
-        var command = new Command("dpo", "Reward accuracy of an adapter against its base (the DPO reference) on preference pairs.") { model, adapter, data, quant, dtype, beta };
+        var command = new Command(ExperimentKinds.Dpo, "Reward accuracy of an adapter against its base (the DPO reference) on preference pairs.") { model, adapter, data, quant, dtype, beta };
         command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, async () =>
         {
             var metrics = Evaluation.Dpo(parseResult.GetValue(model)!, parseResult.GetValue(adapter)!, parseResult.GetValue(data)!,
                 parseResult.GetValue(quant) == "nf4", parseResult.GetValue(dtype)!, parseResult.GetValue(beta));
             var output = parseResult.InvocationConfiguration.Output;
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"reward accuracy: {metrics["rewards/accuracies"]:F4}"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"reward accuracy: {metrics[ExperimentKinds.AccuracyKey(ExperimentKinds.Dpo)]:F4}"));
             foreach (var (key, value) in metrics)
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{key}: {value:G6}"));
         }));
@@ -73,7 +73,7 @@ public static class EvalCommands
         var index = new Option<string?>("--index") { Description = "Course index for --rag." };
         var k = new Option<int>("-k") { Description = "Chunks put into the prompt with --rag.", DefaultValueFactory = _ => AnswerPipeline.DefaultK };
         var rerank = new RerankChoice();
-        var command = new Command("mcqa", "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way (or with --rag, through retrieval and the seed's prompt). " +
+        var command = new Command(ExperimentKinds.Mcqa, "Letter accuracy: the option letter with the highest log-likelihood, the standard MMLU way (or with --rag, through retrieval and the seed's prompt). " +
                                               "Locally with --data FILE; through the cluster with a positional FILE or --experiment.")
         {
             file, model, adapter, data, quant, dtype, predictions, rag, index, k, experiment, gateway,
@@ -127,7 +127,7 @@ public static class EvalCommands
         var file = new Argument<string>("FILE") { Description = "JSONL rows {question, options: {A..D}, answer, source, page}." };
         var index = CorpusCommands.IndexOption(required: false);
         var rerank = new RerankChoice();
-        var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => 20 };
+        var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => CorpusEngine.DefaultRerankDepth };
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var sweep = new Option<bool>("--sweep") { Description = "Also print MRR@10 of the weighted re-rank for BM25 weights 0, 0.1, …, 1, to choose --bm25-weight on your own questions." };
         var command = new Command("retrieval",

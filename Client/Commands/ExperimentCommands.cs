@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Pastanoodles.Cluster;
+using Pastanoodles.Training;
 using Spectre.Console;
 
 namespace Pastanoodles.Client.Commands;
@@ -11,9 +12,6 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>`pastanoodles experiment ...`: submit training runs to the cluster, list them, follow one, cancel one.</summary>
 public static partial class ExperimentCommands
 {
-    /// <summary>How often <c>experiment status</c> asks for progress while following a run.</summary>
-    public static TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-
     public static Command Create(ClusterConnection.Connector? connect = null)
     {
         connect ??= ClusterConnection.ConnectAsync;
@@ -44,10 +42,11 @@ public static partial class ExperimentCommands
                 var runId = parseResult.GetValue(id) ?? NewRunId(path.Name);
                 var outDir = parseResult.GetValue(output) is { } o ? Path.GetFullPath(o) : null;
                 var config = ReadConfig(path);
-                var task = (JsonNode.Parse(config)?["task"] as JsonValue)?.TryGetValue<string>(out var t) == true ? t : null;
-                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? task ?? ExperimentKinds.Dpo, config, outDir);
+                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? TrainingConfig.TaskOf(config), config.ToJsonString(), outDir);
                 var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
+                if (status.MemoryEstimate is { } estimate)
+                    await parseResult.InvocationConfiguration.Error.WriteLineAsync($"estimated peak memory: {estimate}");
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync(
                     $"submitted {runId} ({spec.Kind}, {status.State.ToString().ToLowerInvariant()}); follow it with `pastanoodles experiment status {runId}`");
                 return 0;
@@ -73,8 +72,8 @@ public static partial class ExperimentCommands
                 foreach (var status in statuses.OfType<ExperimentStatus>())
                 {
                     table.AddRow(Markup.Escape(status.RunId), status.Kind, StateText(status.State), $"{status.Step}/{status.TotalSteps}",
-                        Markup.Escape(MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != MetricSplits.Test))),
-                        status.TestRewardAccuracy?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
+                        Markup.Escape(MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != Splits.Test))),
+                        status.TestAccuracy?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
                         status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
                 }
                 console.Write(table);
@@ -87,7 +86,8 @@ public static partial class ExperimentCommands
     {
         var runId = new Argument<string>("ID") { Description = "The run id." };
         var noFollow = new Option<bool>("--no-follow") { Description = "Print the status once, even while the run goes on." };
-        var command = new Command("status", "Show a run; while it runs, a live progress bar with its latest metrics.") { runId, noFollow };
+        var poll = new Option<int>("--poll-ms") { Description = "How often to ask for progress while following a run, in milliseconds.", DefaultValueFactory = _ => 500, Hidden = true };
+        var command = new Command("status", "Show a run; while it runs, a live progress bar with its latest metrics.") { runId, noFollow, poll };
         command.SetAction((parseResult, cancellationToken) => ClusterCommandSupport.WithClusterAsync(parseResult, connect, gateway, cancellationToken,
             async (client, console) =>
             {
@@ -95,7 +95,7 @@ public static partial class ExperimentCommands
                 var grain = client.GetGrain<IExperimentGrain>(id);
                 var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
                 if (!parseResult.GetValue(noFollow) && !status.State.IsFinal())
-                    status = await FollowAsync(grain, status, console, cancellationToken);
+                    status = await FollowAsync(grain, status, console, TimeSpan.FromMilliseconds(Math.Max(1, parseResult.GetValue(poll))), cancellationToken);
                 console.Write(Summary(status));
                 return status.State == RunState.Failed ? 2 : 0;
             }));
@@ -133,14 +133,14 @@ public static partial class ExperimentCommands
                 var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
                 var points = await grain.GetMetricsAsync(0);
                 if (points.Count == 0)
-                    throw new InvalidOperationException($"{id} has logged no metrics yet ({StateText(status.State)}); plot it once it has run a step.");
+                    throw new ArgumentException($"{id} has logged no metrics yet ({StateText(status.State)}); plot it once it has run a step.");
                 var folder = Path.GetFullPath(parseResult.GetValue(output)!);
                 Directory.CreateDirectory(folder);
                 var records = points.Select(p => new Pastanoodles.Training.MetricRecord(p.Step, p.Split, 0, p.Values)).ToList();
                 var log = new Pastanoodles.Training.MetricsLog(Path.Combine(folder, "metrics.jsonl"));
                 File.Delete(log.Path);
                 foreach (var record in records) log.Append(record);
-                var files = Pastanoodles.Training.TrainingPlots.Write(records, folder, status.Kind == ExperimentKinds.Mcqa ? "accuracy" : "rewards/accuracies");
+                var files = TrainingPlots.Write(records, folder, status.Kind);
                 console.WriteLine($"{points.Count} metric points of {id} ({StateText(status.State)}, step {status.Step}/{status.TotalSteps})");
                 foreach (var file in files.Append(log.Path)) console.WriteLine($"wrote {file}");
                 return 0;
@@ -149,7 +149,7 @@ public static partial class ExperimentCommands
     }
 
     /// <summary>A progress bar fed by polling the experiment until its run is final.</summary>
-    static async Task<ExperimentStatus> FollowAsync(IExperimentGrain grain, ExperimentStatus status, IAnsiConsole console, CancellationToken cancellationToken)
+    static async Task<ExperimentStatus> FollowAsync(IExperimentGrain grain, ExperimentStatus status, IAnsiConsole console, TimeSpan pollInterval, CancellationToken cancellationToken)
     {
         await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
@@ -158,7 +158,7 @@ public static partial class ExperimentCommands
                 var bar = context.AddTask(Markup.Escape(ProgressText(status)), maxValue: Math.Max(status.TotalSteps, 1));
                 while (!status.State.IsFinal())
                 {
-                    await Task.Delay(PollInterval, cancellationToken);
+                    await Task.Delay(pollInterval, cancellationToken);
                     status = await grain.GetStatusAsync() ?? status;
                     bar.MaxValue = Math.Max(status.TotalSteps, 1);
                     bar.Value = status.Step;
@@ -170,7 +170,7 @@ public static partial class ExperimentCommands
     }
 
     static string ProgressText(ExperimentStatus status) =>
-        $"{status.RunId} {status.State.ToString().ToLowerInvariant()} {status.Step}/{status.TotalSteps} {MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != MetricSplits.Test))}".TrimEnd();
+        $"{status.RunId} {status.State.ToString().ToLowerInvariant()} {status.Step}/{status.TotalSteps} {MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != Splits.Test))}".TrimEnd();
 
     static Grid Summary(ExperimentStatus status)
     {
@@ -186,7 +186,7 @@ public static partial class ExperimentCommands
             Row($"{point.Split} metrics", $"step {point.Step}: {MetricsText(point)}");
         Row("checkpoints", status.Checkpoints.Count == 0 ? null : $"{status.Checkpoints.Count}, last {status.Checkpoints[^1].Path}");
         Row("best checkpoint", status.BestCheckpoint);
-        Row("test reward accuracy", status.TestRewardAccuracy?.ToString("0.000", CultureInfo.InvariantCulture));
+        Row($"test {ExperimentKinds.AccuracyLabel(status.Kind)}", status.TestAccuracy?.ToString("0.000", CultureInfo.InvariantCulture));
         Row("adapter", status.FinalAdapter);
         Row(status.State == RunState.Queued ? "waiting" : "error", status.Error);
         Row("submitted", status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
@@ -199,37 +199,14 @@ public static partial class ExperimentCommands
     static string MetricsText(MetricPoint? point) =>
         point is null ? "" : string.Join(" ", point.Values.Take(4).Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
 
-    /// <summary>The config file's text, checked to be a JSON object; the trainer checks its keys.</summary>
-    /// <summary>The config text to send: the file's JSON object with its relative paths made absolute against the file's folder
-    /// (the silo that trains it has another working directory).</summary>
-    static string ReadConfig(FileInfo file)
+    /// <summary>The config to send: the file's JSON object with its relative paths made absolute (<see cref="TrainingConfig.ResolvePaths"/>);
+    /// the runner of the run's kind checks its keys.</summary>
+    static JsonObject ReadConfig(FileInfo file)
     {
-        if (!file.Exists)
-            throw new FileNotFoundException($"Experiment file '{file.FullName}' does not exist.", file.FullName);
-        JsonObject config;
-        try
-        {
-            var root = JsonNode.Parse(File.ReadAllText(file.FullName));
-            config = root as JsonObject ?? throw new InvalidDataException(
-                $"Experiment file '{file.FullName}' holds a JSON {root?.GetValueKind().ToString().ToLowerInvariant() ?? "null"}. It must hold one JSON object of config keys.");
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"Experiment file '{file.FullName}' is not valid JSON: {ex.Message}", ex);
-        }
-        ResolvePaths(config, file.DirectoryName!);
-        return config.ToJsonString();
+        var config = TrainingConfig.ReadObject(file.FullName);
+        TrainingConfig.ResolvePaths(config, file.DirectoryName!);
+        return config;
     }
-
-    /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are).</summary>
-    internal static void ResolvePaths(JsonObject config, string folder)
-    {
-        foreach (var key in PathKeys)
-            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !Pastanoodles.Modeling.PhiSource.IsBuiltIn(path))
-                config[key] = Path.GetFullPath(Path.Combine(folder, path));
-    }
-
-    static readonly string[] PathKeys = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
 
     /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
     static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Pastanoodles.Cluster;
+using Pastanoodles.Training;
 using Spectre.Console;
 
 namespace Pastanoodles.Client.Commands;
@@ -46,7 +47,7 @@ public static partial class SweepCommands
                 var table = new Table().AddColumns("run id", "kind", "grid values", "state");
                 foreach (var (runId, config, values) in runs)
                 {
-                    var kind = config["task"] is JsonValue task && task.TryGetValue<string>(out var t) ? t : ExperimentKinds.Dpo;
+                    var kind = TrainingConfig.TaskOf(config);
                     var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, kind, config.ToJsonString()));
                     await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
                     table.AddRow(Markup.Escape(runId), kind, Markup.Escape(values), status.State.ToString().ToLowerInvariant());
@@ -94,14 +95,13 @@ public static partial class SweepCommands
         return command;
     }
 
-    /// <summary>Test reward accuracy (DPO) and MCQA letter accuracy: the best checkpoint's once the run completed, else the latest test pass.</summary>
+    /// <summary>Test reward accuracy (DPO runs) or letter accuracy (MCQA runs), each in its column: the best checkpoint's once the run completed, else the latest test pass.</summary>
     static (double? Reward, double? Mcqa) Scores(ExperimentStatus status)
     {
-        var test = status.LatestMetrics.LastOrDefault(m => m.Split == MetricSplits.Test)?.Values;
+        var test = status.LatestMetrics.LastOrDefault(m => m.Split == Splits.Test)?.Values;
         double? Latest(string key) => test is not null && test.TryGetValue(key, out var v) ? v : null;
-        return status.Kind == ExperimentKinds.Mcqa
-            ? (null, status.TestRewardAccuracy ?? Latest("accuracy"))
-            : (status.TestRewardAccuracy ?? Latest("rewards/accuracies"), Latest("mcqa/accuracy"));
+        var score = status.TestAccuracy ?? Latest(ExperimentKinds.AccuracyKey(status.Kind));
+        return status.Kind == ExperimentKinds.Mcqa ? (null, score) : (score, null);
     }
 
     static string Score(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-";
@@ -143,7 +143,7 @@ public static partial class SweepCommands
             var config = (JsonObject)baseConfig.DeepClone();
             foreach (var (key, value) in combination)
                 config[key] = value?.DeepClone();
-            ExperimentCommands.ResolvePaths(config, file.DirectoryName!);
+            TrainingConfig.ResolvePaths(config, file.DirectoryName!);
             return ($"{stem}-{(i + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width, '0')}", config,
                 string.Join(" ", combination.Select(c => $"{c.Key}={c.Value?.ToJsonString()}")));
         })];

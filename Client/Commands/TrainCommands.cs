@@ -10,8 +10,8 @@ public static class TrainCommands
     public static Command Create()
     {
         var train = new Command("train", "Train a QDoRA adapter on this machine: DPO on preference pairs, or one-letter MCQA answers.");
-        train.Subcommands.Add(Task("dpo", "Align with DPO: β·log-ratio rewards, reference = same network with adapters off."));
-        train.Subcommands.Add(Task("mcqa", "Teach the one-letter answer: loss on the answer letter only."));
+        train.Subcommands.Add(Task(ExperimentKinds.Dpo, "Align with DPO: β·log-ratio rewards, reference = same network with adapters off."));
+        train.Subcommands.Add(Task(ExperimentKinds.Mcqa, "Teach the one-letter answer: loss on the answer letter only."));
         return train;
     }
 
@@ -26,12 +26,15 @@ public static class TrainCommands
             var loaded = TrainingConfig.Load(parseResult.GetValue(config)!);
             if (loaded.Task != task)
                 throw new ArgumentException($"{parseResult.GetValue(config)} has task '{loaded.Task}'; use `pastanoodles train {loaded.Task}`.");
+            // The console trains in this process (no silo to protect), but the same admission control refuses what could not fit.
+            var estimate = TrainingAdmission.Admit(loaded, Pastanoodles.Cluster.ExperimentOptions.DefaultMemoryBudget(1));
+            await output.WriteLineAsync($"estimated peak memory: {estimate}");
             var progress = new ConsoleProgress(output);
             var result = await System.Threading.Tasks.Task.Run(() => Trainer.Train(loaded, progress, parseResult.GetValue(resume), ct), ct);
-            var plots = TrainingPlots.Write(MetricsLog.ReadAll(result.MetricsFile), Path.Combine(loaded.OutputDir, "plots"), task == "dpo" ? "rewards/accuracies" : "accuracy");
+            var plots = TrainingPlots.Write(MetricsLog.ReadAll(result.MetricsFile), Path.Combine(loaded.OutputDir, "plots"), task);
             await output.WriteLineAsync($"steps: {result.Steps}{(result.StoppedEarly ? " (stopped early)" : "")}");
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"best checkpoint: {result.BestCheckpoint ?? "none"} (test {(task == "dpo" ? "reward accuracy" : "accuracy")}: {result.BestTestAccuracy:F4})"));
+                $"best checkpoint: {result.BestCheckpoint ?? "none"} (test {ExperimentKinds.AccuracyLabel(task)}: {result.BestTestAccuracy:F4})"));
             await output.WriteLineAsync($"final adapter: {result.FinalAdapter}");
             await output.WriteLineAsync($"metrics: {result.MetricsFile}");
             await output.WriteLineAsync($"plots: {string.Join(", ", plots)}");

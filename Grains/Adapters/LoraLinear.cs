@@ -28,6 +28,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public bool Enabled { get; set; } = true;
     public bool Merged { get; private set; }
     public nn.Module<Tensor, Tensor> BaseLayer => base_layer;
+
+    // Resolved on each use, not kept in a field: RegisterComponents would register a 4-bit layer held there a second time.
+    IBaseWeight Base => Resolve(base_layer);
     public Parameter LoraA => lora_A.weight!;
     public Parameter LoraB => lora_B.weight!;
     public Parameter? Magnitude => lora_magnitude_vector;
@@ -35,7 +38,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public LoraLinear(nn.Module<Tensor, Tensor> baseLayer, LoraConfig config, TorchSharp.torch.Generator generator)
         : base(nameof(LoraLinear))
     {
-        var (inFeatures, outFeatures) = Features(baseLayer);
+        var baseWeight = Resolve(baseLayer);
+        var (inFeatures, outFeatures) = (baseWeight.in_features, baseWeight.out_features);
         var device = BaseWeight(baseLayer, ScalarType.Float32).device;
         base_layer = baseLayer;
         lora_A = nn.Linear(inFeatures, config.R, hasBias: false, device: device, dtype: ScalarType.Float32);
@@ -45,7 +49,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             double bound = 1.0 / Math.Sqrt(inFeatures); // kaiming_uniform_(a=√5): gain √(2/6) · √(3/fan_in)
-            lora_A.weight!.uniform_(-bound, bound, generator);
+            using (var drawn = empty(lora_A.weight!.shape, ScalarType.Float32).uniform_(-bound, bound, generator))
+                lora_A.weight!.copy_(drawn);                                // drawn on the CPU: the same values on every device
             lora_B.weight!.zero_();
             using var w = BaseWeight(baseLayer, ScalarType.Float32);
             _weightNormSquared = w.square().sum(1).DetachFromDisposeScope();
@@ -65,10 +70,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         // dequantization serves both; the values are the same.
         Tensor? weight = null;                                              // [out, in] fp32, DoRA only
         Tensor result;
-        if (UseDora && base_layer is Linear4bit quantized)
+        if (UseDora)
         {
-            var dequantized = quantized.DequantizedWeight(quantized.ComputeDType);
-            result = quantized.Forward(x, dequantized);
+            var dequantized = Base.DequantizedWeight(Base.ComputeDType);
+            result = Base.Forward(x, dequantized);
             weight = dequantized.to(ScalarType.Float32);
         }
         else
@@ -87,7 +92,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             if (lora_dropout is Identity || !training)
             {
                 xd = xa;
-                var bias = BaseBias(base_layer);
+                var bias = Base.Bias;
                 baseResult = bias is null ? result : result - bias;
             }
             else
@@ -155,37 +160,20 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
 
     void SetBaseWeight(Tensor weight)
     {
-        switch (base_layer)
-        {
-            case Linear linear: linear.weight!.copy_(weight); break;
-            case Linear4bit quantized: quantized.Load(weight); break;
-            default: throw new NotSupportedException($"Cannot merge into a base layer of type {base_layer.GetType().Name}.");
-        }
+        Base.Load(weight);
         using var stored = BaseWeight(base_layer, ScalarType.Float32);
         _weightNormSquared.Dispose();
         _weightNormSquared = stored.square().sum(1).DetachFromDisposeScope();
     }
 
     /// <summary>The base layer's weight as a dense [out, in] matrix (dequantized for 4-bit layers).</summary>
-    public static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer, ScalarType dtype) => layer switch
+    /// <remarks>PEFT dequantizes to the quant state's dtype, then casts to the adapter's.</remarks>
+    public static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer, ScalarType dtype)
     {
-        Linear linear => linear.weight!.detach().to(dtype),
-        // PEFT dequantizes to the quant state's dtype, then casts to the adapter's.
-        Linear4bit quantized => quantized.DequantizedWeight(quantized.ComputeDType).to(dtype),
-        _ => throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {layer.GetType().Name}."),
-    };
+        var weight = Resolve(layer);
+        return weight.IsQuantized ? weight.DequantizedWeight(weight.ComputeDType).to(dtype) : weight.DequantizedWeight(dtype);
+    }
 
-    static Tensor? BaseBias(nn.Module<Tensor, Tensor> layer) => layer switch
-    {
-        Linear linear => linear.bias,
-        Linear4bit quantized => quantized.bias,
-        _ => null,
-    };
-
-    static (long In, long Out) Features(nn.Module<Tensor, Tensor> layer) => layer switch
-    {
-        Linear linear => (linear.in_features, linear.out_features),
-        Linear4bit quantized => (quantized.in_features, quantized.out_features),
-        _ => throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {layer.GetType().Name}."),
-    };
+    static IBaseWeight Resolve(nn.Module<Tensor, Tensor> layer) => BaseLayers.Of(layer)
+        ?? throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {layer.GetType().Name}.");
 }

@@ -59,24 +59,14 @@ public static class PeftAdapterFolder
         // Check every name and shape against what the config would inject before touching the model, so a bad
         // file leaves the model as it was.
         var expected = ExpectedShapes(model, config);
-        var keys = new Dictionary<string, string>();
-        foreach (var (fileKey, entry) in reader.Entries)
-        {
-            var key = fileKey.EndsWith(".lora_magnitude_vector.weight") ? fileKey[..^".weight".Length] : fileKey;
-            if (!expected.TryGetValue(key, out var shape))
-                throw new InvalidDataException($"{path} has tensor '{fileKey}', which this model's adapter does not have (unexpected key). ---> HINT: does adapter_config.json's target_modules match the file?");
-            if (!entry.Shape.SequenceEqual(shape))
-                throw new InvalidDataException($"{path}: tensor '{fileKey}' should be of size [{string.Join(", ", shape)}], but is [{string.Join(", ", entry.Shape)}].");
-            keys[key] = fileKey;
-        }
-        var missing = expected.Keys.FirstOrDefault(k => !keys.ContainsKey(k));
-        if (missing is not null)
-            throw new InvalidDataException($"{path} is missing tensor '{missing}' of shape [{string.Join(", ", expected[missing])}].");
+        var keys = StrictCheckpoint.Match(path, StrictCheckpoint.Tensors([reader]), expected,
+            "does adapter_config.json's target_modules match the file?",
+            fileKey => fileKey.EndsWith(".lora_magnitude_vector.weight") ? fileKey[..^".weight".Length] : fileKey);
 
         var adapters = AdapterInjector.Inject(model, config);
         foreach (var (name, parameter) in adapters.NamedParameters())
         {
-            using var value = reader.Read(keys[name]);
+            using var value = reader.Read(keys[name].FileKey);
             using (no_grad()) parameter.copy_(value);
         }
         return adapters;
@@ -88,12 +78,10 @@ public static class PeftAdapterFolder
         var shapes = new Dictionary<string, long[]>();
         foreach (var (path, owner, slot) in model.LinearSlots().Where(s => config.Targets(s.Path)))
         {
-            var (inFeatures, outFeatures) = owner.GetLinear(slot) switch
-            {
-                TorchSharp.Modules.Linear l => (l.in_features, l.out_features),
-                Quantization.Linear4bit q => (q.in_features, q.out_features),
-                var other => throw new InvalidOperationException($"{path} is a {other.GetType().Name}; it already has an adapter or cannot take one."),
-            };
+            var layer = owner.GetLinear(slot);
+            var weight = Quantization.BaseLayers.Of(layer)
+                ?? throw new InvalidDataException($"{path} is a {layer.GetType().Name}; it already has an adapter or cannot take one.");
+            var (inFeatures, outFeatures) = (weight.in_features, weight.out_features);
             var prefix = $"base_model.model.{path}";
             shapes[$"{prefix}.lora_A.weight"] = [config.R, inFeatures];
             shapes[$"{prefix}.lora_B.weight"] = [outFeatures, config.R];

@@ -1,6 +1,7 @@
 // Retrieval-augmented answering, as an engine (no Orleans): question with options → top-k chunks from every shard
 // (collection-wide BM25, merged, optionally re-ranked) → the seed's prompt → one forward of the 4-bit model →
-// the option letter with the highest log-likelihood. AnswerGrain will hold one of these per silo.
+// the option letter with the highest log-likelihood. The cluster's AnswerGrain does its own fan-out over shard grains
+// and then calls the static Answer below, so the prompt, the truncation and the letter choice have one home.
 using System.Diagnostics;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Rerank;
@@ -33,7 +34,7 @@ public sealed class AnswerPipeline
     readonly Reranker? _reranker;
     readonly int _rerankDepth;
 
-    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = 20)
+    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth)
     {
         if (k < 1)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
@@ -52,15 +53,20 @@ public sealed class AnswerPipeline
         var question = McqaQuestion.Parse(questionWithOptions);
         var watch = Stopwatch.StartNew();
         var hits = _engine.Search(question.Text, K, _reranker, _rerankDepth);
-        var retrievalMs = watch.Elapsed.TotalMilliseconds;
+        return Answer(_model, question, hits, watch.Elapsed.TotalMilliseconds);
+    }
 
-        watch.Restart();
-        var prompt = _model.Tokenizer.Encode(RagPrompt.Render(hits.Select(h => h.Text), question.Text));
-        var limit = _model.Model.Config.MaxPositionEmbeddings;
+    /// <summary>The answer from chunks already retrieved (here, or by the cluster's fan-out over shard grains): the seed's
+    /// prompt over <paramref name="sources"/>, cut from the left to the model's context, then the option letter.</summary>
+    public static RagAnswer Answer(LoadedModel model, McqaQuestion question, IReadOnlyList<SearchHit> sources, double retrievalMs)
+    {
+        var watch = Stopwatch.StartNew();
+        var prompt = model.Tokenizer.Encode(RagPrompt.Render(sources.Select(h => h.Text), question.Text));
+        var limit = model.Model.Config.MaxPositionEmbeddings;
         var truncated = prompt.Length > limit;
         if (truncated)
             prompt = prompt[^limit..]; // keep the end: the question, its options and the instruction
-        var choice = LetterScorer.Choose(_model.Model, _model.Tokenizer, prompt, question.Letters);
-        return new RagAnswer(choice.Letter, choice.LogLikelihoods, hits, retrievalMs, watch.Elapsed.TotalMilliseconds, prompt.Length, truncated);
+        var choice = LetterScorer.Choose(model.Model, model.Tokenizer, prompt, question.Letters);
+        return new RagAnswer(choice.Letter, choice.LogLikelihoods, sources, retrievalMs, watch.Elapsed.TotalMilliseconds, prompt.Length, truncated);
     }
 }

@@ -38,17 +38,18 @@ public sealed class LoadedModel : IDisposable
     /// <param name="model">An HF Phi folder, or tiny/mid/phi-2 for the built-in config with random weights (seed 1).</param>
     /// <param name="adapter">A PEFT adapter folder (adapter_config.json + adapter_model.safetensors), or null for the base alone.</param>
     /// <param name="nf4">Quantize the decoder linears to NF4 (the 4-bit model the adapters are trained on).</param>
-    public static LoadedModel Load(string model, string? adapter = null, bool nf4 = true, ScalarType dtype = ScalarType.BFloat16)
+    /// <param name="device">Where the model lives and answers (the silo's device); default the CPU.</param>
+    public static LoadedModel Load(string model, string? adapter = null, bool nf4 = true, ScalarType dtype = ScalarType.BFloat16, Device? device = null)
     {
         if (adapter is not null && !Directory.Exists(adapter))
             throw new DirectoryNotFoundException($"Adapter folder '{adapter}' does not exist. HINT: give a PEFT folder with {PeftAdapterFolder.ConfigFile} and {PeftAdapterFolder.WeightsFile} (a checkpoint or final_adapter of a run).");
-        var options = new PhiBuildOptions { DType = dtype, Nf4 = nf4 };
+        var options = new PhiBuildOptions { DType = dtype, Nf4 = nf4, Device = device };
         var (phi, tokenizer) = PhiSource.Open(model, options, BuiltInSeed);
         try
         {
             var adapters = adapter is null ? null : PeftAdapterFolder.Load(phi, adapter);
             phi.eval();
-            var description = $"{model} ({(nf4 ? "nf4" : dtype.ToString().ToLowerInvariant())})" + (adapter is null ? "" : $" + adapter {adapter}");
+            var description = $"{model} ({(nf4 ? "nf4" : dtype.ToString().ToLowerInvariant())}, {phi.Device})" + (adapter is null ? "" : $" + adapter {adapter}");
             return new LoadedModel(phi, tokenizer, adapters, description);
         }
         catch

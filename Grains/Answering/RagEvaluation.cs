@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Answering;
@@ -16,24 +15,11 @@ public static class RagEvaluation
     public static Outcome Mcqa(AnswerPipeline pipeline, IReadOnlyList<McqaRow> rows, string? predictionsFile = null)
     {
         var answers = rows.Select(r => pipeline.Answer(QuestionText(r))).ToList();
-        var correct = rows.Zip(answers).Select(p => p.Second.Letter == p.First.AnswerLetter).ToList();
+        var predictions = rows.Zip(answers, (r, a) => new McqaPrediction(r, a.Letter, a.LogLikelihoods, a.Sources)).ToList();
         if (predictionsFile is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(predictionsFile))!);
-            File.WriteAllLines(predictionsFile, rows.Zip(answers, correct).Select(p => JsonSerializer.Serialize(new
-            {
-                source = p.First.Source,
-                row = p.First.Row,
-                question = p.First.Question,
-                answer = p.First.AnswerLetter.ToString(),
-                predicted = p.Second.Letter.ToString(),
-                correct = p.Third,
-                letter_log_likelihoods = p.Second.LogLikelihoods.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
-                sources = p.Second.Sources.Select(h => new { source = h.Source, page = h.Page, start = h.Start, score = h.Score }),
-            })));
-        }
+            McqaPredictions.Write(predictionsFile, predictions);
         return rows.Count == 0
             ? new Outcome(double.NaN, 0, 0, 0, predictionsFile)
-            : new Outcome(correct.Average(c => c ? 1.0 : 0.0), rows.Count, answers.Average(a => a.RetrievalMs), answers.Average(a => a.ModelMs), predictionsFile);
+            : new Outcome(McqaPredictions.Accuracy(predictions), rows.Count, answers.Average(a => a.RetrievalMs), answers.Average(a => a.ModelMs), predictionsFile);
     }
 }

@@ -13,15 +13,18 @@ namespace Pastanoodles.Cluster;
 public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
 {
-    // The analyzer the shard grains index with (CorpusOptions' defaults); thread-safe, one per activation.
-    readonly CourseAnalyzer _analyzer = new(lemmatize: true);
+    // The analyzer the shard grains index with, from the corpus' stored settings (which never change once set); thread-safe.
+    (int Shards, CourseAnalyzer Analyzer)? _corpus;
 
     public async Task<SearchResult> SearchAsync(string query, int k)
     {
-        var shards = statsCache.Shards;
-        if (shards == 0)
-            statsCache.Shards = shards = await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetShardsAsync();
-        return await ShardFanOut.SearchAsync(GrainFactory, _analyzer, query, shards, k, logger, statsCache);
+        if (_corpus is not { } corpus)
+        {
+            if (await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync() is not { } settings)
+                return new SearchResult([], []);   // nothing ingested yet
+            _corpus = corpus = (settings.Shards, new CourseAnalyzer(settings.Lemmatize));
+        }
+        return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, query, corpus.Shards, k, logger, statsCache);
     }
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)
@@ -38,20 +41,18 @@ public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, I
         var sources = search.Hits.Take(request.TopK).ToList();
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
 
-        watch.Restart();
         var nf4 = options.Value.Nf4;
-        var (choice, promptTokens, description) = await Task.Run(() =>
+        return await Task.Run(() =>
         {
             var loaded = models.Get(model, adapter, nf4);
-            var prompt = loaded.Tokenizer.Encode(RagPrompt.Render(sources.Select(h => h.Text), question.Text));
-            var limit = loaded.Model.Config.MaxPositionEmbeddings;
-            if (prompt.Length > limit)
-                prompt = prompt[^limit..];   // keep the end, as AnswerPipeline does: the question, its options and the instruction
-            return (LetterScorer.Choose(loaded.Model, loaded.Tokenizer, prompt, question.Letters), prompt.Length, loaded.Description);
+            return ToResult(AnswerPipeline.Answer(loaded, question, sources, retrievalMs), loaded.Description, search.FailedShards, silo.SiloAddress.ToString());
         });
-        return new AnswerResult(choice.Letter, choice.LogLikelihoods, sources, search.FailedShards, description, promptTokens,
-            retrievalMs, watch.Elapsed.TotalMilliseconds, silo.SiloAddress.ToString());
     }
+
+    /// <summary>The wire form of an engine's answer: what answered, the shards that did not, and where.</summary>
+    public static AnswerResult ToResult(RagAnswer answer, string model, IReadOnlyList<int> failedShards, string silo) =>
+        new(answer.Letter, answer.LogLikelihoods, answer.Sources, failedShards, model, answer.PromptTokens,
+            answer.RetrievalMs, answer.ModelMs, silo, answer.Truncated);
 
     /// <summary>The base model and adapter for <paramref name="runId"/>: its final adapter on the base the adapter names; or the configured base.</summary>
     async Task<(string Model, string? Adapter)> ModelForAsync(string? runId)

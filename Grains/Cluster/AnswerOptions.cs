@@ -13,6 +13,10 @@ public sealed class AnswerOptions
     /// <summary>Quantize the base to NF4, the 4-bit model adapters are trained on. Default: true.</summary>
     public bool Nf4 { get; set; } = true;
 
+    /// <summary>The TorchSharp device answer models load and run on: <c>cpu</c> or <c>cuda:N</c>. Default (unset): the silo
+    /// decides, its first training device on a <c>gpu</c> silo with CUDA, else <c>cpu</c>.</summary>
+    public string? Device { get; set; }
+
     /// <summary>Candidates each shard returns when the answer searches. Default: 0, meaning the request's TopK.</summary>
     public int ShardDepth { get; set; }
 }

@@ -1,23 +1,22 @@
+using Pastanoodles.Retrieval;
+
 namespace Pastanoodles.Cluster;
 
-/// <summary>Remembers the cluster corpus' shard count, which routes every chunk (<see cref="Retrieval.Index.ShardRouter"/>).</summary>
+/// <summary>Keeps the cluster corpus' settings (<see cref="CorpusOptions"/>), which route every chunk (<see cref="Retrieval.Index.ShardRouter"/>)
+/// and decide how shards index and answers query; refuses to mix settings, as a local index's <c>corpus.json</c> does.</summary>
 public sealed class CorpusGrain([PersistentState("corpus", "store")] IPersistentState<CorpusState> state) : Grain, ICorpusGrain
 {
-    public ValueTask<int> GetShardsAsync() => ValueTask.FromResult(state.State.Shards);
+    public ValueTask<CorpusOptions?> GetSettingsAsync() => ValueTask.FromResult(state.State.Settings);
 
-    public async Task<int> EnsureShardsAsync(int? shards)
+    public async Task<CorpusOptions> EnsureSettingsAsync(CorpusOptions? asked)
     {
-        if (shards is < 1)
-            throw new ArgumentException($"shards is set to {shards}. shards must be 1 or more.", nameof(shards));
-        if (state.State.Shards == 0)
+        var settings = CorpusOptions.Settle(state.State.Settings, asked, ICorpusGrain.Defaults, "The cluster corpus",
+            "leave out the options that differ, or use a new silo data folder (a new cluster) for a corpus with other settings.");
+        if (state.State.Settings is null)
         {
-            state.State.Shards = shards ?? ICorpusGrain.DefaultShards;
+            state.State.Settings = settings;
             await state.WriteStateAsync();
         }
-        else if (shards is { } asked && asked != state.State.Shards)
-            throw new ArgumentException(
-                $"The cluster corpus has {state.State.Shards} shards, but {asked} were asked for. Chunks are routed by the shard count, so it cannot change. " +
-                $"HINT: leave out --shards, or use a new silo data folder for a corpus with {asked} shards.", nameof(shards));
-        return state.State.Shards;
+        return settings;
     }
 }

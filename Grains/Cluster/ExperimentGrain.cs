@@ -1,3 +1,4 @@
+using Pastanoodles.Training;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,9 +8,11 @@ namespace Pastanoodles.Cluster;
 
 /// <summary>One run, keyed by run id: holds its spec, status, metrics and checkpoints durably, and keeps it with a trainer until it ends.</summary>
 /// <remarks>
-/// A watchdog timer (every <see cref="ExperimentOptions.WatchdogPeriod"/>) and a durable reminder call the trainer's
-/// <see cref="ITrainerGrain.EnsureRunningAsync"/> while the run is unfinished: if the trainer's silo is gone, that call activates a
-/// new trainer on another <c>gpu</c> silo, which resumes from the last checkpoint stored here.
+/// A watchdog timer (every <see cref="ExperimentOptions.WatchdogPeriod"/>) and a durable reminder check that the trainer still holds
+/// the current attempt while the run is unfinished. If its silo is gone, the attempt is lost (not the run's fault): a new attempt,
+/// with a new fencing token, goes to a trainer on another <c>gpu</c> silo and resumes from the last checkpoint stored here.
+/// An attempt whose worker crashed is retried the same way, up to <see cref="ExperimentOptions.MaxCrashes"/> crashes; then the run fails.
+/// Reports and ends from any attempt but the current one are ignored (fencing), so a stopped silo that comes back cannot write over the run.
 /// </remarks>
 public sealed partial class ExperimentGrain(
     [PersistentState("experiment", "store")] IPersistentState<ExperimentState> state,
@@ -38,7 +41,8 @@ public sealed partial class ExperimentGrain(
         Validate(spec);
         if (S.Spec is not null)
             return S.Spec == spec ? S.ToStatus() : throw new ExperimentConflictException(RunId);
-        (S.Spec, S.State, S.SubmittedAt) = (spec, RunState.Queued, DateTimeOffset.UtcNow);
+        var estimate = options.Value.AdmissionControl ? Admit(spec) : null;
+        (S.Spec, S.State, S.SubmittedAt, S.MemoryEstimate) = (spec, RunState.Queued, DateTimeOffset.UtcNow, estimate?.ToString());
         await WriteAsync();
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(RunId);
         await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
@@ -88,8 +92,8 @@ public sealed partial class ExperimentGrain(
 
     public async Task ReportProgressAsync(ProgressReport report)
     {
-        if (!Unfinished)
-            return;   // a late report after a cancel, or from a trainer that lost the run
+        if (!Unfinished || !IsCurrent(report.Attempt))
+            return;   // a late report after a cancel, or from an attempt that is no longer the run's (fenced)
         var mustWrite = report.State != S.State || report.Checkpoints.Count > 0;
         if (report.StartedAtStep is int from)
         {
@@ -108,9 +112,14 @@ public sealed partial class ExperimentGrain(
 
     public async Task ReportEndAsync(RunEnd end)
     {
-        if (!Unfinished)
+        if (!Unfinished || !IsCurrent(end.Attempt))
             return;
         S.Silo = end.Silo;
+        if (end is { State: RunState.Failed, Crashed: true })
+        {
+            await RetryOrFailAsync(end);
+            return;
+        }
         if (end.Outcome is { } outcome)
             S.Checkpoints = [.. S.Checkpoints.UnionBy(outcome.Checkpoints, c => c.Path).OrderBy(c => c.Step)];
         await FinishAsync(end.State, end.Outcome, end.Error);
@@ -127,16 +136,58 @@ public sealed partial class ExperimentGrain(
             await UnregisterReminderAsync();
     }
 
-    /// <summary>Makes sure a trainer has the run; applies its end if it already finished. Never throws: the watchdog retries.</summary>
+    bool IsCurrent(int attempt) => attempt == S.CurrentAttempt && !S.CurrentAttemptOver;
+
+    /// <summary>A crashed worker: the run is retried from its last checkpoint until <see cref="ExperimentOptions.MaxCrashes"/> attempts crashed,
+    /// then failed for good with every attempt's reason.</summary>
+    async Task RetryOrFailAsync(RunEnd end)
+    {
+        S.AttemptFailures.Add($"attempt {end.Attempt} crashed on silo {end.Silo}: {end.Error}");
+        S.Crashes++;
+        var limit = options.Value.MaxCrashes;
+        if (S.Crashes >= limit)
+        {
+            var error = $"{S.Crashes} attempt(s) crashed, the limit (ExperimentOptions.MaxCrashes) is {limit}, so the run is not retried. " +
+                string.Join(" ", S.AttemptFailures.Select(f => $"[{f}]"));
+            await FinishAsync(RunState.Failed, outcome: null, error);
+            logger.LogWarning("Experiment {RunId} failed: {Error}", RunId, error);
+            return;
+        }
+        (S.State, S.CurrentAttemptOver) = (RunState.Queued, true);
+        S.Error = $"attempt {end.Attempt} crashed ({S.Crashes} of {limit} allowed); retrying from {S.Checkpoints.LastOrDefault()?.Path ?? "step 0"}";
+        await WriteAsync();
+        Notify([]);
+        logger.LogWarning("Experiment {RunId}: {Note}: {Error}", RunId, S.Error, end.Error);
+        await HandOffAsync();
+    }
+
+    /// <summary>Makes sure a trainer holds the current attempt, or starts a new one; applies its end if it already finished.</summary>
+    /// <remarks>Only a failure to reach a gpu silo (none in the cluster, or one that just died) is retried by the watchdog; any other
+    /// exception fails the run, since retrying it every watchdog period would never end.</remarks>
     async Task HandOffAsync()
     {
         try
         {
-            var trainer = await Trainer.EnsureRunningAsync(S.Spec!, S.Checkpoints.LastOrDefault());
-            if (trainer.End is { } end)
-                await ReportEndAsync(end);
+            if (S.CurrentAttempt > 0 && !S.CurrentAttemptOver)
+            {
+                var held = await Trainer.GetStatusAsync();
+                if (held.Attempt == S.CurrentAttempt)
+                {
+                    if (held.End is { } end)
+                        await ReportEndAsync(end);
+                    return;
+                }
+                // No trainer holds the current attempt: its silo is gone or its activation ended. Lost, not crashed: it does not count.
+                if (S.State == RunState.Running)
+                    S.AttemptFailures.Add($"attempt {S.CurrentAttempt} was lost with its trainer on silo {S.Silo}");
+            }
+            (S.CurrentAttempt, S.CurrentAttemptOver) = (S.CurrentAttempt + 1, false);
+            await WriteAsync();   // the token is durable before any trainer holds it, so it is never issued twice
+            var trainer = await Trainer.StartAttemptAsync(S.Spec!, S.Checkpoints.LastOrDefault(), S.CurrentAttempt);
+            if (trainer.Attempt == S.CurrentAttempt && trainer.End is { } ended)
+                await ReportEndAsync(ended);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is NoGpuSiloException or OrleansMessageRejectionException or TimeoutException)
         {
             logger.LogWarning(ex, "No trainer took run {RunId} yet", RunId);
             var waiting = $"waiting for a trainer on a gpu silo: {ex.Message}";
@@ -146,6 +197,11 @@ public sealed partial class ExperimentGrain(
                 await WriteAsync();
                 Notify([]);
             }
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Handing run {RunId} to a trainer failed", RunId);
+            await FinishAsync(RunState.Failed, outcome: null, $"handing the run to a trainer failed: {ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -195,6 +251,15 @@ public sealed partial class ExperimentGrain(
             throw new ArgumentException($"RunId is '{spec.RunId}'. It must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(spec));
         if (!ExperimentKinds.All.Contains(spec.Kind))
             throw new ArgumentException($"Kind is '{spec.Kind}'. It must be one of: {string.Join(", ", ExperimentKinds.All)}.", nameof(spec));
+    }
+
+    /// <summary>Admission control before anything is stored or allocated: sizes against the model, peak memory against the budget.</summary>
+    /// <remarks>The budget is this silo's <see cref="ExperimentOptions.TrainingMemoryBudget"/>; gpu silos are expected to share one setting.
+    /// </remarks>
+    MemoryEstimate Admit(ExperimentSpec spec)
+    {
+        var config = TrainingConfig.Parse(spec.ConfigJson, $"experiment '{spec.RunId}'");
+        return TrainingAdmission.Admit(config, options.Value.TrainingMemoryBudget);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]

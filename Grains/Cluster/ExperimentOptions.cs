@@ -22,4 +22,42 @@ public sealed class ExperimentOptions
 
     /// <summary>The longest an experiment keeps new metric points in memory only; checkpoints and state changes are written at once. Default: 5 s.</summary>
     public TimeSpan MetricsWriteInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The command that starts a training worker: the silo's own executable with <c>worker</c>
+    /// (<c>["dotnet", ".../Pastanoodles.Silo.dll", "worker"]</c>). Each attempt then runs in its own process, so a native abort or
+    /// an out-of-memory kill ends the worker, never the silo. Empty: attempts run on a thread of this process (tests with a fake engine).
+    /// Default: empty; the silo sets it.</summary>
+    public IList<string> WorkerCommand { get; set; } = [];
+
+    /// <summary>How often a worker sends a heartbeat line. Default: 1 s.</summary>
+    public TimeSpan WorkerHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A worker silent for this long (a stopped or hung process) is killed and its attempt fails. Default: 30 s.</summary>
+    public TimeSpan WorkerHeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bytes of memory (RSS) one training worker may use; a worker above it is killed and its attempt fails.
+    /// Default: 80% of this machine's memory divided by the number of <see cref="TrainingDevices"/>.</summary>
+    public long TrainingMemoryBudget { get; set; } = DefaultMemoryBudget(1);
+
+    /// <summary>Check each submitted run's sizes against its model and its estimated peak memory against <see cref="TrainingMemoryBudget"/>
+    /// (<see cref="Pastanoodles.Training.TrainingAdmission"/>), refusing it at submit. Off only for tests of what happens without it. Default: true.</summary>
+    public bool AdmissionControl { get; set; } = true;
+
+    /// <summary>Attempts of one run that may end in a crash (a signal, an exit without an outcome, the memory budget, a missed heartbeat)
+    /// before the run is failed for good. A silo that is lost is not a crash: its runs resume elsewhere. Default: 2.</summary>
+    public int MaxCrashes { get; set; } = 2;
+
+    /// <summary>80% of this machine's memory (<c>MemTotal</c> in <c>/proc/meminfo</c>, else what the runtime sees), shared by <paramref name="devices"/> workers.</summary>
+    public static long DefaultMemoryBudget(int devices)
+    {
+        long total = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        try
+        {
+            var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            if (line is not null)
+                total = long.Parse(line["MemTotal:".Length..].Trim().Split(' ')[0]) * 1024;
+        }
+        catch (IOException) { }
+        return (long)(total * 0.8 / Math.Max(devices, 1));
+    }
 }

@@ -21,12 +21,27 @@ public sealed class ExperimentState
     [Id(11)] public DateTimeOffset? FinishedAt { get; set; }
     [Id(12)] public int Attempts { get; set; }
 
+    /// <summary>The fencing token of the current attempt; 0 before the first. Reports and ends of any other attempt are ignored.</summary>
+    [Id(13)] public int CurrentAttempt { get; set; }
+
+    /// <summary>True once the current attempt has ended without finishing the run (it crashed): the next hand-off starts a new one.</summary>
+    [Id(14)] public bool CurrentAttemptOver { get; set; }
+
+    /// <summary>Why each earlier attempt ended without finishing the run, oldest first.</summary>
+    [Id(15)] public List<string> AttemptFailures { get; set; } = [];
+
+    /// <summary>Attempts whose worker crashed; at <see cref="ExperimentOptions.MaxCrashes"/> the run fails.</summary>
+    [Id(16)] public int Crashes { get; set; }
+
+    /// <summary>The estimated peak memory admission control computed at submit; null when it was off.</summary>
+    [Id(17)] public string? MemoryEstimate { get; set; }
+
     public ExperimentStatus ToStatus() => new(
         Spec!.RunId, Spec.Kind, State, Step, TotalSteps, LatestPerSplit(),
-        [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestRewardAccuracy, Outcome?.FinalAdapter,
-        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts);
+        [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestAccuracy, Outcome?.FinalAdapter,
+        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts, [.. AttemptFailures], MemoryEstimate);
 
     /// <summary>The last point of each split, in train, eval, test order.</summary>
     List<MetricPoint> LatestPerSplit() =>
-        [.. Metrics.GroupBy(m => m.Split).Select(g => g.Last()).OrderBy(m => m.Split switch { MetricSplits.Train => 0, MetricSplits.Eval => 1, _ => 2 })];
+        [.. Metrics.GroupBy(m => m.Split).Select(g => g.Last()).OrderBy(m => m.Split switch { Splits.Train => 0, Splits.Eval => 1, _ => 2 })];
 }

@@ -9,7 +9,8 @@ namespace Pastanoodles.Cluster;
 public static class GrainsServiceCollectionExtensions
 {
     /// <summary>Adds the grains' services. The silo configures <see cref="ExperimentOptions"/> and adds a "store" grain storage.</summary>
-    /// <remarks>The training engine (<see cref="TrainingRunner"/>) is registered here too, with <c>TryAdd</c> so tests can put their own first.</remarks>
+    /// <remarks>The training engine is registered here too, with <c>TryAdd</c> so tests can put their own first: <see cref="WorkerProcessRunner"/>
+    /// (each attempt in a worker process) when <see cref="ExperimentOptions.WorkerCommand"/> is set, as the silo sets it, else <see cref="TrainingRunner"/> in process.</remarks>
     public static IServiceCollection AddPastanoodlesGrains(this IServiceCollection services)
     {
         services.AddOptions<ExperimentOptions>();
@@ -17,7 +18,9 @@ public static class GrainsServiceCollectionExtensions
         services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
         services.AddPlacementDirector<LeastBusyGpuPlacementStrategy, LeastBusyGpuPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
-        services.TryAddSingleton<IExperimentRunner, TrainingRunner>();
+        services.TryAddSingleton<IExperimentRunner>(provider => provider.GetRequiredService<IOptions<ExperimentOptions>>() is { Value.WorkerCommand.Count: > 0 } options
+            ? new WorkerProcessRunner(options)
+            : new TrainingRunner());
         services.AddOptions<AnswerOptions>().BindConfiguration(AnswerOptions.Section);
         services.AddOptions<ShardOptions>().BindConfiguration(ShardOptions.Section);
         services.TryAddSingleton<SiloModels>();

@@ -32,7 +32,7 @@ public sealed class LeastBusyGpuPlacementDirector(ISiloMetadataCache metadata, I
         var gpus = context.GetCompatibleSilos(target)
             .Where(silo => metadata.GetSiloMetadata(silo).Metadata.GetValueOrDefault(SiloRoles.MetadataKey) == SiloRoles.Gpu).ToArray();
         if (gpus.Length == 0)
-            throw new OrleansException($"No active silo has role '{SiloRoles.Gpu}', so {target.GrainIdentity} cannot be placed. " +
+            throw new NoGpuSiloException($"No active silo has role '{SiloRoles.Gpu}', so {target.GrainIdentity} cannot be placed. " +
                 "---> HINT: start a silo with --role gpu; the run waits and is handed to it when it joins.");
         if (gpus.Length == 1)
             return gpus[0];
@@ -50,4 +50,11 @@ public sealed class LeastBusyGpuPlacementDirector(ISiloMetadataCache metadata, I
             return gpus[Random.Shared.Next(gpus.Length)];
         }
     }
+}
+
+/// <summary>No active silo has role <c>gpu</c>, so a trainer cannot be placed; an experiment waits for one to join.</summary>
+[GenerateSerializer, Alias("pastanoodles.NoGpuSiloException")]
+public sealed class NoGpuSiloException : OrleansException
+{
+    public NoGpuSiloException(string message) : base(message) { }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
+using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Index;
 
 namespace Pastanoodles.Cluster;
@@ -18,6 +19,8 @@ public sealed class ShardGrain(
     ILogger<ShardGrain> logger) : Grain, IShardGrain
 {
     CachedShardIndex? _index;
+    CorpusOptions? _settings;   // the corpus grain's; null while the corpus has none (nothing was ingested yet)
+    string _folder = "";
 
     int Shard => (int)this.GetPrimaryKeyLong();
     ShardState S => state.State;
@@ -26,24 +29,32 @@ public sealed class ShardGrain(
     {
         if (S.Epoch.Length == 0)
             S.Epoch = Guid.NewGuid().ToString("N");   // written with the first change; an empty shard needs no state yet
-        var folder = Path.Combine(shardOptions.Value.ResolveIndexDirectory(experimentOptions.Value.ArtifactsDirectory),
+        _folder = Path.Combine(shardOptions.Value.ResolveIndexDirectory(experimentOptions.Value.ArtifactsDirectory),
             silo.SiloAddress.Endpoint.ToString().Replace(':', '_'), $"shard-{Shard:D2}");
-        var (chunks, version, shard) = (S.Chunks.ToList(), S.Version, Shard);
-        _index = await Task.Run(() => OpenCache(folder, shard, chunks, version), cancellationToken);
+        _settings = await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync();
+        await OpenIndexAsync(cancellationToken);
+    }
+
+    /// <summary>Opens the index cache with the corpus' settings (its analyzer and BM25), rebuilding it from the state when stale.</summary>
+    async Task OpenIndexAsync(CancellationToken cancellationToken = default)
+    {
+        _index?.Dispose();
+        var (folder, chunks, version, shard, settings) = (_folder, S.Chunks.ToList(), S.Version, Shard, _settings);
+        _index = await Task.Run(() => OpenCache(folder, shard, chunks, version, settings), cancellationToken);
         logger.LogInformation("Shard {Shard}: {Chunks} chunks, index {How} in {Folder}", Shard, chunks.Count, _index.Rebuilt ? "rebuilt" : "reused", folder);
     }
 
-    static CachedShardIndex OpenCache(string folder, int shard, IReadOnlyCollection<CorpusChunk> chunks, string version)
+    static CachedShardIndex OpenCache(string folder, int shard, IReadOnlyCollection<CorpusChunk> chunks, string version, CorpusOptions? settings)
     {
         try
         {
-            return CachedShardIndex.Open(folder, shard, chunks, version);
+            return CachedShardIndex.Open(folder, shard, chunks, version, settings);
         }
         catch (IOException)
         {
             // Still locked by an activation this process never closed (a silo stopped ungracefully in-process): the index is only a cache,
             // so build a new one beside it.
-            return CachedShardIndex.Open($"{folder}-{Guid.NewGuid():N}", shard, chunks, version);
+            return CachedShardIndex.Open($"{folder}-{Guid.NewGuid():N}", shard, chunks, version, settings);
         }
     }
 
@@ -58,6 +69,13 @@ public sealed class ShardGrain(
     {
         if (chunks.FirstOrDefault(c => c.Source != source) is { } stray)
             throw new ArgumentException($"Chunk '{stray.Id}' has source '{stray.Source}', but it was sent to replace source '{source}'. Every chunk must belong to that source.", nameof(chunks));
+        if (_settings is null)
+        {
+            // Activated before the first ingest stored the settings: reopen with them before indexing anything.
+            _settings = await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync();
+            if (_settings is not null && _settings != new CorpusOptions { Shards = _settings.Shards })
+                await OpenIndexAsync();
+        }
         S.Chunks.RemoveAll(c => c.Source == source);
         S.Chunks.AddRange(chunks.DistinctBy(c => c.Id));
         S.Revision++;

@@ -6,24 +6,16 @@ namespace Pastanoodles.Cluster;
 /// per shard: phase one (statistics) runs only for terms not seen at this version. A silo singleton shared by the answer grains.</summary>
 /// <remarks>The corpus version is every shard's <see cref="ShardState.Version"/>, which changes with each ingest. Every shard answers
 /// with its version; when one differs from the cached one the cache is dropped and the search runs again in two phases, so scores are
-/// never computed with stale statistics. The shard count, which never changes once set (<see cref="ICorpusGrain"/>), is kept too.</remarks>
+/// never computed with stale statistics.</remarks>
 public sealed class ShardStatsCache
 {
     readonly object _lock = new();
     string[] _versions = [];
     readonly Dictionary<string, TermStat> _terms = new(StringComparer.Ordinal);
     FieldStat? _field;
-    int _shards;
 
     /// <summary>How many times phase one ran (statistics asked of the shards); tests count them.</summary>
     public int Refreshes { get; private set; }
-
-    /// <summary>The shard count once known (0 before).</summary>
-    public int Shards
-    {
-        get { lock (_lock) return _shards; }
-        set { lock (_lock) _shards = value; }
-    }
 
     /// <summary>The summed statistics of <paramref name="terms"/> and the shards' versions they hold for, if every term is cached.</summary>
     public (QueryStats Stats, string[] Versions)? TryGet(IReadOnlyList<string> terms)

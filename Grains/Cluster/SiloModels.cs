@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pastanoodles.Answering;
 
 namespace Pastanoodles.Cluster;
@@ -8,7 +9,7 @@ namespace Pastanoodles.Cluster;
 /// <remarks>A silo singleton (STYLE §7). A load runs once however many callers ask at the same time; a failed load is forgotten, so
 /// the next call tries again. <see cref="LoadedModel"/> is safe for concurrent answers. Each adapter gets its own copy of the base,
 /// since enabling and disabling adapters on a shared one would race; models stay loaded until the silo stops.</remarks>
-public sealed class SiloModels(ILogger<SiloModels> logger) : IDisposable
+public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloModels> logger) : IDisposable
 {
     readonly ConcurrentDictionary<(string Model, string? Adapter, bool Nf4), Lazy<LoadedModel>> _models = new();
     readonly ConcurrentDictionary<(string Model, string? Adapter, bool Nf4), int> _loads = new();
@@ -35,7 +36,7 @@ public sealed class SiloModels(ILogger<SiloModels> logger) : IDisposable
 
     LoadedModel Load((string Model, string? Adapter, bool Nf4) key)
     {
-        var loaded = LoadedModel.Load(key.Model, key.Adapter, key.Nf4);
+        var loaded = LoadedModel.Load(key.Model, key.Adapter, key.Nf4, device: new TorchSharp.torch.Device(options.Value.Device ?? "cpu"));
         _loads.AddOrUpdate(key, 1, (_, n) => n + 1);
         logger.LogInformation("Loaded {Model} for answering", loaded.Description);
         return loaded;

@@ -5,8 +5,8 @@ using Orleans.Concurrency;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>Trains one run on a <c>gpu</c> silo. The engine runs on its own thread (<see cref="TrainingAttempt"/>); a timer turn
-/// sends its progress to the experiment, then how it ended.</summary>
+/// <summary>Trains one run on a <c>gpu</c> silo, one fenced attempt at a time. Each attempt runs the engine in a worker process
+/// (<see cref="TrainingAttempt"/>, <see cref="WorkerProcessRunner"/>); a timer turn sends its progress to the experiment, then how it ended.</summary>
 /// <remarks>Reentrant: the experiment calls in (cancel, status) while the timer awaits the experiment, and every method here
 /// only reads or swaps fields between awaits. Nothing is durable here: the experiment holds the run and resumes it after a re-activation.</remarks>
 [GpuOnly, LeastBusyGpuPlacement, Reentrant]
@@ -25,16 +25,26 @@ public sealed class TrainerGrain(
 
     IExperimentGrain Experiment => GrainFactory.GetGrain<IExperimentGrain>(this.GetPrimaryKeyString());
 
-    public Task<TrainerStatus> EnsureRunningAsync(ExperimentSpec spec, CheckpointInfo? resumeFrom)
+    public Task<TrainerStatus> StartAttemptAsync(ExperimentSpec spec, CheckpointInfo? resumeFrom, int attempt)
     {
-        if (_attempt is null)
+        if (_attempt is { } current && current.Id >= attempt)
+            return Task.FromResult(Status());   // already has it (a repeated call), or a newer one
+        if (_attempt is { Work.IsCompleted: false } stale)
         {
-            var runDirectory = spec.OutputDirectory ?? Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
-            _attempt = new TrainingAttempt(spec, resumeFrom, runDirectory);
-            _attempt.Start(services.GetService<IExperimentRunner>(), slots, Silo);
-            _pump = this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.ReportInterval) { KeepAlive = true });
-            logger.LogInformation("Trainer for run {RunId} started on {Silo}, from {Checkpoint}", spec.RunId, Silo, resumeFrom?.Path ?? "step 0");
+            logger.LogWarning("Trainer for run {RunId} stops attempt {Stale}: the experiment started attempt {Attempt}", spec.RunId, stale.Id, attempt);
+            stale.Cancel(byUser: false);   // fenced already: the experiment ignores it; this only frees its device
         }
+        _pump?.Dispose();
+        if (spec.OutputDirectory is { } output && !Path.IsPathFullyQualified(output))
+            throw new ArgumentException($"OutputDirectory of run '{spec.RunId}' is '{output}'. It must be an absolute path every gpu silo can write " +
+                "(the client resolves it against the config file's folder), or null for the silo's artifacts directory.", nameof(spec));
+        var runDirectory = spec.OutputDirectory ?? Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
+        var started = _attempt = new TrainingAttempt(spec, resumeFrom, runDirectory, attempt);
+        _endDelivered = false;
+        started.Start(services.GetService<IExperimentRunner>(), slots, Silo);
+        _pump = this.RegisterGrainTimer(ct => PumpAsync(started, ct), new GrainTimerCreationOptions(TimeSpan.Zero, options.Value.ReportInterval) { KeepAlive = true });
+        logger.LogInformation("Trainer for run {RunId} started attempt {Attempt} on {Silo} in {Folder}, from {Checkpoint}",
+            spec.RunId, attempt, Silo, started.RunDirectory, resumeFrom?.Path ?? "step 0");
         return Task.FromResult(Status());
     }
 
@@ -54,14 +64,14 @@ public sealed class TrainerGrain(
         // end would drop the final steps and metrics still in the buffer.
         var end = _endDelivered ? _attempt.End(Silo) : null;
         var phase = _attempt.Work?.IsCompleted == true ? TrainerPhase.Ended : _attempt.State == RunState.Running ? TrainerPhase.Running : TrainerPhase.Queued;
-        return new TrainerStatus(Silo, phase, _attempt.Step, end);
+        return new TrainerStatus(Silo, phase, _attempt.Step, end, _attempt.Id);
     }
 
     /// <summary>One timer turn: send new progress; once the work is over and everything before it is sent, send how it ended.</summary>
-    async Task PumpAsync(CancellationToken cancellationToken)
+    async Task PumpAsync(TrainingAttempt attempt, CancellationToken cancellationToken)
     {
-        if (_attempt is not { } attempt || _endDelivered)
-            return;
+        if (attempt != _attempt || _endDelivered)
+            return;   // replaced by a newer attempt: the experiment ignores this one
         var workDone = attempt.Work?.IsCompleted == true;   // read before taking the report, so nothing logged after it is left behind
         if (!await SendProgressAsync(attempt) || !workDone)
             return;
@@ -70,6 +80,8 @@ public sealed class TrainerGrain(
         try
         {
             await Experiment.ReportEndAsync(end);
+            if (attempt != _attempt)
+                return;   // the experiment started the next attempt (a retry after a crash) while this end was on its way
             _endDelivered = true;
             _pump?.Dispose();
             logger.LogInformation("Run {RunId} ended {State} on {Silo}", attempt.Spec.RunId, end.State, Silo);
@@ -113,7 +125,8 @@ public sealed class TrainerGrain(
                 // Stopped or failed: PumpAsync reports a failure; after a stop the experiment resumes the run from its last checkpoint.
             }
         }
-        await PumpAsync(cancellationToken);   // the checkpoints written before the stop, or an end not yet delivered
+        if (_attempt is { } last)
+            await PumpAsync(last, cancellationToken);   // the checkpoints written before the stop, or an end not yet delivered
         _pump?.Dispose();
     }
 }

@@ -1,7 +1,8 @@
 namespace Pastanoodles.Cluster;
 
-/// <summary>One trainer activation's attempt at a run: waits for a device, runs the engine on its own thread and buffers
-/// its progress until the grain takes it. Plain code, no Orleans: the grain only starts it, drains it and reads how it ended.</summary>
+/// <summary>One attempt at a run, with its fencing token <see cref="Id"/> and its own folder: waits for a device, runs the engine
+/// (in a worker process, see <see cref="WorkerProcessRunner"/>) from a thread of its own and buffers its progress until the grain takes it.
+/// Plain code, no Orleans: the grain only starts it, drains it and reads how it ended.</summary>
 public sealed class TrainingAttempt : IRunProgress
 {
     readonly object _lock = new();
@@ -14,11 +15,19 @@ public sealed class TrainingAttempt : IRunProgress
     string? _note;
     bool _dirty = true;
 
-    public TrainingAttempt(ExperimentSpec spec, CheckpointInfo? resumeFrom, string runDirectory)
+    /// <param name="runDirectory">The run's folder; this attempt writes only under <see cref="FolderOf"/> it.</param>
+    public TrainingAttempt(ExperimentSpec spec, CheckpointInfo? resumeFrom, string runDirectory, int id)
     {
-        (Spec, ResumeFrom, RunDirectory) = (spec, resumeFrom, runDirectory);
+        (Spec, ResumeFrom, Id) = (spec, resumeFrom, id);
+        RunDirectory = FolderOf(runDirectory, id);
         _step = resumeFrom?.Step ?? 0;
     }
+
+    /// <summary>Attempt <paramref name="id"/>'s own folder: a late writer from an older attempt never touches a newer one's files.</summary>
+    public static string FolderOf(string runDirectory, int id) => Path.Combine(runDirectory, $"attempt-{id}");
+
+    /// <summary>The fencing token the experiment issued for this attempt.</summary>
+    public int Id { get; }
 
     public ExperimentSpec Spec { get; }
     public CheckpointInfo? ResumeFrom { get; }
@@ -77,11 +86,16 @@ public sealed class TrainingAttempt : IRunProgress
         if (Work is not { IsCompleted: true } work)
             return null;
         if (work.IsCompletedSuccessfully)
-            return new RunEnd(RunState.Completed, work.Result, null, silo);
+            return new RunEnd(RunState.Completed, work.Result, null, silo, Id);
         var error = work.Exception?.InnerExceptions is [var single] ? single : work.Exception;
         if (work.IsCanceled || error is OperationCanceledException)
-            return CancelRequested ? new RunEnd(RunState.Cancelled, null, null, silo) : null;
-        return new RunEnd(RunState.Failed, null, $"{error!.GetType().Name}: {error.Message}", silo);
+            return CancelRequested ? new RunEnd(RunState.Cancelled, null, null, silo, Id) : null;
+        return error switch
+        {
+            TrainingWorkerCrashedException crash => new RunEnd(RunState.Failed, null, crash.Message, silo, Id, Crashed: true),
+            TrainingWorkerFailedException failed => new RunEnd(RunState.Failed, null, failed.Message, silo, Id),
+            _ => new RunEnd(RunState.Failed, null, $"{error!.GetType().Name}: {error.Message}", silo, Id),
+        };
     }
 
     /// <summary>Everything new since the last call, or null if nothing changed.</summary>
@@ -91,7 +105,7 @@ public sealed class TrainingAttempt : IRunProgress
         {
             if (!_dirty)
                 return null;
-            var report = new ProgressReport(silo, _state, _step, _totalSteps, [.. _metrics], [.. _checkpoints], _startedAtStep, _note);
+            var report = new ProgressReport(silo, _state, _step, _totalSteps, [.. _metrics], [.. _checkpoints], _startedAtStep, _note, Id);
             _metrics.Clear();
             _checkpoints.Clear();
             (_startedAtStep, _dirty) = (null, false);

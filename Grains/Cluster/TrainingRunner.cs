@@ -19,7 +19,7 @@ public sealed class TrainingRunner : IExperimentRunner
         var checkpoints = new List<CheckpointInfo>();
         var reporter = new Reporter(progress, checkpoints);
         var result = Trainer.Train(config, reporter, ct: cancellationToken, resumeFrom: request.ResumeFrom?.Path, device: new Device(request.Device));
-        TrainingPlots.Write(MetricsLog.ReadAll(result.MetricsFile), Path.Combine(request.RunDirectory, "plots"), config.Task == "dpo" ? "rewards/accuracies" : "accuracy");
+        TrainingPlots.Write(MetricsLog.ReadAll(result.MetricsFile), Path.Combine(request.RunDirectory, "plots"), config.Task);
         var all = result.Checkpoints.Select(path => checkpoints.FirstOrDefault(c => c.Path == path) ?? new CheckpointInfo(StepOf(path), path, DateTimeOffset.UtcNow)).ToList();
         return Task.FromResult(new RunOutcome(result.BestCheckpoint, result.BestTestAccuracy, result.BestCheckpoint ?? result.FinalAdapter, all));
     }

@@ -44,19 +44,15 @@ public sealed record ModelInfo(
         foreach (var (_, owner, slot) in model.LinearSlots())
         {
             var layer = owner.GetLinear(slot) is LoraLinear wrapped ? wrapped.BaseLayer : owner.GetLinear(slot);
-            switch (layer)
+            if (BaseLayers.Of(layer) is not { } weight)
+                continue;
+            var values = weight.in_features * weight.out_features;
+            decoderValues += values;
+            nf4Storage += weight.Nf4WeightBytes;
+            if (weight.IsQuantized)
             {
-                case Linear4bit q:
-                    baseParams += q.Quantized.Count;
-                    decoderValues += q.Quantized.Count;
-                    nf4Storage += q.Quantized.StorageBytes;
-                    quantizedLayers++;
-                    break;
-                case Linear dense:
-                    decoderValues += dense.weight!.numel();
-                    using (var empty = Nf4Tensor.Empty(dense.weight.shape, ScalarType.BFloat16, doubleQuant: true, META))
-                        nf4Storage += empty.StorageBytes;
-                    break;
+                baseParams += values;   // stored, not a parameter
+                quantizedLayers++;
             }
         }
         long bf16 = baseParams * 2;

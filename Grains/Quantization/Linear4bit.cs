@@ -38,13 +38,17 @@ public sealed class Linear4bit : nn.Module<Tensor, Tensor>, IBaseWeight
             throw new ArgumentException($"weight should be of size [{out_features}, {in_features}], but is [{string.Join(", ", weight.shape)}].", nameof(weight));
         var old = Quantized;
         using (no_grad())
-            Quantized = Nf4.Quantize(weight.to(ComputeDType), DoubleQuant);
+            Quantized = Nf4.Quantize(weight.to(ComputeDType, old.Packed.device), DoubleQuant); // stays on the layer's device
         old.Dispose();
     }
 
     public Tensor DequantizedWeight(ScalarType dtype) => Nf4.Dequantize(Quantized, dtype);
 
     public Tensor? Bias => bias;
+
+    public bool IsQuantized => true;
+
+    public long Nf4WeightBytes => Quantized.StorageBytes;
 
     /// <summary>Bytes of the 4-bit weight with all its constants, plus the 16-bit bias.</summary>
     public long StorageBytes => Quantized.StorageBytes + (bias is null ? 0 : bias.numel() * bias.element_size());

@@ -17,8 +17,8 @@ public sealed class DpoTask : ITrainingTask
     readonly Dictionary<string, List<(int[] Prompt, int[] Chosen, int[] Rejected)>> _rows = new();
     readonly Dictionary<(string, int), (float Chosen, float Rejected)> _reference = new();
 
-    public string Name => "dpo";
-    public string AccuracyKey => "rewards/accuracies";
+    public string Name => ExperimentKinds.Dpo;
+    public string AccuracyKey => ExperimentKinds.AccuracyKey(Name);
     public int Truncated { get; private set; }
 
     public DpoTask(TrainingModel model, TrainingConfig config, DatasetSplit<PreferenceRow> data)
@@ -33,30 +33,19 @@ public sealed class DpoTask : ITrainingTask
 
     public (Tensor Loss, IReadOnlyDictionary<string, double> Metrics, int Tokens) Forward(IReadOnlyList<int> rows) => Run(Splits.Train, rows);
 
-    public IReadOnlyDictionary<string, double> Evaluate(string split)
-    {
-        var sums = new Dictionary<string, double>();
-        int n = Count(split);
-        using var _ = no_grad();
-        for (int start = 0; start < n; start += 8)
-        {
-            var rows = Enumerable.Range(start, Math.Min(8, n - start)).ToList();
-            var (loss, metrics, _) = Run(split, rows);
-            loss.Dispose();
-            foreach (var (key, value) in metrics) sums[key] = sums.GetValueOrDefault(key) + value * rows.Count;
-        }
-        return sums.ToDictionary(kv => kv.Key, kv => n == 0 ? double.NaN : kv.Value / n);
-    }
+    public IReadOnlyDictionary<string, double> Evaluate(string split) =>
+        SplitEvaluation.Average(Count(split), _config.PerDeviceEvalBatchSize, rows => Run(split, rows));
 
     (Tensor, IReadOnlyDictionary<string, double>, int) Run(string split, IReadOnlyList<int> rows)
     {
         var data = rows.Select(i => _rows[split][i]).ToList();
         var pairs = data.Select(r => (r.Prompt, r.Chosen)).Concat(data.Select(r => (r.Prompt, r.Rejected))).ToList();
-        using var batch = TokenBatch.FromPairs(pairs, _model.Tokenizer.EosId);
+        using var batch = TokenBatch.FromPairs(pairs, _model.Tokenizer.EosId, _model.Model.Device);
         var (refChosen, refRejected) = Reference(split, rows);
 
         using var scope = NewDisposeScope();
-        var (referenceChosen, referenceRejected) = (tensor(refChosen), tensor(refRejected));
+        var device = _model.Model.Device;
+        var (referenceChosen, referenceRejected) = (tensor(refChosen, device: device), tensor(refRejected, device: device));
         var logps = SequenceLogProbs.Compute(_model.Model, batch);               // [2B]
         var policyChosen = logps.narrow(0, 0, rows.Count);
         var policyRejected = logps.narrow(0, rows.Count, rows.Count);
@@ -72,7 +61,7 @@ public sealed class DpoTask : ITrainingTask
         foreach (var i in rows.Where(i => !_reference.ContainsKey((split, i))))
         {
             var (prompt, chosen, rejected) = _rows[split][i];
-            using var batch = TokenBatch.FromPairs([(prompt, chosen), (prompt, rejected)], _model.Tokenizer.EosId);
+            using var batch = TokenBatch.FromPairs([(prompt, chosen), (prompt, rejected)], _model.Tokenizer.EosId, _model.Model.Device);
             using var _ = no_grad();
             using var off = _model.Adapters.Disable();
             using var logps = SequenceLogProbs.Compute(_model.Model, batch);

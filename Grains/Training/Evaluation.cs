@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Pastanoodles.Answering;
 using Pastanoodles.Training.Data;
 
 namespace Pastanoodles.Training;
@@ -11,37 +11,28 @@ public static class Evaluation
     /// <param name="model">tiny, mid, phi-2 (random weights from init_seed 1, as a run of that name trains on) or an HF folder.</param>
     public static IReadOnlyDictionary<string, double> Dpo(string model, string adapter, string dataFile, bool nf4 = true, string dtype = "bfloat16", double beta = 0.1)
     {
-        var config = Config("dpo", model, adapter, dataFile, nf4) with { Beta = beta, ComputeDtype = dtype };
+        var config = Config(ExperimentKinds.Dpo, model, adapter, dataFile, nf4) with { Beta = beta, ComputeDtype = dtype };
+        // Data first: a missing or empty file is reported before a model is built.
+        var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
+        if (rows.Count == 0)
+            throw new InvalidDataException($"{dataFile} has no preference rows, so there is nothing to evaluate. ---> HINT: give a JSONL file with prompt, chosen and rejected on each line.");
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
-        var rows = new PreferenceReader(PromptTemplate.Phi).ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
         var task = new DpoTask(trained, config, new DatasetSplit<PreferenceRow>([], [], rows));
         return task.Evaluate(Splits.Test);
     }
 
     public static McqaOutcome Mcqa(string model, string? adapter, string dataFile, string? predictionsFile, bool nf4 = true, string dtype = "bfloat16")
     {
-        var config = Config("mcqa", model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
+        var config = Config(ExperimentKinds.Mcqa, model, adapter, dataFile, nf4) with { ComputeDtype = dtype };
         using var trained = TrainingModel.Create(config);
         trained.Model.eval();
         var rows = new McqaReader().ReadAsync(dataFile).GetAwaiter().GetResult().Rows;
         var task = new McqaTask(trained, config, new DatasetSplit<McqaRow>([], [], rows));
-        var predictions = task.Predict(Splits.Test);
-        double accuracy = rows.Count == 0 ? double.NaN : rows.Zip(predictions).Average(p => p.First.Answer == p.Second.Predicted ? 1.0 : 0.0);
+        var predictions = rows.Zip(task.Predict(Splits.Test), (r, c) => new McqaPrediction(r, c.Letter, c.LogLikelihoods)).ToList();
         if (predictionsFile is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(predictionsFile))!);
-            File.WriteAllLines(predictionsFile, rows.Zip(predictions).Select(p => JsonSerializer.Serialize(new
-            {
-                source = p.First.Source,
-                row = p.First.Row,
-                question = p.First.Question,
-                answer = McqaRow.Letter(p.First.Answer),
-                predicted = McqaRow.Letter(p.Second.Predicted),
-                correct = p.First.Answer == p.Second.Predicted,
-                letter_log_likelihoods = p.Second.Scores,
-            })));
-        }
+            McqaPredictions.Write(predictionsFile, predictions);
+        var accuracy = McqaPredictions.Accuracy(predictions);
         return new McqaOutcome(accuracy, rows.Count, predictionsFile);
     }
 

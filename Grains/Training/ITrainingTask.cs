@@ -15,10 +15,22 @@ public interface ITrainingTask
     IReadOnlyDictionary<string, double> Evaluate(string split);
 }
 
-/// <summary>The names of the three splits.</summary>
-public static class Splits
+/// <summary>A task's metrics over a whole split: the rows in batches of <see cref="TrainingConfig.PerDeviceEvalBatchSize"/>, no grad,
+/// every metric averaged over rows (a batch weighs its row count); NaN for an empty split.</summary>
+public static class SplitEvaluation
 {
-    public const string Train = "train";
-    public const string Eval = "eval";
-    public const string Test = "test";
+    public static IReadOnlyDictionary<string, double> Average(int rows, int batchSize,
+        Func<IReadOnlyList<int>, (Tensor Loss, IReadOnlyDictionary<string, double> Metrics, int Tokens)> run)
+    {
+        var sums = new Dictionary<string, double>();
+        using var _ = TorchSharp.torch.no_grad();
+        for (int start = 0; start < rows; start += batchSize)
+        {
+            var batch = Enumerable.Range(start, Math.Min(batchSize, rows - start)).ToList();
+            var (loss, metrics, _) = run(batch);
+            loss.Dispose();
+            foreach (var (key, value) in metrics) sums[key] = sums.GetValueOrDefault(key) + value * batch.Count;
+        }
+        return sums.ToDictionary(kv => kv.Key, kv => rows == 0 ? double.NaN : kv.Value / rows);
+    }
 }

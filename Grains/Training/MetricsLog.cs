@@ -21,16 +21,18 @@ public sealed class MetricsLog(string path)
         File.AppendAllText(Path, obj.ToJsonString() + "\n");
     }
 
-    /// <summary>Drops records after <paramref name="step"/> (a resumed run rewrites them).</summary>
-    public void TruncateAfter(long step)
+    /// <summary>For a run resumed at <paramref name="step"/>: this log becomes the records of <paramref name="resumedLog"/> up to that step
+    /// (a resumed run rewrites the rest). The resumed log may be another attempt's: it is only read.</summary>
+    public void StartFrom(string resumedLog, long step)
     {
-        if (!File.Exists(Path)) return;
-        var kept = ReadAll(Path).Where(r => r.Step <= step).ToList();
+        var kept = ReadAll(resumedLog, untilStep: step);
         File.WriteAllText(Path, "");
         foreach (var record in kept) Append(record);
     }
 
-    public static IReadOnlyList<MetricRecord> ReadAll(string path)
+    /// <summary>Every record of the log; with <paramref name="untilStep"/>, those up to that step only, read while another process may still
+    /// append to the log (records come in step order, so reading stops at the first later record, or at a line still being written).</summary>
+    public static IReadOnlyList<MetricRecord> ReadAll(string path, long? untilStep = null)
     {
         if (!File.Exists(path)) return [];
         var records = new List<MetricRecord>();
@@ -44,10 +46,15 @@ public sealed class MetricsLog(string path)
                 var obj = JsonNode.Parse(text)!.AsObject();
                 var values = obj.Where(kv => kv.Key is not ("step" or "split" or "epoch") && kv.Value is not null)
                     .ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<double>());
-                records.Add(new MetricRecord(obj["step"]!.GetValue<long>(), obj["split"]!.GetValue<string>(), obj["epoch"]?.GetValue<double>() ?? 0, values));
+                var record = new MetricRecord(obj["step"]!.GetValue<long>(), obj["split"]!.GetValue<string>(), obj["epoch"]?.GetValue<double>() ?? 0, values);
+                if (record.Step > untilStep)
+                    break;
+                records.Add(record);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
             {
+                if (untilStep is not null)
+                    break;   // the line a live writer is appending
                 throw new InvalidDataException($"{path} row {line} is not a metrics record: {e.Message}", e);
             }
         }

@@ -1,3 +1,4 @@
+using Pastanoodles.Modeling;
 using Pastanoodles.Modeling.Phi;
 using static TorchSharp.torch;
 
@@ -8,8 +9,8 @@ namespace Pastanoodles.Training;
 /// <param name="Targets">[B, T] the token predicted at each position (ids shifted left), or -100 where it does not count.</param>
 public sealed record TokenBatch(Tensor Ids, Tensor Targets, int Tokens) : IDisposable
 {
-    /// <summary>Rows of prompt + completion; only the completion's tokens are scored (TRL: prompt and padding masked).</summary>
-    public static TokenBatch FromPairs(IReadOnlyList<(int[] Prompt, int[] Completion)> rows, int pad)
+    /// <summary>Rows of prompt + completion on <paramref name="device"/>; only the completion's tokens are scored (TRL: prompt and padding masked).</summary>
+    public static TokenBatch FromPairs(IReadOnlyList<(int[] Prompt, int[] Completion)> rows, int pad, Device device)
     {
         int length = rows.Max(r => r.Prompt.Length + r.Completion.Length);
         var ids = new long[rows.Count * length];
@@ -23,7 +24,7 @@ public sealed record TokenBatch(Tensor Ids, Tensor Targets, int Tokens) : IDispo
             for (int t = 0; t < sequence.Length; t++) ids[b * length + t] = sequence[t];
             for (int t = prompt.Length - 1; t < sequence.Length - 1; t++) targets[b * length + t] = sequence[t + 1];
         }
-        return new TokenBatch(tensor(ids).view(rows.Count, length), tensor(targets).view(rows.Count, length), ids.Length);
+        return new TokenBatch(tensor(ids, device: device).view(rows.Count, length), tensor(targets, device: device).view(rows.Count, length), ids.Length);
     }
 
     public void Dispose()
@@ -37,22 +38,46 @@ public sealed record TokenBatch(Tensor Ids, Tensor Targets, int Tokens) : IDispo
 /// <remarks>
 /// Equal to <c>log_softmax(logits)[target]</c> summed over scored positions (the naive formula, checked by a test),
 /// computed as <c>logit[target] − logsumexp(logits)</c> over the full vocabulary, and only at scored positions: the
-/// lm_head runs on those hidden states alone, so a long prompt costs no vocabulary-sized logits.
+/// lm_head runs on those hidden states alone, so a long prompt costs no vocabulary-sized logits. With gradient
+/// checkpointing on, the lm_head runs on <see cref="ChunkPositions"/> positions at a time and is recomputed in backward, so
+/// at most one chunk's [n, V] fp32 logits are alive instead of all N positions' logits and their gradient.
 /// </remarks>
 public static class SequenceLogProbs
 {
+    /// <summary>Scored positions per lm_head chunk under gradient checkpointing: 512 × 51,200 fp32 logits are 105 MB.</summary>
+    public const int ChunkPositions = 512;
+
     public static Tensor Compute(PhiForCausalLM model, TokenBatch batch)
     {
         using var scope = NewDisposeScope();
         var hidden = model.Hidden(batch.Ids);                             // [B, T, E]
         var mask = batch.Targets.ne(-100);                                // [B, T]
         var scored = hidden[mask];                                        // [N, E]
-        var logits = model.Head(scored);                                  // [N, V] fp32
         var targets = batch.Targets[mask];                                // [N]
-        var picked = logits.gather(1, targets.unsqueeze(1)).squeeze(1) - logits.logsumexp(1, false);
+        Tensor picked;
+        if (!model.GradientCheckpointing || !scored.requires_grad)
+            picked = Picked(model, scored, targets);
+        else
+        {
+            var chunks = new List<Tensor>();
+            for (long start = 0; start < scored.shape[0]; start += ChunkPositions)
+            {
+                long n = Math.Min(ChunkPositions, scored.shape[0] - start);
+                chunks.Add(Checkpoint.Run(x => Picked(model, x[0], x[1]), false, scored.narrow(0, start, n), targets.narrow(0, start, n)));
+            }
+            picked = cat(chunks, 0);
+        }
         var rows = mask.nonzero()[.., 0];                                 // row of each scored position
-        var sums = zeros(batch.Ids.shape[0], ScalarType.Float32).index_add(0, rows, picked, 1);
+        var sums = zeros(batch.Ids.shape[0], ScalarType.Float32, batch.Ids.device).index_add(0, rows, picked, 1);
         return sums.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>log p(target) at each position: <c>logit[target] − logsumexp(logits)</c>, [N].</summary>
+    static Tensor Picked(PhiForCausalLM model, Tensor hidden, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        var logits = model.Head(hidden);                                  // [N, V] fp32
+        return (logits.gather(1, targets.unsqueeze(1)).squeeze(1) - logits.logsumexp(1, false)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The naive formula, for tests: full log_softmax, gathered and masked.</summary>

@@ -42,7 +42,7 @@ public sealed class Trainer(TrainingConfig config, TrainingModel model, ITrainin
         if (resumeFrom is not null)
         {
             state = TrainingCheckpoint.Restore(resumeFrom, model.Adapters, optimizer);
-            log.TruncateAfter(state.GlobalStep);
+            log.StartFrom(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(resumeFrom))!, "metrics.jsonl"), state.GlobalStep);
             progress?.Report(new(state.GlobalStep, TotalSteps, null, $"resumed from {resumeFrom} at step {state.GlobalStep}"));
         }
         else if (File.Exists(log.Path))
@@ -170,8 +170,8 @@ public sealed class Trainer(TrainingConfig config, TrainingModel model, ITrainin
     {
         var messages = progress is null ? null : new Progress<string>(m => progress.Report(new(0, 0, null, m)));
         // Data first: a missing or bad file is reported before minutes of loading a model.
-        var preferences = config.Task == "dpo" ? TrainingData.Preferences(config, ct) : null;
-        var questions = config.Task == "mcqa" ? TrainingData.Mcqa(config, ct) : null;
+        var preferences = config.Task == ExperimentKinds.Dpo ? TrainingData.Preferences(config, ct) : null;
+        var questions = config.Task == ExperimentKinds.Mcqa ? TrainingData.Mcqa(config, ct) : null;
         using var model = TrainingModel.Create(config, messages, device);
         ITrainingTask task = preferences is not null ? new DpoTask(model, config, preferences) : new McqaTask(model, config, questions!);
         var trainer = new Trainer(config, model, task);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Pastanoodles.Adapters;
 
@@ -8,13 +9,13 @@ namespace Pastanoodles.Training;
 /// <remarks>
 /// Defaults are the seed's: DoRA r 16 / alpha 16 / dropout 0.05 on q/k/v/dense over an NF4 base with bf16 compute,
 /// AdamW at 5e-5 (betas 0.9/0.999, eps 1e-8, no weight decay), linear decay, clipping at 1.0, batch 1 with
-/// gradient accumulation 4, 3 epochs, 2048 tokens, β 0.1. Unknown keys are errors. Relative paths are resolved
+/// gradient accumulation 4, 3 epochs, 2048 tokens, β 0.1, gradient checkpointing on. Unknown keys are errors. Relative paths are resolved
 /// against the config file's folder. The resolved config is saved in every checkpoint.
 /// </remarks>
 public sealed record TrainingConfig
 {
     /// <summary>dpo (preference pairs) or mcqa (one-letter answers).</summary>
-    [JsonPropertyName("task")] public string Task { get; init; } = "dpo";
+    [JsonPropertyName("task")] public string Task { get; init; } = ExperimentKinds.Dpo;
     /// <summary>A built-in config (tiny, mid, phi-2: random weights from init_seed) or an HF model folder.</summary>
     [JsonPropertyName("model")] public string Model { get; init; } = "tiny";
     [JsonPropertyName("init_seed")] public long InitSeed { get; init; } = 1;
@@ -46,6 +47,8 @@ public sealed record TrainingConfig
     [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; }
     [JsonPropertyName("max_grad_norm")] public double MaxGradNorm { get; init; } = 1.0;
     [JsonPropertyName("per_device_train_batch_size")] public int PerDeviceTrainBatchSize { get; init; } = 1;
+    /// <summary>Rows per forward when scoring the eval and test splits. Default 8, HF Trainer's.</summary>
+    [JsonPropertyName("per_device_eval_batch_size")] public int PerDeviceEvalBatchSize { get; init; } = 8;
     [JsonPropertyName("gradient_accumulation_steps")] public int GradientAccumulationSteps { get; init; } = 4;
     [JsonPropertyName("num_train_epochs")] public int NumTrainEpochs { get; init; } = 3;
     /// <summary>Optimizer steps to stop at; -1 runs every epoch.</summary>
@@ -59,6 +62,9 @@ public sealed record TrainingConfig
     /// <summary>Stop when eval reward accuracy (MCQA: accuracy) has not improved for this many evaluations; null never stops early.</summary>
     [JsonPropertyName("early_stopping_patience")] public int? EarlyStoppingPatience { get; init; }
     [JsonPropertyName("seed")] public int Seed { get; init; } = 42;
+    /// <summary>Recompute each decoder layer (and the lm_head, in chunks of positions) in backward instead of keeping its
+    /// activations: HF's key, on by default as in PEFT's <c>prepare_model_for_kbit_training</c>. false keeps every activation.</summary>
+    [JsonPropertyName("gradient_checkpointing")] public bool GradientCheckpointing { get; init; } = true;
     /// <summary>TRL's default: every dropout (Phi's resid_pdrop, LoRA's) set to 0 for training.</summary>
     [JsonPropertyName("disable_dropout")] public bool DisableDropout { get; init; } = true;
     [JsonPropertyName("output_dir")] public string OutputDir { get; init; } = "runs/experiment";
@@ -71,23 +77,45 @@ public sealed record TrainingConfig
         AllowTrailingCommas = true,
     };
 
+    /// <summary>Reads an experiment file, resolves its paths against its folder (<see cref="ResolvePaths"/>) and parses it.</summary>
     public static TrainingConfig Load(string path)
     {
+        var config = ReadObject(path);
+        ResolvePaths(config, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return Parse(config.ToJsonString(), path);
+    }
+
+    /// <summary>The keys that hold paths: relative ones are resolved against the experiment file's folder. Add a new path key here only.</summary>
+    public static IReadOnlyList<string> PathKeys { get; } = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
+
+    /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are), so
+    /// the config can travel as its JSON to a process with another working directory (a silo).</summary>
+    public static void ResolvePaths(JsonObject config, string folder)
+    {
+        foreach (var key in PathKeys)
+            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !Modeling.PhiSource.IsBuiltIn(path))
+                config[key] = Path.GetFullPath(Path.Combine(folder, path));
+    }
+
+    /// <summary>The config's <c>task</c>, or its default (<see cref="ExperimentKinds.Dpo"/>) when the key is absent.</summary>
+    public static string TaskOf(JsonObject config) =>
+        config["task"] is JsonValue task && task.TryGetValue<string>(out var name) ? name : new TrainingConfig().Task;
+
+    /// <summary>An experiment file's JSON object, or a one-line error naming the file.</summary>
+    public static JsonObject ReadObject(string path)
+    {
         if (!File.Exists(path))
-            throw new FileNotFoundException($"Experiment config {path} does not exist.", path);
-        var config = Parse(File.ReadAllText(path), path);
-        var root = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string? Resolve(string? p) => p is null || Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(root, p));
-        bool builtIn = Modeling.PhiSource.IsBuiltIn(config.Model);
-        return config with
+            throw new FileNotFoundException($"Experiment file '{Path.GetFullPath(path)}' does not exist.", path);
+        try
         {
-            Model = builtIn ? config.Model : Resolve(config.Model)!,
-            InitAdapter = Resolve(config.InitAdapter),
-            TrainFile = Resolve(config.TrainFile),
-            EvalFile = Resolve(config.EvalFile),
-            TestFile = Resolve(config.TestFile),
-            OutputDir = Resolve(config.OutputDir)!,
-        };
+            var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return root as JsonObject ?? throw new InvalidDataException(
+                $"Experiment file '{Path.GetFullPath(path)}' holds a JSON {root?.GetValueKind().ToString().ToLowerInvariant() ?? "null"}. It must hold one JSON object of config keys.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Experiment file '{Path.GetFullPath(path)}' is not valid JSON: {ex.Message}", ex);
+        }
     }
 
     public static TrainingConfig Parse(string json, string origin)
@@ -114,7 +142,7 @@ public sealed record TrainingConfig
         {
             if (!ok) throw new InvalidDataException($"{origin}: {message}");
         }
-        Require(Task is "dpo" or "mcqa", $"task is '{Task}'. Valid: dpo, mcqa.");
+        Require(ExperimentKinds.All.Contains(Task), $"task is '{Task}'. Valid: {string.Join(", ", ExperimentKinds.All)}.");
         Require(Quantization is "nf4" or "none", $"quantization is '{Quantization}'. Valid: nf4, none.");
         Require(ComputeDtype is "bfloat16" or "float32", $"compute_dtype is '{ComputeDtype}'. Valid: bfloat16, float32.");
         Require(LrSchedulerType is "linear" or "constant", $"lr_scheduler_type is '{LrSchedulerType}'. Valid: linear, constant.");
@@ -122,6 +150,7 @@ public sealed record TrainingConfig
         Require(LabelSmoothing is >= 0 and < 0.5, $"label_smoothing is {LabelSmoothing}. It must be in [0, 0.5).");
         Require(LearningRate > 0, $"learning_rate is {LearningRate}. learning_rate must be greater than 0.");
         Require(PerDeviceTrainBatchSize > 0, $"per_device_train_batch_size is {PerDeviceTrainBatchSize}. It must be greater than 0.");
+        Require(PerDeviceEvalBatchSize > 0, $"per_device_eval_batch_size is {PerDeviceEvalBatchSize}. It must be greater than 0.");
         Require(GradientAccumulationSteps > 0, $"gradient_accumulation_steps is {GradientAccumulationSteps}. It must be greater than 0.");
         Require(NumTrainEpochs > 0 || MaxSteps > 0, "num_train_epochs and max_steps are both unset; give one of them.");
         Require(MaxLength >= 8, $"max_length is {MaxLength}. It must be at least 8.");

@@ -26,6 +26,7 @@ public sealed class TrainingModel : IDisposable
             Device = device,
         };
         var (model, tokenizer) = PhiSource.Open(config.Model, options, config.InitSeed, progress);
+        model.GradientCheckpointing = config.GradientCheckpointing;
         var adapters = config.InitAdapter is { } init
             ? PeftAdapterFolder.Load(model, init)
             : AdapterInjector.Inject(model, config.Lora, config.Seed);

@@ -5,16 +5,18 @@ namespace Pastanoodles.Training;
 /// <summary>The seed's Figures 1 and 2: loss and reward accuracy (MCQA: accuracy) against the step, train and eval, as PNG.</summary>
 public static class TrainingPlots
 {
-    /// <summary>Writes <c>loss.png</c> and <c>accuracy.png</c> into <paramref name="folder"/>; returns their paths.</summary>
-    public static IReadOnlyList<string> Write(IReadOnlyList<MetricRecord> records, string folder, string accuracyKey)
+    /// <summary>Writes <c>loss.png</c> and <c>accuracy.png</c> (the <paramref name="kind"/>'s accuracy) into <paramref name="folder"/>; returns their paths.</summary>
+    public static IReadOnlyList<string> Write(IReadOnlyList<MetricRecord> records, string folder, string kind)
     {
         Directory.CreateDirectory(folder);
         return
         [
             Draw(records, "loss", "Loss", Path.Combine(folder, "loss.png")),
-            Draw(records, accuracyKey, accuracyKey == "accuracy" ? "Accuracy" : "Reward accuracy", Path.Combine(folder, "accuracy.png")),
+            Draw(records, ExperimentKinds.AccuracyKey(kind), Capitalized(ExperimentKinds.AccuracyLabel(kind)), Path.Combine(folder, "accuracy.png")),
         ];
     }
+
+    static string Capitalized(string label) => char.ToUpperInvariant(label[0]) + label[1..];
 
     static string Draw(IReadOnlyList<MetricRecord> records, string key, string title, string path)
     {

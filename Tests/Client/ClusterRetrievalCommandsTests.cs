@@ -76,10 +76,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
     [Fact]
     public async Task With_no_silo_reachable_a_cluster_command_is_one_error_line()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = FreePorts.Next();
 
         var result = await Cli.RunAsync(ClusterConnection.ConnectAsync, "corpus", "stats", "--gateway", port.ToString());
 

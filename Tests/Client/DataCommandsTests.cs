@@ -79,4 +79,48 @@ public class DataCommandsTests : IDisposable
         Assert.Equal(0, exitCode);
         Assert.Contains("bad rows skipped: 1", output);
     }
+
+    [Fact]
+    public void The_issue_rows_in_system_question_and_instruction_layouts_prepare_and_are_named_in_the_report()
+    {
+        var orca = _files.WriteLines("orca.jsonl", """{"system": "You are helpful.", "question": "What is 2+2?", "chosen": "4", "rejected": "5"}""");
+        var distilabel = _files.WriteLines("distilabel.jsonl", """{"instruction": "Solve 3*3", "chosen_response": "9", "rejected_response": "6", "chosen_rating": 9}""");
+        var outDir = _files.Path("out");
+
+        var (exitCode, output, error) = Run("data", "prepare", "--source", orca, "--source", distilabel, "--out", outDir);
+
+        Assert.Equal((0, ""), (exitCode, error));
+        Assert.Contains($"{orca} [system-question]: read 1, bad skipped 0, taken 1, capped 0, truncated 0, kept 1", output);
+        Assert.Contains($"{distilabel} [instruction-response]: read 1,", output);
+        Assert.Contains("ignored columns: chosen_rating", output);
+        using var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "stats.json")));
+        Assert.Equal(1, stats.RootElement.GetProperty("sources")[1].GetProperty("ignored_columns").GetProperty("chosen_rating").GetInt32());
+    }
+
+    [Fact]
+    public void A_map_reads_other_column_names()
+    {
+        var source = _files.WriteLines("b.jsonl", """{"q": "Hi?", "sys": "", "good": "Hello", "bad": "Go away"}""");
+        var outDir = _files.Path("out");
+
+        var (exitCode, output, error) = Run("data", "prepare", "--source", source, "--map", $"{source}:prompt=q,system=sys,chosen=good,rejected=bad", "--out", outDir);
+
+        Assert.Equal((0, ""), (exitCode, error));
+        Assert.Contains($"{source} [map(prompt=q,system=sys,chosen=good,rejected=bad)]: read 1,", output);
+        var all = string.Concat(new[] { "train", "eval", "test" }.Select(s => File.ReadAllText(Path.Combine(outDir, $"{s}.jsonl"))));
+        Assert.Contains("\"prompt\":\"Instruct: Hi?\\nOutput:\"", all);
+    }
+
+    [Theory]
+    [InlineData("prompt=q,system=sys2", "{0}: --map system=sys2 names column 'sys2', which the file does not have. Its columns: bad, good, q, sys.")]
+    [InlineData("promt=q", "--map '{0}:promt=q': 'promt' is not a role. Roles: prompt, system, input, chosen, rejected.")]
+    public void A_bad_map_is_one_line_naming_the_file_and_the_column(string roles, string expected)
+    {
+        var source = _files.WriteLines("b.jsonl", """{"q": "Hi?", "sys": "", "good": "Hello", "bad": "Go away"}""");
+
+        var (exitCode, _, error) = Run("data", "prepare", "--source", source, "--map", $"{source}:{roles}", "--out", _files.Path("out"));
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"error: {string.Format(expected, source)}", error.Trim());
+    }
 }

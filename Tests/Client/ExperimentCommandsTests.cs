@@ -17,11 +17,8 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
 
     public void Dispose() => _dir.Dispose();
 
-    Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
-    {
-        ExperimentCommands.PollInterval = TimeSpan.FromMilliseconds(50);
-        return Cli.RunAsync(fixture.Client, args);
-    }
+    Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) =>
+        Cli.RunAsync(fixture.Client, args is ["experiment", "status", ..] ? [.. args, "--poll-ms", "50"] : args);
 
     string WriteConfig(string name, string json)
     {
@@ -122,18 +119,11 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
     [Fact]
     public async Task Without_a_silo_the_connection_fails_fast_and_says_how_to_start_one()
     {
-        var port = FreePort();
+        var port = FreePorts.Next();
 
         var error = await Assert.ThrowsAsync<ClusterUnreachableException>(() =>
             ClusterConnection.ConnectAsync(new ClusterAddress(port), CancellationToken.None).Within("connecting to a port with no silo fails"));
 
         Assert.StartsWith($"no silo reachable at 127.0.0.1:{port} (cluster 'pastanoodles') — start one with `dotnet run --project Silo`", error.Message);
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

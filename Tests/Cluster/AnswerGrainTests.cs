@@ -1,3 +1,4 @@
+using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
 using Pastanoodles.Tests.Support;
 using Pastanoodles.Tests.Training;
@@ -25,6 +26,23 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
         Assert.Empty(answer.FailedShards);
         Assert.StartsWith("tiny (nf4)", answer.Model);
         Assert.True(answer.PromptTokens > 100, $"prompt of {answer.PromptTokens} tokens should hold 3 chunks");
+    }
+
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(16, true)]   // 16 chunks of ~1000 characters overflow tiny's 2048-token context: the beginning is cut
+    public async Task A_cluster_answer_equals_the_local_pipelines_answer_on_the_same_corpus_and_model(int k, bool truncated)
+    {
+        var cluster = await Answers.AskAsync(new AnswerRequest(Question, TopK: k)).Within($"cluster answer with k={k}");
+        using var model = LoadedModel.Load("tiny", adapter: null, nf4: true);
+        var local = new AnswerPipeline(fixture.Local, model, k).Answer(Question);
+
+        Assert.Equal(local.Sources.Select(h => (h.ChunkId, h.Score)), cluster.Sources.Select(h => (h.ChunkId, h.Score)));
+        Assert.Equal(local.PromptTokens, cluster.PromptTokens);
+        Assert.Equal(truncated, local.Truncated);
+        Assert.Equal(local.Truncated, cluster.Truncated);
+        Assert.Equal(local.Letter, cluster.Letter);
+        Assert.Equal(local.LogLikelihoods.OrderBy(p => p.Key), cluster.LogLikelihoods.OrderBy(p => p.Key));
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class CorpusClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Cluster = await RealSilos.StartAsync(_data.Path);
-        Ingest = await ClusterIngest.IngestDirectoryAsync(Client, Corpus, Shards);
+        Ingest = await ClusterIngest.IngestDirectoryAsync(Client, Corpus, new CorpusOptions { Shards = Shards });
         Local = CorpusEngine.Open(_data["local-index"], new CorpusOptions { Shards = 1 });
         Local.IngestDirectory(Corpus, fitLsa: false);
     }

@@ -21,12 +21,12 @@ public class ExperimentTests(ClusterFixture fixture)
         Assert.Equal([4, 8, 10], done.Checkpoints.Select(c => c.Step));
         Assert.Equal(done.Checkpoints[^1].Path, done.BestCheckpoint);
         Assert.True(Directory.Exists(done.BestCheckpoint), $"best checkpoint {done.BestCheckpoint} is not on disk");
-        Assert.Equal(0.75, done.TestRewardAccuracy);
+        Assert.Equal(0.75, done.TestAccuracy);
         Assert.Contains(done.Silo, fixture.Cluster.SilosWithRole(SiloRoles.Gpu));
-        Assert.Equal([MetricSplits.Train, MetricSplits.Test], done.LatestMetrics.Select(m => m.Split));
+        Assert.Equal([Splits.Train, Splits.Test], done.LatestMetrics.Select(m => m.Split));
         var metrics = await Client.GetGrain<IExperimentGrain>(runId).GetMetricsAsync(0);
-        Assert.Equal(Enumerable.Range(1, 10), metrics.Where(m => m.Split == MetricSplits.Train).Select(m => m.Step));
-        Assert.Single(metrics, m => m.Split == MetricSplits.Test);
+        Assert.Equal(Enumerable.Range(1, 10), metrics.Where(m => m.Split == Splits.Train).Select(m => m.Step));
+        Assert.Single(metrics, m => m.Split == Splits.Test);
         Assert.Contains(runId, await Client.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).ListAsync());
     }
 

@@ -19,7 +19,7 @@ public class FileGrainStorageTests : IDisposable
         Spec = new ExperimentSpec("run-1", ExperimentKinds.Dpo, """{"beta": 0.1}"""),
         State = RunState.Running,
         Step = 7,
-        Metrics = [new MetricPoint(7, MetricSplits.Train, new Dictionary<string, double> { ["loss"] = double.NaN, ["rewards/margins"] = 0.5 }, DateTimeOffset.UnixEpoch)],
+        Metrics = [new MetricPoint(7, Splits.Train, new Dictionary<string, double> { ["loss"] = double.NaN, ["rewards/margins"] = 0.5 }, DateTimeOffset.UnixEpoch)],
         Checkpoints = [new CheckpointInfo(5, "/runs/run-1/checkpoint-5", DateTimeOffset.UnixEpoch)],
     };
 

@@ -36,7 +36,7 @@ public sealed class RealTrainingTests : IAsyncLifetime
         Assert.Equal(gpuSilo, done.Silo);
         Assert.Equal(45, done.Step);                                   // 180 train rows / batch 4 = 45 steps
         Assert.Equal(3, done.Checkpoints.Count);
-        Assert.True(done.TestRewardAccuracy >= 0.8, $"test reward accuracy {done.TestRewardAccuracy}");
+        Assert.True(done.TestAccuracy >= 0.8, $"test reward accuracy {done.TestAccuracy}");
         Assert.True(File.Exists(Path.Combine(done.BestCheckpoint!, "adapter_model.safetensors")));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(done.BestCheckpoint)!, "plots", "accuracy.png")));
         var metrics = await grain.GetMetricsAsync(0);
@@ -44,8 +44,12 @@ public sealed class RealTrainingTests : IAsyncLifetime
 
         // The best checkpoint is a PEFT adapter folder the answering engine loads onto the same base.
         using var model = LoadedModel.Load("tiny", done.FinalAdapter);
-        var letter = LetterScorer.Choose(model.Model, model.Tokenizer, model.Tokenizer.Encode(RagPrompt.Render("Cats are animals.", "Which is an animal?\nA. cat\nB. lamp")), ['A', 'B']);
-        Assert.Contains(letter.Letter, new[] { 'A', 'B' });
+        // Loaded, the adapter changes the letter scores: the answering engine uses the trained weights, not the bare base.
+        using var bare = LoadedModel.Load("tiny");
+        var prompt = model.Tokenizer.Encode(RagPrompt.Render("Cats are animals.", "Which is an animal?\nA. cat\nB. lamp"));
+        var adapted = LetterScorer.Choose(model.Model, model.Tokenizer, prompt, ['A', 'B']);
+        var plain = LetterScorer.Choose(bare.Model, bare.Tokenizer, prompt, ['A', 'B']);
         Assert.NotNull(model.Adapters);
+        Assert.NotEqual(plain.LogLikelihoods['A'], adapted.LogLikelihoods['A']);
     }
 }

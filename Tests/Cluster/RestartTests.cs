@@ -77,7 +77,7 @@ public sealed class RestartTests : IDisposable
         Assert.Equal((2, steps), (done.Attempts, done.Step));
         Assert.Equal(checkpoints, done.Checkpoints.Select(c => c.Step));
         var metrics = await client.GetGrain<IExperimentGrain>(runId).GetMetricsAsync(0);
-        Assert.Equal(Enumerable.Range(1, steps), metrics.Where(m => m.Split == MetricSplits.Train).Select(m => m.Step));
+        Assert.Equal(Enumerable.Range(1, steps), metrics.Where(m => m.Split == Splits.Train).Select(m => m.Step));
     }
 
     static async Task<string> SnapshotAsync(IClusterClient client, params string[] runIds)

@@ -1,3 +1,4 @@
+using Pastanoodles.Retrieval;
 using Orleans.TestingHost;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
@@ -24,7 +25,7 @@ public sealed class ShardFailoverTests : IAsyncLifetime
     public async Task Shards_of_a_killed_silo_reactivate_elsewhere_with_every_chunk_and_the_same_results()
     {
         var client = _cluster.Client;
-        await ClusterIngest.IngestDirectoryAsync(client, CorpusClusterFixture.Corpus, Shards).Within("ingest the sample corpus");
+        await ClusterIngest.IngestDirectoryAsync(client, CorpusClusterFixture.Corpus, new CorpusOptions { Shards = Shards }).Within("ingest the sample corpus");
         var before = await ClusterIngest.StatsAsync(client);
         const string query = "How does a hash table resolve collisions between keys?";
         var hitsBefore = await client.GetGrain<IAnswerGrain>(0).SearchAsync(query, 10);

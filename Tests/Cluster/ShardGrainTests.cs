@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Pastanoodles.Retrieval;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval.Evaluation;
@@ -65,9 +66,11 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
         Assert.Equal(fixture.Local.Count, stats.Sum(s => s.Chunks));
         Assert.All(stats, s => Assert.True(s.Chunks > 0, $"shard {s.Shard} is empty"));
         Assert.Equal(fixture.Local.AllChunks().Select(c => c.Source).Distinct().Order(), stats.SelectMany(s => s.Sources).Distinct().Order());
-        Assert.Equal(CorpusClusterFixture.Shards, await fixture.Client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureShardsAsync(null));
-        var change = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureShardsAsync(5));
-        Assert.Contains("has 3 shards, but 5 were asked for", change.Message);
+        var corpus = fixture.Client.GetGrain<ICorpusGrain>(ICorpusGrain.Key);
+        Assert.Equal(new CorpusOptions { Shards = CorpusClusterFixture.Shards }, await corpus.EnsureSettingsAsync(null));
+        var change = await Assert.ThrowsAsync<ArgumentException>(() => corpus.EnsureSettingsAsync(new CorpusOptions { Shards = 5 }));
+        Assert.StartsWith("The cluster corpus was built with shards=3, chunk_size=1000, chunk_overlap=200, lemmatize=True, k1=1.2, b=0.75, " +
+                          "but shards=5, chunk_size=1000, chunk_overlap=200, lemmatize=True, k1=1.2, b=0.75 was asked for. HINT:", change.Message);
     }
 
     [Fact]

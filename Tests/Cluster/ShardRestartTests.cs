@@ -1,3 +1,4 @@
+using Pastanoodles.Retrieval;
 using Orleans.TestingHost;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
@@ -19,7 +20,7 @@ public sealed class ShardRestartTests : IDisposable
     {
         const string query = "What happens to an electron when light above the threshold frequency hits a metal?";
         var first = await StartAsync().Within("start the first cluster");
-        await ClusterIngest.IngestDirectoryAsync(first.Client, CorpusClusterFixture.Corpus, 3).Within("ingest the sample corpus");
+        await ClusterIngest.IngestDirectoryAsync(first.Client, CorpusClusterFixture.Corpus, new CorpusOptions { Shards = 3 }).Within("ingest the sample corpus");
         var before = await ClusterIngest.StatsAsync(first.Client);
         var hitsBefore = await first.Client.GetGrain<IAnswerGrain>(0).SearchAsync(query, 10);
         await first.StopAsync();

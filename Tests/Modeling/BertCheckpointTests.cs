@@ -73,7 +73,7 @@ public class BertCheckpointTests
         using var dir = new TempDir();
         WriteWith(dir, (key, t) => key == "encoder.layer.1.intermediate.dense.bias" ? null : t);
         var ex = Assert.Throws<InvalidDataException>(() => BertModelFolder.Load(dir.Path));
-        Assert.Contains("missing tensor 'encoder.layer.1.intermediate.dense.bias' of shape [64]", ex.Message);
+        Assert.Contains("is missing 1 tensor: 'encoder.layer.1.intermediate.dense.bias' of shape [64].", ex.Message);
     }
 
     [Fact]

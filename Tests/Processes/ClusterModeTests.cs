@@ -72,7 +72,7 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("learning_rate", compare.Output);
         Assert.DoesNotContain("synthetic_rows", compare.Output);                         // the same in every run
         foreach (var status in statuses!)
-            Assert.Contains(status!.TestRewardAccuracy!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), compare.Output);
+            Assert.Contains(status!.TestAccuracy!.Value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), compare.Output);
     }
 
     [Fact]

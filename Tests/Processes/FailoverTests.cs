@@ -60,7 +60,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         using var reference = new TempDir();
         CopyDirectory(resumedFrom.Path, reference[Path.GetFileName(resumedFrom.Path)]);
         var uninterrupted = Trainer.Train(config with { OutputDir = reference.Path }, resumeFrom: reference[Path.GetFileName(resumedFrom.Path)]);
-        var clusterAdapter = Path.Combine(cluster.ArtifactsDirectory, "runs", runId, "final_adapter", "adapter_model.safetensors");
+        var clusterAdapter = Path.Combine(Path.GetDirectoryName(done.Checkpoints[^1].Path)!, "final_adapter", "adapter_model.safetensors");   // in the last attempt's folder
         output.WriteLine($"resumed from {resumedFrom.Path} (step {resumedFrom.Step}); comparing {clusterAdapter} with {uninterrupted.FinalAdapter}");
 
         Assert.Equal(90, uninterrupted.Steps);
@@ -68,7 +68,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             .SequenceEqual(File.ReadAllBytes(clusterAdapter)), "the final adapters differ");
     }
 
-    static void CopyDirectory(string from, string to)
+    internal static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))

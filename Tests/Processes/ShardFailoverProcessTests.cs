@@ -43,7 +43,7 @@ public sealed class ShardFailoverProcessTests(ITestOutputHelper output)
         // The client knows every silo's gateway from Redis, so the kill costs it one gateway of three.
         await using var connection = await cluster.ConnectAsync(responseTimeout: TimeSpan.FromSeconds(5));
         var client = connection.Client;
-        var report = await ClusterIngest.IngestDirectoryAsync(client, CorpusClusterFixture.Corpus, Shards).Within("ingest the sample corpus into 4 shards", timeout: TimeSpan.FromSeconds(30));
+        var report = await ClusterIngest.IngestDirectoryAsync(client, CorpusClusterFixture.Corpus, new CorpusOptions { Shards = Shards }).Within("ingest the sample corpus into 4 shards", timeout: TimeSpan.FromSeconds(30));
         Assert.Equal(CorpusChunks, report.Chunks);
         var before = await ClusterIngest.StatsAsync(client).Within("shard stats before the kill", timeout: TimeSpan.FromSeconds(10));
         var answers = client.GetGrain<IAnswerGrain>(0);
@@ -121,7 +121,7 @@ public sealed class ShardFailoverProcessTests(ITestOutputHelper output)
         var router = new ShardRouter(Shards);
         var analyzer = new CourseAnalyzer(lemmatize: true);
         var chunks = new PdfPageReader().ReadDirectory(CorpusClusterFixture.Corpus)
-            .SelectMany(file => CorpusEngine.Split(file.Source, file.Pages, splitter)).ToList();
+            .SelectMany(file => CorpusIngest.Split(file.Source, file.Pages, splitter)).ToList();
         var terms = chunks.SelectMany(c => analyzer.Terms(c.Text, ShardIndex.TextField).Distinct().Take(3)).Distinct();
         return (chunks.ToDictionary(c => c.Id, c => router.ShardOf(c.Id)), string.Join(" ", terms));
     }

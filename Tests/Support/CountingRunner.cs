@@ -31,7 +31,7 @@ public sealed class CountingRunner(RunJournal journal, string silo) : IExperimen
                 count++;
                 journal.Step(attempt, count);
                 progress.ReportStep(count, config.Steps);
-                progress.ReportMetrics(new MetricPoint(count, MetricSplits.Train, new Dictionary<string, double> { ["loss"] = 1.0 / count }, DateTimeOffset.UtcNow));
+                progress.ReportMetrics(new MetricPoint(count, Splits.Train, new Dictionary<string, double> { ["loss"] = 1.0 / count }, DateTimeOffset.UtcNow));
                 if (count % config.CheckpointEvery == 0 || count == config.Steps)
                 {
                     var checkpoint = WriteCheckpoint(request.RunDirectory, count);
@@ -39,7 +39,7 @@ public sealed class CountingRunner(RunJournal journal, string silo) : IExperimen
                     progress.ReportCheckpoint(checkpoint);
                 }
             }
-            progress.ReportMetrics(new MetricPoint(count, MetricSplits.Test, new Dictionary<string, double> { ["rewards/accuracies"] = 0.75 }, DateTimeOffset.UtcNow));
+            progress.ReportMetrics(new MetricPoint(count, Splits.Test, new Dictionary<string, double> { ["rewards/accuracies"] = 0.75 }, DateTimeOffset.UtcNow));
             journal.End(attempt, "completed");
             var best = checkpoints.Count > 0 ? checkpoints[^1].Path : request.ResumeFrom?.Path;
             return new RunOutcome(best, 0.75, best, checkpoints);

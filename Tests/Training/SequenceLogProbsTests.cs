@@ -10,7 +10,7 @@ public class SequenceLogProbsTests
     public void Completion_only_sums_equal_the_naive_log_softmax_formula()
     {
         using var model = TinyModels.Build();
-        using var batch = TokenBatch.FromPairs([([5, 6, 7], [8, 9]), ([1, 2], [3, 4, 5, 6]), ([10], [11])], pad: 0);
+        using var batch = TokenBatch.FromPairs([([5, 6, 7], [8, 9]), ([1, 2], [3, 4, 5, 6]), ([10], [11])], pad: 0, CPU);
         using var _ = no_grad();
         using var fast = SequenceLogProbs.Compute(model, batch);
         using var naive = SequenceLogProbs.Reference(model, batch);
@@ -24,7 +24,7 @@ public class SequenceLogProbsTests
     [Fact]
     public void Prompt_and_padding_are_not_scored()
     {
-        using var batch = TokenBatch.FromPairs([([5, 6, 7], [8]), ([1], [2, 3])], pad: 0);
+        using var batch = TokenBatch.FromPairs([([5, 6, 7], [8]), ([1], [2, 3])], pad: 0, CPU);
         var targets = batch.Targets.data<long>().ToArray();
         // Row 0 (length 4 = T): only position 2 predicts the completion token 8. Row 1: positions 0,1 predict 2,3.
         Assert.Equal(new long[] { -100, -100, 8, -100, 2, 3, -100, -100 }, targets);

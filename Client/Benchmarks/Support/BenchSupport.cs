@@ -18,10 +18,16 @@ public sealed class Collect(List<MetricRecord> records) : IProgress<TrainingProg
 /// <summary>Peak resident memory of this process (Linux VmHWM), resettable between cases via /proc/self/clear_refs.</summary>
 public static class PeakMemory
 {
+    /// <summary>Collects, hands freed heap back to the OS (glibc malloc_trim) and restarts the peak at the current RSS, so a case
+    /// is not charged for what an earlier one freed but the allocator kept.</summary>
     public static void Reset()
     {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Pastanoodles.Modeling.NativeHeap.Trim();
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+
 
     public static long Read()
     {

@@ -8,8 +8,8 @@ namespace Pastanoodles.Modeling.Checkpoints;
 /// Key layout: sentence-transformers saves the bare BertModel (<c>embeddings.word_embeddings.weight</c>, ...), while
 /// a checkpoint saved from a task head (BertForMaskedLM, ...) prefixes them with <c>bert.</c>. Both are accepted: a
 /// leading <c>bert.</c> is dropped. Two keys are known and skipped: the pooler (<c>pooler.dense.*</c>, which mean
-/// pooling never uses) and <c>embeddings.position_ids</c> (a buffer older transformers saved). Anything else is strict,
-/// as <see cref="HfModelFolder"/>: an unexpected, missing or mis-shaped tensor is an error naming the key and both shapes.
+/// pooling never uses) and <c>embeddings.position_ids</c> (a buffer older transformers saved). Anything else is strict
+/// (<see cref="StrictCheckpoint"/>): an unexpected, duplicate, missing or mis-shaped tensor is an error naming the key and both shapes.
 /// </remarks>
 public static class BertModelFolder
 {
@@ -52,38 +52,8 @@ public static class BertModelFolder
 
     public static void LoadInto(BertModel model, string folder)
     {
-        var targets = CheckpointMap.For(model);
-        var located = new Dictionary<string, (SafeTensorsReader Reader, string FileKey)>(StringComparer.Ordinal);
-        var readers = HfModelFolder.ShardFiles(folder).Select(f => new SafeTensorsReader(f.Path)).ToList();
-        try
-        {
-            foreach (var reader in readers)
-                foreach (var (fileKey, entry) in reader.Entries)
-                {
-                    if (ModelKey(fileKey) is not { } key)
-                        continue;
-                    if (!targets.TryGetValue(key, out var target))
-                        throw new InvalidDataException($"{reader.Path} has tensor '{fileKey}', which the model does not have (unexpected key). ---> HINT: is this a BertModel checkpoint for this config.json?");
-                    if (located.TryGetValue(key, out var other))
-                        throw new InvalidDataException($"{reader.Path} has tensor '{fileKey}' and '{other.FileKey}', which both load into '{key}'.");
-                    if (!entry.Shape.SequenceEqual(target.Shape))
-                        throw new InvalidDataException($"{reader.Path}: tensor '{fileKey}' should be of size [{string.Join(", ", target.Shape)}], but is [{string.Join(", ", entry.Shape)}].");
-                    located[key] = (reader, fileKey);
-                }
-            var missing = targets.Keys.Where(k => !located.ContainsKey(k)).ToList();
-            if (missing.Count > 0)
-                throw new InvalidDataException($"{folder} is missing tensor '{missing[0]}' of shape [{string.Join(", ", targets[missing[0]].Shape)}]" +
-                    (missing.Count > 1 ? $" and {missing.Count - 1} more" : "") + ".");
-            foreach (var (key, (reader, fileKey)) in located)
-            {
-                using var tensor = reader.Read(fileKey);
-                targets[key].Load(tensor);
-            }
-        }
-        finally
-        {
-            foreach (var reader in readers) reader.Dispose();
-        }
+        StrictCheckpoint.Load(folder, HfModelFolder.ShardFiles(folder).Select(f => f.Path), CheckpointMap.For(model),
+            "is this a BertModel checkpoint for this config.json?", ModelKey);
     }
 
     /// <summary>Builds a model of <paramref name="config"/> from an ONNX export's weights (<see cref="OnnxCheckpoint"/>), as strictly as

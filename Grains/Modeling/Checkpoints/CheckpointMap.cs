@@ -10,7 +10,7 @@ public sealed record CheckpointTarget(string Key, long[] Shape, Action<Tensor> L
 /// <summary>Maps HF checkpoint keys to a module tree's parameters, 4-bit layers and adapter wrappers included.</summary>
 /// <remarks>
 /// Adapter parameters (<c>lora_*</c>) are not base-model keys and are skipped; a wrapper's <c>base_layer</c>
-/// segment is dropped, as PEFT does when it saves a base model. A <see cref="Linear4bit"/> exposes
+/// segment is dropped, as PEFT does when it saves a base model. A quantized <see cref="IBaseWeight"/> (4-bit) exposes
 /// <c>weight</c>, which loads by quantizing and reads back dequantized.
 /// </remarks>
 public static class CheckpointMap
@@ -29,10 +29,9 @@ public static class CheckpointMap
         }
         foreach (var (name, module) in model.named_modules())
         {
-            if (module is not Linear4bit quantized) continue;
+            if (module is not IBaseWeight { IsQuantized: true } stored) continue;
             var key = BaseKey(name) + ".weight";
-            targets[key] = new CheckpointTarget(key, [quantized.out_features, quantized.in_features],
-                quantized.Load, quantized.DequantizedWeight);
+            targets[key] = new CheckpointTarget(key, [stored.out_features, stored.in_features], stored.Load, stored.DequantizedWeight);
         }
         return targets;
     }

@@ -8,7 +8,7 @@ namespace Pastanoodles.Modeling.Checkpoints;
 /// <summary>Reads and writes HF model folders: config.json plus model.safetensors or shards with model.safetensors.index.json.</summary>
 /// <remarks>
 /// Loading streams one tensor at a time into the built model (quantizing 4-bit layers as it goes), so Phi-2 in
-/// NF4 never needs the whole fp32, or even fp16, model in memory. Strict: a missing, unexpected or mis-shaped
+/// NF4 never needs the whole fp32, or even fp16, model in memory. Strict (<see cref="StrictCheckpoint"/>): a missing, unexpected, duplicate or mis-shaped
 /// tensor is an error naming the key and both shapes.
 /// </remarks>
 public static class HfModelFolder
@@ -27,7 +27,9 @@ public static class HfModelFolder
 
     public static PhiForCausalLM Load(string folder, PhiBuildOptions? options = null, IProgress<(int Done, int Total, string Key)>? progress = null)
     {
-        var model = new PhiForCausalLM(ReadConfig(folder), options);
+        var config = ReadConfig(folder);
+        CheckHeaders(folder, config);   // keys and shapes on the meta device, before a byte of weights is allocated
+        var model = new PhiForCausalLM(config, options);
         try
         {
             LoadInto(model, folder, progress);
@@ -44,43 +46,7 @@ public static class HfModelFolder
     /// <summary>Loads every tensor of the folder's checkpoint into <paramref name="model"/>.</summary>
     public static void LoadInto(nn.Module model, string folder, IProgress<(int Done, int Total, string Key)>? progress = null)
     {
-        var targets = CheckpointMap.For(model);
-        var files = ShardFiles(folder);
-        var readers = files.Select(f => new SafeTensorsReader(f.Path)).ToList();
-        try
-        {
-            var located = new Dictionary<string, SafeTensorsReader>(StringComparer.Ordinal);
-            foreach (var reader in readers)
-                foreach (var key in reader.Entries.Keys)
-                {
-                    if (!targets.ContainsKey(key))
-                        throw new InvalidDataException($"{reader.Path} has tensor '{key}', which the model does not have (unexpected key). ---> HINT: is this a Phi checkpoint for this config.json?");
-                    located[key] = reader;
-                }
-            var missing = targets.Keys.Where(k => !located.ContainsKey(k)).ToList();
-            if (missing.Count > 0)
-                throw new InvalidDataException($"{folder} is missing tensor '{missing[0]}' of shape [{string.Join(", ", targets[missing[0]].Shape)}]" +
-                    (missing.Count > 1 ? $" and {missing.Count - 1} more" : "") + ".");
-            foreach (var (key, reader) in located)
-            {
-                var entry = reader.Entries[key];
-                var expected = targets[key].Shape;
-                if (!entry.Shape.SequenceEqual(expected))
-                    throw new InvalidDataException($"{reader.Path}: tensor '{key}' should be of size [{string.Join(", ", expected)}], but is [{string.Join(", ", entry.Shape)}].");
-            }
-
-            int done = 0;
-            foreach (var (key, reader) in located.OrderBy(kv => kv.Value.Path).ThenBy(kv => kv.Value.Entries[kv.Key].Begin))
-            {
-                using (var tensor = reader.Read(key))
-                    targets[key].Load(tensor);
-                progress?.Report((++done, located.Count, key));
-            }
-        }
-        finally
-        {
-            foreach (var reader in readers) reader.Dispose();
-        }
+        StrictCheckpoint.Load(folder, ShardFiles(folder).Select(f => f.Path), CheckpointMap.For(model), Hint, progress: progress);
     }
 
     /// <summary>Checks the folder's safetensors headers (no weights read) against the model a config builds; returns a one-line summary.</summary>
@@ -88,29 +54,20 @@ public static class HfModelFolder
     {
         using var model = new PhiForCausalLM(config, new PhiBuildOptions { Device = META });
         var targets = CheckpointMap.For(model);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        var dtypes = new SortedSet<string>();
-        long bytes = 0;
         var files = ShardFiles(folder);
+        var found = new List<CheckpointTensor>();
         foreach (var (path, _) in files)
         {
             using var reader = new SafeTensorsReader(path);
-            foreach (var entry in reader.Entries.Values)
-            {
-                if (!targets.TryGetValue(entry.Name, out var target))
-                    throw new InvalidDataException($"{path} has tensor '{entry.Name}', which the model does not have (unexpected key).");
-                if (!entry.Shape.SequenceEqual(target.Shape))
-                    throw new InvalidDataException($"{path}: tensor '{entry.Name}' should be of size [{string.Join(", ", target.Shape)}], but is [{string.Join(", ", entry.Shape)}].");
-                seen[entry.Name] = path;
-                dtypes.Add(entry.DType);
-                bytes += entry.End - entry.Begin;
-            }
+            found.AddRange(StrictCheckpoint.Tensors([reader]));
         }
-        var missing = targets.Keys.FirstOrDefault(k => !seen.ContainsKey(k));
-        if (missing is not null)
-            throw new InvalidDataException($"{folder} is missing tensor '{missing}' of shape [{string.Join(", ", targets[missing].Shape)}].");
+        var seen = StrictCheckpoint.Match(folder, found, targets.ToDictionary(t => t.Key, t => t.Value.Shape), Hint);
+        var dtypes = new SortedSet<string>(found.Select(t => t.Entry.DType));
+        var bytes = found.Sum(t => t.Entry.End - t.Entry.Begin);
         return $"{seen.Count} tensors in {files.Count} file(s), {string.Join("/", dtypes)}, {bytes} bytes, every key and shape as expected";
     }
+
+    const string Hint = "is this a Phi checkpoint for this config.json?";
 
     /// <summary>Writes config.json and the weights, in shards of at most <paramref name="maxShardBytes"/> when given.</summary>
     public static void Save(PhiForCausalLM model, string folder, ScalarType? dtype = null, long? maxShardBytes = null)

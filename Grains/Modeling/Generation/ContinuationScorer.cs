@@ -18,7 +18,7 @@ public static class ContinuationScorer
             throw new ArgumentException("The prompt has no tokens.", nameof(prompt));
         if (candidates.Any(c => c.Length == 0))
             throw new ArgumentException("Every candidate continuation needs at least one token.", nameof(candidates));
-        var device = model.Options.Device ?? CPU;
+        var device = model.Device;
         using var _ = no_grad();
         using var scope = NewDisposeScope();
 

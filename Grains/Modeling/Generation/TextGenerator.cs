@@ -26,7 +26,7 @@ public static class TextGenerator
         if (prompt.Length + options.MaxNewTokens > limit)
             throw new ArgumentException($"Prompt of {prompt.Length} tokens plus {options.MaxNewTokens} new tokens exceeds max_position_embeddings {limit}.", nameof(prompt));
 
-        var device = model.Options.Device ?? CPU;
+        var device = model.Device;
         var generator = options.Temperature > 0 ? new TorchSharp.torch.Generator((ulong)options.Seed) : null;
         var output = new List<int>();
         using var _ = no_grad();

@@ -180,6 +180,13 @@ public sealed class PhiDecoderLayer : nn.Module
     public PhiAttention Attention => self_attn;
     public PhiMLP Mlp => mlp;
 
+    /// <summary>The layer's forward without a KV cache, recomputed in backward instead of keeping its activations (<see cref="Checkpoint"/>).</summary>
+    public Tensor CheckpointedForward(Tensor h, Tensor cos, Tensor sin)
+    {
+        bool random = training && modules().OfType<Dropout>().Any(d => d.p > 0); // resid_dropout, LoRA dropout
+        return Checkpoint.Run(x => forward(x[0], x[1], x[2], null, 0, 0), random, h, cos, sin);
+    }
+
     public Tensor forward(Tensor h, Tensor cos, Tensor sin, KvCache? cache, int layer, long past)
     {
         using var scope = NewDisposeScope();
@@ -213,6 +220,10 @@ public sealed class PhiModel : nn.Module
 
     public IList<PhiDecoderLayer> Layers => layers;
 
+    /// <summary>Recompute each decoder layer in backward instead of keeping its activations (HF <c>gradient_checkpointing</c>).
+    /// Applies in training with grad on and no KV cache, as in HF; inference paths never checkpoint.</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>Hidden states after the final LayerNorm, [B, T, E].</summary>
     public Tensor forward(Tensor inputIds, KvCache? cache)
     {
@@ -221,8 +232,11 @@ public sealed class PhiModel : nn.Module
         var h = embed_dropout.call(embed_tokens.call(inputIds));                 // [B, T, E]
         var positions = arange(past, past + inputIds.shape[1], device: inputIds.device);
         var (cos, sin) = rotary_emb.forward(positions, h.dtype);                 // [T, R]
+        bool checkpoint = GradientCheckpointing && training && cache is null && is_grad_enabled();
+        if (checkpoint && !h.requires_grad)
+            h.requires_grad_(true); // frozen embeddings: without this the first layer's checkpoint has no graph (HF enable_input_require_grads)
         for (int i = 0; i < layers.Count; i++)
-            h = layers[i].forward(h, cos, sin, cache, i, past);
+            h = checkpoint ? layers[i].CheckpointedForward(h, cos, sin) : layers[i].forward(h, cos, sin, cache, i, past);
         return final_layernorm.call(h).MoveToOuterDisposeScope();
     }
 }
@@ -235,6 +249,9 @@ public sealed class PhiForCausalLM : nn.Module<Tensor, Tensor>
 
     public PhiConfig Config { get; }
     public PhiBuildOptions Options { get; }
+
+    /// <summary>Where the weights live; every input tensor must be created here.</summary>
+    public Device Device => Options.Device ?? CPU;
 
     public PhiForCausalLM(PhiConfig config, PhiBuildOptions? options = null) : base(nameof(PhiForCausalLM))
     {
@@ -249,6 +266,13 @@ public sealed class PhiForCausalLM : nn.Module<Tensor, Tensor>
     }
 
     public PhiModel Model => model;
+
+    /// <summary>See <see cref="PhiModel.GradientCheckpointing"/>; also makes <c>SequenceLogProbs</c> recompute the lm_head in chunks.</summary>
+    public bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
 
     /// <summary>Logits [B, T, V] in fp32 (HF upcasts them), for token ids [B, T].</summary>
     public override Tensor forward(Tensor inputIds) => forward(inputIds, null);

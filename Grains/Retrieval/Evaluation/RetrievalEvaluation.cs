@@ -15,7 +15,7 @@ public static class RetrievalEvaluation
 
     /// <param name="withOptions">Query with the question and its options (as the answer prompt has them), or the question alone.</param>
     public static RetrievalScores Score(string setup, CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        Reranker? reranker = null, int rerankDepth = 20, bool withOptions = true)
+        Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth, bool withOptions = true)
     {
         var ranks = new List<int?>(questions.Count);
         var times = new List<double>(questions.Count);
@@ -33,7 +33,7 @@ public static class RetrievalEvaluation
 
     /// <summary>Weighted fusion at BM25 weights 0, 0.1, …, 1 (0 is the dense order alone, 1 is BM25's), on <paramref name="engine"/> as it is.</summary>
     public static IReadOnlyList<(double Bm25Weight, RetrievalScores Scores)> Sweep(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine, int rerankDepth = 20, bool withOptions = true) =>
+        IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine, int rerankDepth = CorpusEngine.DefaultRerankDepth, bool withOptions = true) =>
         [.. Enumerable.Range(0, 11).Select(i => i / 10.0).Select(w => (w, Score($"weighted w={w:F1}", engine, questions,
             new Reranker(encoder, metric, RerankMode.Weighted, w), rerankDepth, withOptions)))];
 
@@ -41,7 +41,7 @@ public static class RetrievalEvaluation
     /// indexed with lemmatization switched the other way.</summary>
     /// <param name="dense">The re-ranking encoder and its name in the setup column; null is each index's own LSA basis.</param>
     public static IReadOnlyList<RetrievalScores> Compare(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
-        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = 20, bool withOptions = true, (string Name, IDenseEncoder Encoder)? dense = null,
+        DenseMetric metric = DenseMetric.Cosine, int rerankDepth = CorpusEngine.DefaultRerankDepth, bool withOptions = true, (string Name, IDenseEncoder Encoder)? dense = null,
         double bm25Weight = Reranker.DefaultBm25Weight)
     {
         var results = new List<RetrievalScores>();

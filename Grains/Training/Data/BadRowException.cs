@@ -15,4 +15,7 @@ public sealed class BadRowException(string file, int row, string field, string p
     public string Field { get; } = field;
 
     public string Problem { get; } = problem;
+
+    /// <summary>The field and the problem without its detail in parentheses, so that like rows group under one reason.</summary>
+    public string Reason => $"{Field} {Problem.Split(" (")[0]}";
 }

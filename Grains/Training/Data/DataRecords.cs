@@ -16,7 +16,8 @@ public sealed record SourceRows<T>(IReadOnlyList<T> Rows, IReadOnlyList<BadRowEx
 /// <summary>Reads JSONL and Parquet files into <see cref="DataRecord"/>s, so every row reader checks fields one way.</summary>
 /// <remarks>
 /// Parquet rows go through the same JSON object model (nested lists and structs become arrays and objects),
-/// which keeps one set of field checks and one set of error messages for both formats.
+/// which keeps one set of field checks and one set of error messages for both formats. A null Parquet cell is a JSON
+/// null (the reader leaves it out of the row; it is put back from the schema), so every row has every column.
 /// Blank JSONL lines are not rows and are passed over; every other line yields exactly one record.
 /// </remarks>
 public static class DataRecords
@@ -102,10 +103,13 @@ public static class DataRecords
     static async Task<IReadOnlyList<DataRecord>> ReadParquetAsync(string path, CancellationToken cancellationToken)
     {
         IList<Dictionary<string, object>> rows;
+        IReadOnlyList<string> columns;
         try
         {
             await using var stream = File.OpenRead(path);
-            rows = (await ParquetSerializer.DeserializeUntypedAsync(stream, cancellationToken: cancellationToken)).Data;
+            var result = await ParquetSerializer.DeserializeUntypedAsync(stream, cancellationToken: cancellationToken);
+            rows = result.Data;
+            columns = result.Schema.Fields.Select(f => f.Name).ToList();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -114,8 +118,10 @@ public static class DataRecords
         var records = new List<DataRecord>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
-            var node = JsonSerializer.SerializeToNode(rows[i]);
-            records.Add(new(i + 1, (JsonObject)node!, null));
+            var node = (JsonObject)JsonSerializer.SerializeToNode(rows[i])!;
+            foreach (var column in columns)
+                node.TryAdd(column, null);
+            records.Add(new(i + 1, node, null));
         }
         return records;
     }

@@ -41,31 +41,34 @@ public static class PreferencePreparation
         var reader = new PreferenceReader(options.Template, options.SkipBadRows);
 
         var mixed = new List<PreferenceRow>();
-        var read = new List<(SourceSpec Spec, int Read, IReadOnlyList<BadRowException> Skipped, int Taken)>();
+        var read = new List<(SourceSpec Spec, PreferenceSource Source, int Taken)>();
         for (var i = 0; i < options.Sources.Count; i++)
         {
             var spec = options.Sources[i];
-            var rows = await reader.ReadAsync(spec.Path, cancellationToken);
-            var taken = SourceMix.Take(spec, rows.Rows, Seeded.For(options.Seed, i + 1));
+            var source = await reader.ReadSourceAsync(spec.Path, spec.Columns, cancellationToken);
+            var taken = SourceMix.Take(spec, source.Rows, Seeded.For(options.Seed, i + 1));
             mixed.AddRange(taken);
-            read.Add((spec, rows.Rows.Count + rows.Skipped.Count, rows.Skipped, taken.Count));
+            read.Add((spec, source, taken.Count));
         }
 
         var keep = PromptCap.Mask(mixed, options.MaxPerPrompt);
-        var truncated = mixed.Where((_, i) => keep[i]).Select(budget.Apply).ToList();
+        var truncations = mixed.Select((row, i) => keep[i] ? budget.Apply(row) : (Truncation?)null).ToArray();
+        var truncated = truncations.OfType<Truncation>().ToList();
         var split = DatasetSplit<PreferenceRow>.Create(truncated.Select(t => t.Row), options.Split, options.Seed);
 
         var sources = new List<SourceReport>();
         var start = 0;
-        foreach (var r in read)
+        foreach (var (spec, source, taken) in read)
         {
-            var duplicates = keep.AsSpan(start, r.Taken).Count(false);
-            sources.Add(new(r.Spec.ToString(), r.Read, r.Skipped.Count, r.Taken, duplicates, r.Taken - duplicates));
-            start += r.Taken;
+            var duplicates = keep.AsSpan(start, taken).Count(false);
+            var cut = truncations.AsSpan(start, taken).ToArray().Count(t => t is { Any: true });
+            sources.Add(new(spec.ToString(), source.Layouts, source.Rows.Count + source.Skipped.Count, source.Skipped.Count,
+                source.Skipped.CountBy(b => b.Reason).ToDictionary(), taken, duplicates, cut, taken - duplicates, source.IgnoredColumns));
+            start += taken;
         }
         var report = new PreparationReport(
             sources,
-            read.SelectMany(r => r.Skipped).Select(b => new BadRowReport(b.File, b.Row, b.Field, b.Problem)).ToList(),
+            read.SelectMany(r => r.Source.Skipped).Select(b => new BadRowReport(b.File, b.Row, b.Field, b.Problem)).ToList(),
             sources.Sum(s => s.DuplicatesDropped),
             truncated.Count(t => t.Any),
             truncated.Count(t => t.PromptCut),

@@ -21,6 +21,9 @@ public readonly struct RowFields(string file, int row, JsonObject fields)
 
     public bool Has(string name) => fields.ContainsKey(name);
 
+    /// <summary>The row's column names, in file order.</summary>
+    public IEnumerable<string> Names => fields.Select(p => p.Key);
+
     public JsonNode Require(string name)
     {
         if (!fields.TryGetPropertyValue(name, out var node))

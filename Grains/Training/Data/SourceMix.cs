@@ -5,6 +5,9 @@ namespace Pastanoodles.Training.Data;
 /// <summary>How much of a source to take: all of it, a fraction of its rows, or a number of rows.</summary>
 public sealed record SourceSpec(string Path, double? Fraction = null, int? Count = null)
 {
+    /// <summary>A column map for this source (<c>--map</c>), or null to detect each row's layout.</summary>
+    public PreferenceLayout? Columns { get; init; }
+
     /// <summary>Parses <c>path</c>, <c>path:0.6</c> (a fraction, has a '.') or <c>path:5000</c> (a row count).</summary>
     public static SourceSpec Parse(string spec)
     {
@@ -29,6 +32,21 @@ public sealed record SourceSpec(string Path, double? Fraction = null, int? Count
                 throw new ArgumentException($"--source '{spec}': '{amount}' after the last ':' is neither a fraction like 0.6 nor a row count like 5000.");
         }
         return new(spec);
+    }
+
+    /// <summary>Attaches each <c>--map FILE:role=column,...</c> to the sources read from FILE.</summary>
+    public static IReadOnlyList<SourceSpec> WithColumnMaps(IReadOnlyList<SourceSpec> sources, IEnumerable<string> maps)
+    {
+        var layouts = new Dictionary<string, PreferenceLayout>(StringComparer.Ordinal);
+        foreach (var map in maps)
+        {
+            var (path, layout) = PreferenceLayout.ParseMap(map);
+            if (sources.All(s => s.Path != path))
+                throw new ArgumentException($"--map '{map}' names '{path}', which is not a --source. Sources: {string.Join(", ", sources.Select(s => s.Path).Distinct())}.");
+            if (!layouts.TryAdd(path, layout))
+                throw new ArgumentException($"--map names '{path}' twice. Give one --map per file, with all its roles.");
+        }
+        return sources.Select(s => layouts.TryGetValue(s.Path, out var layout) ? s with { Columns = layout } : s).ToList();
     }
 
     public override string ToString() =>

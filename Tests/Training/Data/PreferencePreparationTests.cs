@@ -95,6 +95,46 @@ public class PreferencePreparationTests : IDisposable
     }
 
     [Fact]
+    public async Task The_report_lists_each_sources_layout_skips_by_reason_cap_truncation_and_ignored_columns()
+    {
+        var longQuestion = string.Concat(Enumerable.Repeat("lorem ipsum ", 200)) + "Q?";
+        var orca = _files.WriteLines("orca.jsonl",
+            """{"system": "S", "question": "q1", "chosen": "c", "rejected": "r", "id": 1}""",
+            """{"system": "S", "question": "q1", "chosen": "c2", "rejected": "r2", "id": 2}""",
+            $$"""{"system": "", "question": "{{longQuestion}}", "chosen": "c", "rejected": "r", "id": 3}""",
+            """{"system": "S", "question": "q4", "chosen": "", "rejected": "r"}""",
+            """{"system": "S", "question": "q5", "chosen": "c"}""");
+        var math = _files.WriteLines("math.jsonl",
+            """{"instruction": "i1", "chosen_response": "c", "rejected_response": "r", "chosen_rating": 9}""",
+            """{"instruction": "i2", "chosen_response": "c", "rejected_response": "r", "chosen_rating": 8}""");
+
+        var report = (await Prepare(new([new(orca), new(math)]) { SkipBadRows = true, MaxPerPrompt = 1, MaxTokens = 64 })).Report;
+
+        var (o, m) = (report.Sources[0], report.Sources[1]);
+        Assert.Equal(new Dictionary<string, int> { ["system-question"] = 3 }, o.Layouts);
+        Assert.Equal((5, 2, 3, 1, 1, 2), (o.RowsRead, o.BadRowsSkipped, o.RowsTaken, o.DuplicatesDropped, o.RowsTruncated, o.RowsKept));
+        Assert.Equal(new Dictionary<string, int> { ["chosen is empty"] = 1, ["rejected is missing"] = 1 }, o.SkippedByReason);
+        Assert.Equal(new Dictionary<string, int> { ["id"] = 3 }, o.IgnoredColumns);
+        Assert.Equal(new Dictionary<string, int> { ["instruction-response"] = 2 }, m.Layouts);
+        Assert.Equal((2, 0, 0, 2), (m.RowsRead, m.DuplicatesDropped, m.RowsTruncated, m.RowsKept));
+        Assert.Equal(new Dictionary<string, int> { ["chosen_rating"] = 2 }, m.IgnoredColumns);
+        Assert.Equal(4, report.Rows);
+        Assert.Contains($"{orca} [system-question]: read 5, bad skipped 2 (chosen is empty: 1; rejected is missing: 1), taken 3, capped 1, truncated 1, kept 2; ignored columns: id", report.Describe());
+    }
+
+    [Fact]
+    public async Task A_mapped_source_is_read_through_its_map_and_named_in_the_report()
+    {
+        var path = _files.WriteLines("b.jsonl", """{"q": "Hi?", "sys": "Be brief.", "good": "Hello", "bad": "Go away"}""");
+        var sources = SourceSpec.WithColumnMaps([new(path)], [$"{path}:prompt=q,system=sys,chosen=good,rejected=bad"]);
+
+        var prepared = await Prepare(new(sources));
+
+        Assert.Equal("Be brief.\nInstruct: Hi?\nOutput:", Assert.Single(All(prepared)).Prompt);
+        Assert.Equal(["map(prompt=q,system=sys,chosen=good,rejected=bad)"], prepared.Report.Sources[0].Layouts.Keys);
+    }
+
+    [Fact]
     public async Task Without_skipping_a_bad_row_stops_the_run()
     {
         var path = _files.WriteLines("a.jsonl", DataFiles.Flat("p1", "c", "r"), """{"prompt":"p2","chosen":"c","rejected":""}""");
@@ -119,6 +159,10 @@ public class PreferencePreparationTests : IDisposable
         using var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "stats.json")));
         Assert.Equal(12, stats.RootElement.GetProperty("train").GetInt32());
         Assert.Equal(16, stats.RootElement.GetProperty("rows").GetInt32());
+        var source = stats.RootElement.GetProperty("sources")[0];
+        Assert.Equal(16, source.GetProperty("layouts").GetProperty("trl-standard").GetInt32());
+        Assert.Equal(0, source.GetProperty("rows_truncated").GetInt32());
+        Assert.Empty(source.GetProperty("skipped_by_reason").EnumerateObject());
     }
 
     [Fact]

@@ -1,0 +1,50 @@
+using Pastanoodles.Cluster;
+using Pastanoodles.Tests.Support;
+
+namespace Pastanoodles.Tests.Cluster;
+
+/// <summary>Fenced attempts: the experiment takes reports, checkpoints and ends only from its current attempt; a hand-off that fails for a
+/// reason other than a missing gpu silo fails the run instead of waiting forever.</summary>
+[Collection(ClusterCollection.Name)]
+public class AttemptFencingTests(ClusterFixture fixture)
+{
+    IClusterClient Client => fixture.Client;
+
+    [Fact]
+    public async Task Reports_checkpoints_and_ends_of_any_attempt_but_the_current_one_are_ignored()
+    {
+        var runId = Experiments.NewRunId("fenced");
+        await Client.SubmitAsync(runId, new CountingConfig(Steps: 20, HoldAtStep: 3, CheckpointEvery: 2));
+        await fixture.Journal.WaitForHoldAsync(runId).Within($"runner of {runId} reaches its hold at step 3");
+        var grain = Client.GetGrain<IExperimentGrain>(runId);
+        var before = await Phase.Until("step 2 reported", () => Client.StatusAsync(runId), s => s.Step == 2 && s.Checkpoints.Count == 1, "step 2, 1 checkpoint");
+
+        foreach (var stale in new[] { 0, 2 })   // an older attempt (a zombie) and one never issued
+        {
+            var late = new MetricPoint(10, Splits.Train, new Dictionary<string, double> { ["loss"] = 9 }, DateTimeOffset.UtcNow);
+            var checkpoint = new CheckpointInfo(10, Path.Combine(fixture.Cluster.DataDirectory, "zombie", "checkpoint-10"), DateTimeOffset.UtcNow);
+            await grain.ReportProgressAsync(new ProgressReport("zombie", RunState.Running, 10, 20, [late], [checkpoint], StartedAtStep: 0, Attempt: stale));
+            await grain.ReportEndAsync(new RunEnd(RunState.Completed, new RunOutcome(checkpoint.Path, 1, checkpoint.Path, [checkpoint]), null, "zombie", stale));
+        }
+
+        var after = await Client.StatusAsync(runId);
+        Assert.Equal((RunState.Running, 2, 1), (after.State, after.Step, after.Attempts));
+        Assert.Equal(before.Checkpoints, after.Checkpoints);
+        Assert.DoesNotContain(await grain.GetMetricsAsync(0), m => m.Step == 10);
+        Assert.Equal(RunState.Cancelled, (await grain.CancelAsync()).State);
+    }
+
+    [Fact]
+    public async Task A_hand_off_that_fails_for_a_reason_other_than_placement_fails_the_run()
+    {
+        var runId = Experiments.NewRunId("bad-handoff");
+        var grain = Client.GetGrain<IExperimentGrain>(runId);
+
+        var submitted = await grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, new CountingConfig(Steps: 3).ToJson(), OutputDirectory: "relative/runs"));
+
+        Assert.Equal(RunState.Failed, submitted.State);
+        Assert.Equal($"handing the run to a trainer failed: ArgumentException: OutputDirectory of run '{runId}' is 'relative/runs'. It must be an absolute path " +
+            "every gpu silo can write (the client resolves it against the config file's folder), or null for the silo's artifacts directory. (Parameter 'spec')",
+            submitted.Error);
+    }
+}
