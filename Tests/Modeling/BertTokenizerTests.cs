@@ -92,16 +92,6 @@ public class BertTokenizerTests
     }
 
     [Fact]
-    public void Encode_truncates_keeping_cls_and_sep()
-    {
-        var ids = Tokenizer().Encode(string.Join(' ', Enumerable.Repeat("want", 400)), 256);
-        Assert.Equal(256, ids.Length);
-        Assert.Equal(1, ids[0]);
-        Assert.Equal(2, ids[^1]);
-        Assert.All(ids[1..^1], id => Assert.Equal(5, id));
-    }
-
-    [Fact]
     public void A_vocabulary_without_the_special_tokens_is_an_error_naming_it()
     {
         var error = Assert.Throws<InvalidDataException>(() => new BertTokenizer(["want", "[CLS]"], source: "bert/vocab.txt"));
