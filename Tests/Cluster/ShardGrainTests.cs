@@ -3,6 +3,7 @@ using Pastanoodles.Retrieval;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Tests.Retrieval.Rerank;
 using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Cluster;
@@ -83,9 +84,15 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
         {
             PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."], ["Gluons carry the colour charge between quarks."]);
             var first = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
-            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            var encoder = new StoredVectorsTests.CountingEncoder("counting-v1");
+            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path, encoder: encoder);
             Assert.Equal((1, 2, 2), (again.Files, again.Pages, again.Chunks));
             Assert.Equal(before + 2, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+            // With an encoder, each chunk reaches its shard with its vector, and the vector comes back with the hit.
+            Assert.Equal(2, encoder.Texts);
+            var embedded = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == "extra.pdf").ToList();
+            Assert.Equal(2, embedded.Count);
+            Assert.All(embedded, h => Assert.Equal(("counting-v1", 3), (h.Encoder, h.Vector!.Length)));
 
             PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."]);
             await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);

@@ -9,7 +9,7 @@ namespace Pastanoodles.Tests.Retrieval.Rerank;
 public class StoredVectorsTests
 {
     /// <summary>A deterministic encoder that counts the texts it is asked to encode: [letters, vowels, words].</summary>
-    sealed class CountingEncoder(string name) : IDenseEncoder
+    internal sealed class CountingEncoder(string name) : IDenseEncoder
     {
         public string Name => name;
         public int Dimension => 3;
