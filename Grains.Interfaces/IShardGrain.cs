@@ -15,13 +15,20 @@ public interface IShardGrain : IGrainWithIntegerKey
     [Alias("GetQueryStats")]
     ValueTask<QueryStats> GetQueryStatsAsync(IReadOnlyList<string> terms);
 
-    /// <summary>This shard's best <paramref name="k"/> chunks for <paramref name="terms"/>, scored with the summed <paramref name="global"/> statistics, best first.</summary>
+    /// <summary>This shard's best <paramref name="k"/> chunks for <paramref name="terms"/>, scored with the summed <paramref name="global"/>
+    /// statistics, best first, with their stored vectors; and the shard's version, so a caller that cached the statistics can tell they are stale.</summary>
     [Alias("Search")]
-    ValueTask<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k);
+    ValueTask<ShardHits> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k);
 
     [Alias("GetStats")]
     ValueTask<ShardStats> GetStatsAsync();
 }
+
+/// <summary>One shard's hits for a query, and the version of its chunks they come from.</summary>
+[GenerateSerializer, Immutable, Alias("pastanoodles.ShardHits")]
+public sealed record ShardHits(
+    [property: Id(0)] IReadOnlyList<SearchHit> Hits,
+    [property: Id(1)] string Version);
 
 /// <summary>What one shard holds, and where it is active.</summary>
 /// <param name="Shard">The shard number.</param>

@@ -18,8 +18,10 @@ public sealed record FieldStat(
     [property: Id(4)] long SumDocFreq);
 
 /// <summary>What BM25 needs to score a query on one scale across shards: its terms' statistics and their fields'.
-/// Phase one of a distributed search asks every shard for these and sums them; phase two scores every shard with the sums.</summary>
+/// Phase one of a distributed search asks every shard for these and sums them; phase two scores every shard with the sums.
+/// A shard's answer carries its version (summed statistics have none), so the sums can be cached until an ingest changes it.</summary>
 [GenerateSerializer, Immutable, Alias("Pastanoodles.QueryStats")]
 public sealed record QueryStats(
     [property: Id(0)] IReadOnlyList<TermStat> Terms,
-    [property: Id(1)] IReadOnlyList<FieldStat> Fields);
+    [property: Id(1)] IReadOnlyList<FieldStat> Fields,
+    [property: Id(2)] string Version = "");

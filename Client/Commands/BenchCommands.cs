@@ -114,10 +114,12 @@ public static class BenchCommands
         var words = new Option<int>("--words") { Description = "Words per generated chunk.", DefaultValueFactory = _ => 150 };
         var queries = new Option<int>("--queries") { Description = "Queries timed per setup.", DefaultValueFactory = _ => 300 };
         var lsaSample = new Option<int>("--lsa-sample") { Description = "Chunks the LSA basis is fitted on.", DefaultValueFactory = _ => 20_000 };
+        var bertChunks = new Option<int>("--bert-chunks") { Description = "Generated chunks for the BERT rows (ingest with and without vectors, re-rank over stored vectors); 0 skips them.", DefaultValueFactory = _ => 500 };
         var command = new Command("retrieval",
-            "Ingest a generated corpus into 1 and 4 shards; print ingest chunks/s and query latency p50/p99 for BM25 and BM25 + LSA re-rank.")
+            "Ingest a generated corpus into 1 and 4 shards; print ingest chunks/s and query latency p50/p99 for BM25 and BM25 + LSA re-rank; " +
+            "then, on a smaller corpus, ingest chunks/s with and without all-MiniLM-L6-v2 vectors and BM25 + BERT re-rank over the stored vectors.")
         {
-            chunks, words, queries, lsaSample,
+            chunks, words, queries, lsaSample, bertChunks,
         };
         command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
@@ -154,9 +156,47 @@ public static class BenchCommands
                         Directory.Delete(folder, recursive: true);
                 }
             }
+            if (parse.GetValue(bertChunks) > 0)
+                BertRows(parse.InvocationConfiguration.Output, data.Take(parse.GetValue(bertChunks)).ToList(), queryTexts);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Ingest with and without stored all-MiniLM-L6-v2 vectors (1 shard), then BM25 and BM25 + BERT re-rank (depth 20) whose
+    /// candidates' vectors were stored at ingest, so only the query is encoded.</summary>
+    private static void BertRows(TextWriter output, IReadOnlyList<CorpusChunk> data, IReadOnlyList<string> queries)
+    {
+        using var encoder = Pastanoodles.Retrieval.Rerank.MiniLmPackage.Load();
+        var folder = Path.Combine(Path.GetTempPath(), $"pastanoodles-bench-{Guid.NewGuid():N}");
+        try
+        {
+            double Ingest(string name, Pastanoodles.Retrieval.Rerank.IDenseEncoder? vectors, out CorpusEngine engine)
+            {
+                engine = CorpusEngine.Open(Path.Combine(folder, name));
+                var watch = Stopwatch.StartNew();
+                engine.AddChunks(vectors is null ? data : CorpusIngest.Embed(data, vectors));
+                engine.Commit();
+                return data.Count / watch.Elapsed.TotalSeconds;
+            }
+            var plainRate = Ingest("plain", null, out var plain);
+            plain.Dispose();
+            var vectorRate = Ingest("vectors", encoder, out var engine);
+            using (engine)
+            {
+                var reranker = new Pastanoodles.Retrieval.Rerank.Reranker(encoder);
+                var bm25 = Latencies(queries, q => engine.Search(q, 5));
+                var reranked = Latencies(queries, q => engine.Search(q, 5, reranker));
+                output.WriteLine($"{data.Count} chunks, 1 shard, all-MiniLM-L6-v2, {Environment.ProcessorCount} cores");
+                output.WriteLine($"{"ingest chunks/s",16} {"with vectors",13} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"bert re-rank p50 ms",20} {"bert re-rank p99 ms",20}");
+                output.WriteLine($"{plainRate,16:F0} {vectorRate,13:F1} {Percentile(bm25, 50),12:F2} {Percentile(bm25, 99),12:F2} {Percentile(reranked, 50),20:F2} {Percentile(reranked, 99),20:F2}");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+                Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run)

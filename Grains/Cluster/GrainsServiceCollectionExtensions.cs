@@ -30,6 +30,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<AnswerOptions>().BindConfiguration(AnswerOptions.Section);
         services.AddOptions<ShardOptions>().BindConfiguration(ShardOptions.Section);
         services.TryAddSingleton<SiloModels>();
+        services.TryAddSingleton<ShardStatsCache>();
         return services;
     }
 }

@@ -5,12 +5,15 @@ using Pastanoodles.Retrieval.Analysis;
 namespace Pastanoodles.Cluster;
 
 /// <summary>A distributed BM25 search over the shard grains, as Elasticsearch's dfs_query_then_fetch: every shard's statistics for
-/// the query terms, summed; every shard searched with the sums; hits merged as <see cref="CorpusEngine.Merge(IEnumerable{IEnumerable{SearchHit}}, int)"/>.</summary>
+/// the query terms, summed; every shard searched with the sums; hits merged as <see cref="CorpusEngine.Merge(IEnumerable{IEnumerable{SearchHit}}, int)"/>.
+/// The summed statistics are cached per corpus version (<see cref="ShardStatsCache"/>), so once a query's terms have been seen at
+/// this version a search is one round trip per shard.</summary>
 /// <remarks>Both phases call all shards in parallel. A shard that fails is logged by number and left out (GPSTracker's
 /// BroadcastUpdates); the result names it, and the other shards still rank on one scale among themselves.</remarks>
 public static class ShardFanOut
 {
-    public static async Task<SearchResult> SearchAsync(IGrainFactory grains, CourseAnalyzer analyzer, string query, int shards, int k, ILogger logger)
+    public static async Task<SearchResult> SearchAsync(IGrainFactory grains, CourseAnalyzer analyzer, string query, int shards, int k, ILogger logger,
+        ShardStatsCache? cache = null)
     {
         if (k < 1)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
@@ -19,14 +22,26 @@ public static class ShardFanOut
             return new SearchResult([], []);
         var all = Enumerable.Range(0, shards).ToList();
 
-        var stats = await CallAllAsync(all, s => grains.GetGrain<IShardGrain>(s).GetQueryStatsAsync(terms).AsTask(), "statistics", logger);
-        var answered = stats.Where(p => p.Value is not null).Select(p => p.Key).ToList();
-        var global = Retrieval.Index.CollectionStats.Sum(answered.Select(s => stats[s]!)).ToQueryStats();
+        if (cache?.TryGet(terms) is var (cached, versions) && versions.Length == shards)
+        {
+            var fast = await CallAllAsync(all, s => grains.GetGrain<IShardGrain>(s).SearchAsync(terms, cached, k).AsTask(), "search", logger);
+            if (all.All(s => fast[s] is null || fast[s]!.Version == versions[s]))
+                return Result(all, fast, k);
+            cache.Invalidate();   // an ingest happened since: these scores used stale statistics
+        }
 
+        var stats = await CallAllAsync(all, s => grains.GetGrain<IShardGrain>(s).GetQueryStatsAsync(terms).AsTask(), "statistics", logger);
+        var answered = all.Where(s => stats[s] is not null).ToList();
+        var global = answered.Count == shards && cache is not null
+            ? cache.Add([.. all.Select(s => stats[s]!)])
+            : Retrieval.Index.CollectionStats.Sum(answered.Select(s => stats[s]!)).ToQueryStats();
         var hits = await CallAllAsync(answered, s => grains.GetGrain<IShardGrain>(s).SearchAsync(terms, global, k).AsTask(), "search", logger);
-        var failed = all.Where(s => stats[s] is null || (hits.TryGetValue(s, out var h) && h is null)).ToList();
-        return new SearchResult(CorpusEngine.Merge(hits.Values.Where(h => h is not null).Select(h => h!), k), failed);
+        return Result(all, all.ToDictionary(s => s, s => hits.GetValueOrDefault(s)), k);
     }
+
+    static SearchResult Result(IReadOnlyList<int> all, Dictionary<int, ShardHits?> hits, int k) => new(
+        CorpusEngine.Merge(all.Where(s => hits[s] is not null).Select(s => hits[s]!.Hits), k),
+        [.. all.Where(s => hits[s] is null)]);
 
     static async Task<Dictionary<int, T?>> CallAllAsync<T>(IReadOnlyList<int> shards, Func<int, Task<T>> call, string phase, ILogger logger) where T : class
     {

@@ -85,10 +85,10 @@ public sealed class ShardGrain(
         return S.Chunks.Count;
     }
 
-    public ValueTask<QueryStats> GetQueryStatsAsync(IReadOnlyList<string> terms) => ValueTask.FromResult(_index!.Stats(terms));
+    public ValueTask<QueryStats> GetQueryStatsAsync(IReadOnlyList<string> terms) => ValueTask.FromResult(_index!.Stats(terms) with { Version = S.Version });
 
-    public ValueTask<IReadOnlyList<SearchHit>> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k) =>
-        ValueTask.FromResult(_index!.Search(terms, global, k));
+    public ValueTask<ShardHits> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k) =>
+        ValueTask.FromResult(new ShardHits(_index!.Search(terms, global, k), S.Version));
 
     public ValueTask<ShardStats> GetStatsAsync() => ValueTask.FromResult(new ShardStats(
         Shard, S.Chunks.Count, [.. S.Chunks.Select(c => c.Source).Distinct().Order(CodePointOrder.Instance)],

@@ -92,13 +92,17 @@ public sealed class CorpusEngine : IDisposable
     /// <summary>Reads every PDF under <paramref name="folder"/>, replaces each file's chunks, commits and refits LSA.
     /// A file that cannot be opened keeps the chunks it had; a file removed from the folder keeps its chunks too
     /// (sources are paths relative to the folder, so several folders can share one index).</summary>
-    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true)
+    /// <param name="encoder">When given, every chunk is stored with its vector from this encoder: the new ones as they are
+    /// indexed, and then every older chunk whose vector is missing or from another encoder (<see cref="StoreVectors"/>).</param>
+    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true, IDenseEncoder? encoder = null)
     {
         var report = CorpusIngest.IngestDirectoryAsync(folder, Options, (source, chunks) =>
         {
             ReplaceChunks(source, chunks);
             return Task.CompletedTask;
-        }, progress).GetAwaiter().GetResult();   // the sink is synchronous, so this never blocks on a pending task
+        }, progress, encoder: encoder).GetAwaiter().GetResult();   // the sink is synchronous, so this never blocks on a pending task
+        if (encoder is not null)
+            StoreVectors(encoder);
         Commit();
         if (fitLsa && report.Chunks > 0)
             FitLsa();
@@ -112,6 +116,16 @@ public sealed class CorpusEngine : IDisposable
         var chunks = CorpusIngest.Split(source, pages, _splitter);
         ReplaceChunks(source, chunks);
         return chunks.Count;
+    }
+
+    /// <summary>Stores a vector from <paramref name="encoder"/> with every chunk that has none from it (none yet, or one from
+    /// another encoder): what re-ingesting with another encoder rebuilds. Returns how many were encoded; commit to keep them.</summary>
+    public int StoreVectors(IDenseEncoder encoder, int batch = 256)
+    {
+        var stale = AllChunks().Where(c => c.Encoder != encoder.Name || c.Vector?.Length != encoder.Dimension).ToList();
+        for (var start = 0; start < stale.Count; start += batch)
+            AddChunks(CorpusIngest.Embed(stale.GetRange(start, Math.Min(batch, stale.Count - start)), encoder));
+        return stale.Count;
     }
 
     /// <summary>Deletes every chunk of <paramref name="source"/> in every shard, then adds <paramref name="chunks"/>.</summary>

@@ -1,17 +1,22 @@
 using Pastanoodles.Retrieval.Pdf;
+using Pastanoodles.Retrieval.Rerank;
 using Pastanoodles.Retrieval.Splitting;
 
 namespace Pastanoodles.Retrieval;
 
 /// <summary>The ingest loop, shared by the local index (<see cref="CorpusEngine.IngestDirectory"/>) and the cluster's shard grains:
-/// every PDF under a folder → pages → chunks with the corpus' chunk size and overlap → the caller's "replace this source's chunks".</summary>
+/// every PDF under a folder → pages → chunks with the corpus' chunk size and overlap (→ their vectors, given an encoder) → the caller's
+/// "replace this source's chunks".</summary>
 /// <remarks>A file that cannot be opened keeps the chunks it had (its source is not replaced); a file removed from the folder keeps
 /// its chunks too (sources are paths relative to the folder, so several folders can share one corpus).</remarks>
 public static class CorpusIngest
 {
     /// <param name="replaceSource">Replaces every chunk of a source with the given ones (all of them; routing to shards is the caller's).</param>
+    /// <param name="encoder">When given, each source's chunks go to <paramref name="replaceSource"/> with their vectors from it
+    /// (chunks of other sources keep theirs).</param>
     public static async Task<IngestReport> IngestDirectoryAsync(string folder, CorpusOptions options,
-        Func<string, IReadOnlyList<CorpusChunk>, Task> replaceSource, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+        Func<string, IReadOnlyList<CorpusChunk>, Task> replaceSource, IProgress<IngestProgress>? progress = null,
+        CancellationToken cancellationToken = default, IDenseEncoder? encoder = null)
     {
         var splitter = new RecursiveCharacterTextSplitter(options.ChunkSize, options.ChunkOverlap);
         var failures = new List<PdfReadFailure>();
@@ -24,6 +29,8 @@ public static class CorpusIngest
             if (file.Pages.Count > 0 || file.Failures.Count == 0)
             {
                 var split = Split(file.Source, file.Pages, splitter);
+                if (encoder is not null)
+                    split = Embed(split, encoder);
                 await replaceSource(file.Source, split);
                 pages += file.Pages.Count;
                 chunks += split.Count;
@@ -44,5 +51,12 @@ public static class CorpusIngest
                 chunks.Add(new CorpusChunk(CorpusChunk.MakeId(source, page.Page, ordinal++), source, page.Page, piece.StartIndex, piece.Text));
         }
         return chunks;
+    }
+
+    /// <summary>The chunks with their vectors from <paramref name="encoder"/> and its name.</summary>
+    public static List<CorpusChunk> Embed(IReadOnlyList<CorpusChunk> chunks, IDenseEncoder encoder)
+    {
+        var vectors = encoder.Encode([.. chunks.Select(c => c.Text)]);
+        return [.. chunks.Select((c, i) => c with { Vector = vectors[i], Encoder = encoder.Name })];
     }
 }

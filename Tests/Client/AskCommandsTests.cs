@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Pastanoodles.Adapters;
 using Pastanoodles.Answering;
 using Pastanoodles.Tests.Answering;
@@ -42,7 +43,7 @@ public class AskCommandsTests
         Assert.Equal("sources:", lines[2]);
         Assert.Matches(@"^\s+1\s+\d+\.\d{4}\s+cs/hash-tables\.pdf\s+page \d+\s+start \d+$", lines[3]);
         Assert.Matches(@"^\s+2\s+\d+\.\d{4}\s+\S+\.pdf\s+page \d+\s+start \d+$", lines[4]);
-        Assert.StartsWith("model: tiny (nf4); prompt ", lines[5]);
+        Assert.Matches(@"^model: tiny \(nf4, (cpu|cuda(:\d+)?)\); prompt ", lines[5]);   // the model, its weights and its device
         Assert.Contains("retrieval ", lines[5]);
     }
 
@@ -55,7 +56,7 @@ public class AskCommandsTests
         var plain = Cli.Run("ask", Question, "--index", index);
         var adapted = Cli.Run("ask", Question, "--index", index, "--adapter", adapter);
         Assert.True(adapted.ExitCode == 0, adapted.Error);
-        Assert.Contains($"model: tiny (nf4) + adapter {adapter}", adapted.Output);
+        Assert.Matches($@"model: tiny \(nf4, (cpu|cuda(:\d+)?)\) \+ adapter {Regex.Escape(adapter)}", adapted.Output);
         Assert.NotEqual(plain.Output.Split('\n')[1], adapted.Output.Split('\n')[1]);
     }
 

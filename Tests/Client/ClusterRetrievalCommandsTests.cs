@@ -39,7 +39,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
         Assert.Matches(@"^answer: [ABCD]\n", ask.Output.ReplaceLineEndings("\n"));
         Assert.Matches(@"log-likelihoods: A -\d+\.\d{4}  B -\d+\.\d{4}  C -\d+\.\d{4}  D -\d+\.\d{4}", ask.Output);
         Assert.Matches(@"  1\s+\d+\.\d{4}  cs/hash-tables\.pdf  page \d+  start \d+", ask.Output);
-        Assert.Matches(@"model: tiny \(nf4\); prompt \d+ tokens; retrieval \d+ ms, model \d+ ms; silo ", ask.Output);
+        Assert.Matches(@"model: tiny \(nf4, (cpu|cuda(:\d+)?)\); prompt \d+ tokens; retrieval \d+ ms, model \d+ ms; silo ", ask.Output);
     }
 
     [Fact]

@@ -36,16 +36,43 @@ public class RerankOptionsTests
         var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
         File.WriteAllLines(folder.Combine("q.jsonl"),
         [
-            """{"question": "What is a heap?", "options": {"A": "a tree", "B": "a wave", "C": "light", "D": "mass"}, "answer": "A", "source": "a.pdf", "page": 1}""",
+            """{"id": "q1", "question": "What is a heap?", "options": {"A": "a tree", "B": "a wave", "C": "light", "D": "mass"}, "answer": "A", "source": "a.pdf", "page": 1}""",
         ]);
         var result = Cli.Run("eval", "retrieval", folder.Combine("q.jsonl"), "--index", index, "--encoder", "bert", "--bert", bert);
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("bm25 + bert cosine re-rank (lemmas)", result.Output);
         Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Output);
+        Assert.Contains("ignored 1 extra field(s)", result.Error);
+    }
+
+    [Fact]
+    public void Search_reranks_with_the_built_in_minilm_without_a_folder()
+    {
+        using var folder = new TempDir();
+        var index = Index(folder);
+        var result = Cli.Run("corpus", "search", "How fast does light travel?", "--index", index, "-k", "1", "--rerank", "dense", "--encoder", "bert");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("The speed of light.", result.Output);
+    }
+
+    [Fact]
+    public void Ingest_stores_bert_vectors_and_refuses_a_bert_folder_without_the_encoder()
+    {
+        using var folder = new TempDir();
+        PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["The energy of a wave."], ["A heap is a tree."]);
+        var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
+        var index = folder.Combine("index");
+        var refused = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--bert", bert);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("--encoder is 'none'", refused.Error);
+        var result = Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--encoder", "bert", "--bert", bert);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("vectors from bert stored with every chunk", result.Output);
+        using var engine = Pastanoodles.Retrieval.CorpusEngine.OpenExisting(index);
+        Assert.All(engine.AllChunks(), c => Assert.Equal(("bert", TinyBert.Config.HiddenSize), (c.Encoder, c.Vector!.Length)));
     }
 
     [Theory]
-    [InlineData("--rerank dense --encoder bert", "--bert is not given")]
     [InlineData("--rerank dense --bert /nonexistent/bert", "--encoder is 'lsa'")]
     [InlineData("--rerank rrf --encoder bert --bert /nonexistent/bert", "BERT folder '/nonexistent/bert' does not exist")]
     [InlineData("--rerank lsa --encoder bert --bert /x", "use --rerank dense or rrf")]

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Client;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Tests.Retrieval.Rerank;
 using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Cluster;
@@ -26,6 +28,33 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
             Assert.Equal(local.Select(h => (h.ChunkId, h.Source, h.Page, h.Start, h.Score, h.Text)),
                          cluster.Hits.Select(h => (h.ChunkId, h.Source, h.Page, h.Start, h.Score, h.Text)));
         }
+    }
+
+    int Refreshes => fixture.Cluster.Silos.Sum(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<ShardStatsCache>().Refreshes);
+
+    [Fact]
+    public async Task Statistics_are_cached_per_corpus_version_so_a_repeated_query_is_one_round_trip_per_shard()
+    {
+        const string query = "entropy of an ideal gas and the photoelectric effect";
+        var local = fixture.Local.Search(query, 10).Select(h => (h.ChunkId, h.Score)).ToList();
+        async Task SearchAsync(int times)
+        {
+            for (var i = 0; i < times; i++)
+                Assert.Equal(local, (await Answers.SearchAsync(query, 10)).Hits.Select(h => (h.ChunkId, h.Score)));
+        }
+        // The client spreads calls over both silos' gateways, and each silo has its own cache: after a few searches both are warm.
+        await SearchAsync(6);
+        var warm = Refreshes;
+        await SearchAsync(6);
+        Assert.Equal(warm, Refreshes);   // no statistics phase: the search alone, one call per shard
+
+        // An ingest changes a shard's version: a search notices, gathers the statistics again, and still ranks exactly as one index.
+        await fixture.Client.GetGrain<IShardGrain>(0).ReplaceSourceAsync("nothing.pdf", []);
+        await SearchAsync(6);
+        var refreshed = Refreshes;
+        Assert.InRange(refreshed, warm + 1, warm + fixture.Cluster.Silos.Count);
+        await SearchAsync(6);
+        Assert.Equal(refreshed, Refreshes);
     }
 
     [Fact]
@@ -55,9 +84,15 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
         {
             PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."], ["Gluons carry the colour charge between quarks."]);
             var first = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
-            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            var encoder = new StoredVectorsTests.CountingEncoder("counting-v1");
+            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path, encoder: encoder);
             Assert.Equal((1, 2, 2), (again.Files, again.Pages, again.Chunks));
             Assert.Equal(before + 2, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+            // With an encoder, each chunk reaches its shard with its vector, and the vector comes back with the hit.
+            Assert.Equal(2, encoder.Texts);
+            var embedded = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == "extra.pdf").ToList();
+            Assert.Equal(2, embedded.Count);
+            Assert.All(embedded, h => Assert.Equal(("counting-v1", 3), (h.Encoder, h.Vector!.Length)));
 
             PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."]);
             await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);

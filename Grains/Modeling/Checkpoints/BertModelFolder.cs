@@ -56,6 +56,39 @@ public static class BertModelFolder
             "is this a BertModel checkpoint for this config.json?", ModelKey);
     }
 
+    /// <summary>Builds a model of <paramref name="config"/> from an ONNX export's weights (<see cref="OnnxCheckpoint"/>), as strictly as
+    /// <see cref="LoadInto"/> loads a folder; returns it in eval mode.</summary>
+    public static BertModel LoadOnnx(byte[] onnx, string origin, BertConfig config)
+    {
+        var model = new BertModel(config);
+        try
+        {
+            var targets = CheckpointMap.For(model);
+            var loaded = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (fileKey, (shape, data)) in OnnxCheckpoint.ReadWeights(onnx, origin))
+            {
+                if (ModelKey(fileKey) is not { } key)
+                    continue;
+                if (!targets.TryGetValue(key, out var target))
+                    throw new InvalidDataException($"{origin} has tensor '{fileKey}', which the model does not have (unexpected key).");
+                if (!shape.SequenceEqual(target.Shape))
+                    throw new InvalidDataException($"{origin}: tensor '{fileKey}' should be of size [{string.Join(", ", target.Shape)}], but is [{string.Join(", ", shape)}].");
+                using var tensor = TorchSharp.torch.tensor(data, shape);
+                target.Load(tensor);
+                loaded.Add(key);
+            }
+            if (targets.Keys.FirstOrDefault(k => !loaded.Contains(k)) is { } missing)
+                throw new InvalidDataException($"{origin} is missing tensor '{missing}' of shape [{string.Join(", ", targets[missing].Shape)}].");
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
     /// <summary>Writes config.json and model.safetensors (fp32, bare BertModel keys, or with <c>bert.</c> when asked).</summary>
     public static void Save(BertModel model, string folder, bool prefixed = false)
     {

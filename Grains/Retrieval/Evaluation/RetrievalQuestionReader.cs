@@ -1,5 +1,6 @@
 // Reads evaluation JSONL: {"question": ..., "options": {"A": ..., "B": ..., "C": ..., "D": ...}, "answer": "B",
-// "source": "physics/optics.pdf", "page": 3}. Every error names the file, the 1-based row and the field.
+// "source": "physics/optics.pdf", "page": 3}. Other fields (id, subject, explanation, ... as MCQA datasets ship them)
+// are ignored and counted. Every error names the file, the 1-based row and the field.
 using System.Text.Json;
 
 namespace Pastanoodles.Retrieval.Evaluation;
@@ -13,8 +14,10 @@ public static class RetrievalQuestionReader
     private static readonly string[] s_letters = ["A", "B", "C", "D"];
     private static readonly HashSet<string> s_fields = ["question", "options", "answer", "source", "page"];
 
-    public static IReadOnlyList<RetrievalQuestion> Read(string path)
+    /// <param name="note">Told once, when some rows carry fields beyond the five read, how many were ignored and which.</param>
+    public static IReadOnlyList<RetrievalQuestion> Read(string path, Action<string>? note = null)
     {
+        var ignored = new List<string>();
         if (!File.Exists(path))
             throw new FileNotFoundException($"Question file '{path}' does not exist.", path);
         var rows = new List<RetrievalQuestion>();
@@ -24,14 +27,18 @@ public static class RetrievalQuestionReader
             number++;
             if (string.IsNullOrWhiteSpace(line))
                 continue;
-            rows.Add(Parse(line, $"{path} row {number}"));
+            rows.Add(Parse(line, $"{path} row {number}", ignored));
         }
+        if (ignored.Count > 0)
+            note?.Invoke($"note: {path}: ignored {ignored.Count} extra field(s) beyond {string.Join(", ", s_fields)}: " +
+                string.Join(", ", ignored.CountBy(f => f).OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} ×{p.Value}")));
         if (rows.Count == 0)
             throw new RetrievalQuestionFormatException($"{path} holds no rows. HINT: one JSON object per line, see samples/questions.jsonl.");
         return rows;
     }
 
-    public static RetrievalQuestion Parse(string line, string where)
+    /// <param name="ignored">Collects the names of the fields that are not read.</param>
+    public static RetrievalQuestion Parse(string line, string where, ICollection<string>? ignored = null)
     {
         JsonDocument document;
         try
@@ -49,8 +56,7 @@ public static class RetrievalQuestionReader
                 throw new RetrievalQuestionFormatException($"{where}: expected a JSON object, got {root.ValueKind}.");
             foreach (var property in root.EnumerateObject())
                 if (!s_fields.Contains(property.Name))
-                    throw new RetrievalQuestionFormatException(
-                        $"{where}: unknown field '{property.Name}'. Valid fields: {string.Join(", ", s_fields)}.");
+                    ignored?.Add(property.Name);
 
             var question = RequiredString(root, "question", where);
             if (!root.TryGetProperty("options", out var optionsElement) || optionsElement.ValueKind != JsonValueKind.Object)

@@ -11,10 +11,12 @@ using LuceneDirectory = Lucene.Net.Store.Directory;
 
 namespace Pastanoodles.Retrieval.Index;
 
-/// <summary>A BM25 shard of the course index: stores each chunk's id, source, page, start and text.</summary>
+/// <summary>A BM25 shard of the course index: stores each chunk's id, source, page, start and text, and its dense vector
+/// (little-endian floats) with the encoder's name when the chunk has one.</summary>
 public sealed class ShardIndex : IDisposable
 {
-    public const string IdField = "id", SourceField = "source", PageField = "page", StartField = "start", TextField = "text";
+    public const string IdField = "id", SourceField = "source", PageField = "page", StartField = "start", TextField = "text",
+        VectorField = "vector", EncoderField = "encoder";
 
     private static readonly Sort s_scoreThenId = new(SortField.FIELD_SCORE, new SortField(IdField, SortFieldType.STRING));
 
@@ -137,22 +139,38 @@ public sealed class ShardIndex : IDisposable
         }
     }
 
-    private static Document ToDocument(CorpusChunk chunk) =>
-    [
-        new StringField(IdField, chunk.Id, Field.Store.YES),
-        new SortedDocValuesField(IdField, new BytesRef(chunk.Id)),
-        new StringField(SourceField, chunk.Source, Field.Store.YES),
-        new Int32Field(PageField, chunk.Page, Field.Store.YES),
-        new StoredField(StartField, chunk.Start),
-        new TextField(TextField, chunk.Text, Field.Store.YES),
-    ];
+    private static Document ToDocument(CorpusChunk chunk)
+    {
+        Document doc =
+        [
+            new StringField(IdField, chunk.Id, Field.Store.YES),
+            new SortedDocValuesField(IdField, new BytesRef(chunk.Id)),
+            new StringField(SourceField, chunk.Source, Field.Store.YES),
+            new Int32Field(PageField, chunk.Page, Field.Store.YES),
+            new StoredField(StartField, chunk.Start),
+            new TextField(TextField, chunk.Text, Field.Store.YES),
+        ];
+        if (chunk is { Vector: { } vector, Encoder: { } encoder })
+        {
+            doc.Add(new StoredField(VectorField, System.Runtime.InteropServices.MemoryMarshal.AsBytes(vector.AsSpan()).ToArray()));
+            doc.Add(new StoredField(EncoderField, encoder));
+        }
+        return doc;
+    }
 
-    private static CorpusChunk FromDocument(Document doc) => new(
-        doc.Get(IdField),
-        doc.Get(SourceField),
-        doc.GetField(PageField).GetInt32Value() ?? 0,
-        doc.GetField(StartField).GetInt32Value() ?? 0,
-        doc.Get(TextField));
+    private static CorpusChunk FromDocument(Document doc)
+    {
+        var bytes = doc.GetBinaryValue(VectorField);
+        var vector = bytes is null ? null : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.Bytes.AsSpan(bytes.Offset, bytes.Length)).ToArray();
+        return new(
+            doc.Get(IdField),
+            doc.Get(SourceField),
+            doc.GetField(PageField).GetInt32Value() ?? 0,
+            doc.GetField(StartField).GetInt32Value() ?? 0,
+            doc.Get(TextField),
+            vector,
+            vector is null ? null : doc.Get(EncoderField));
+    }
 
     public void Dispose()
     {

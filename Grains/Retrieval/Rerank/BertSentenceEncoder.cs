@@ -3,9 +3,9 @@
 // by the attention mask (Pooling, pooling_mode_mean_tokens); L2 normalisation. Vectors are unit length, so cosine
 // and dot product agree, as Chroma's default MiniLM function assumes (shared/specs/rag.md §6).
 using System.Text.Json.Nodes;
-using Microsoft.ML.Tokenizers;
 using Pastanoodles.Modeling.Bert;
 using Pastanoodles.Modeling.Checkpoints;
+using Pastanoodles.Modeling.Tokenization;
 using static TorchSharp.torch;
 
 namespace Pastanoodles.Retrieval.Rerank;
@@ -25,7 +25,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     readonly BertModel _model;
     readonly BertTokenizer _tokenizer;
 
-    public BertSentenceEncoder(BertModel model, BertTokenizer tokenizer, int maxSeqLength = DefaultMaxSeqLength)
+    public BertSentenceEncoder(BertModel model, BertTokenizer tokenizer, int maxSeqLength = DefaultMaxSeqLength, string name = "bert")
     {
         if (maxSeqLength < 2 || maxSeqLength > model.Config.MaxPositionEmbeddings)
             throw new ArgumentOutOfRangeException(nameof(maxSeqLength), maxSeqLength,
@@ -33,7 +33,11 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
         _model = model;
         _tokenizer = tokenizer;
         MaxSeqLength = maxSeqLength;
+        Name = name;
     }
+
+    /// <summary>Names the weights (all-MiniLM-L6-v2 for the built-in one, the folder's name otherwise): stored vectors carry it.</summary>
+    public string Name { get; }
 
     public int Dimension => _model.Config.HiddenSize;
 
@@ -51,8 +55,9 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
                 throw new FileNotFoundException($"{folder} has no {BertModelFolder.VocabFile} (the WordPiece vocabulary).", vocab);
             var lowerCase = ReadSetting(Path.Combine(folder, "tokenizer_config.json"), "do_lower_case")?.GetValue<bool>() ?? true;
             var maxSeqLength = ReadSetting(Path.Combine(folder, "sentence_bert_config.json"), "max_seq_length")?.GetValue<int>() ?? DefaultMaxSeqLength;
-            var tokenizer = BertTokenizer.Create(vocab, new BertOptions { LowerCaseBeforeTokenization = lowerCase });
-            return new BertSentenceEncoder(model, tokenizer, Math.Min(maxSeqLength, model.Config.MaxPositionEmbeddings));
+            var tokenizer = BertTokenizer.Load(vocab, lowerCase);
+            return new BertSentenceEncoder(model, tokenizer, Math.Min(maxSeqLength, model.Config.MaxPositionEmbeddings),
+                Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
         }
         catch
         {
@@ -78,9 +83,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     /// <summary>[CLS] + the first max_seq_length − 2 WordPiece ids + [SEP] (HF truncation=True, one sequence).</summary>
     public int[] Tokenize(string text)
     {
-        var ids = _tokenizer.EncodeToIds(text, addSpecialTokens: false, considerPreTokenization: true, considerNormalization: true);
-        var kept = ids.Take(MaxSeqLength - 2);
-        return [_tokenizer.ClassificationTokenId, .. kept, _tokenizer.SeparatorTokenId];
+        return _tokenizer.Encode(text, MaxSeqLength);
     }
 
     public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts)
@@ -104,7 +107,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
         var length = rows.Max(r => r.Length);
         var ids = new long[rows.Count * length];
         var mask = new long[rows.Count * length];
-        Array.Fill(ids, _tokenizer.PaddingTokenId);
+        Array.Fill(ids, _tokenizer.PadId);
         for (var b = 0; b < rows.Count; b++)
             for (var t = 0; t < rows[b].Length; t++)
             {

@@ -6,6 +6,9 @@ namespace Pastanoodles.Retrieval.Rerank;
 /// vectors from every shard compare. Implementations must be safe to call from several threads.</remarks>
 public interface IDenseEncoder
 {
+    /// <summary>Names the vectors: a stored vector is reused only by an encoder of the same name.</summary>
+    string Name { get; }
+
     /// <summary>Length of every vector <see cref="Encode"/> returns.</summary>
     int Dimension { get; }
 

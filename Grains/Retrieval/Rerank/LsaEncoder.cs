@@ -29,6 +29,9 @@ public sealed class LsaEncoder : IDenseEncoder
 
     public int Dimension { get; }
 
+    /// <summary>"lsa". Its basis is refitted at every ingest, so LSA vectors are never stored.</summary>
+    public string Name => "lsa";
+
     public int VocabularySize => _idf.Length;
 
     /// <summary>Fits the basis on <paramref name="texts"/> (the indexed chunks).</summary>

@@ -5,9 +5,11 @@ namespace Pastanoodles.Retrieval.Rerank;
 /// <summary>How re-ranking compares a query vector with a chunk vector.</summary>
 public enum DenseMetric { Cosine, Euclidean }
 
-/// <summary>What the dense similarity does to the BM25 order: replace it, or be fused with it by reciprocal rank
-/// fusion (score = Σ 1/(60 + rank), ranks from 1, over the BM25 and the dense ranking; Cormack et al. 2009).</summary>
-public enum RerankMode { Replace, Fusion }
+/// <summary>What the dense similarity does to the BM25 order: replace it; be fused with it by reciprocal rank
+/// fusion (score = Σ 1/(60 + rank), ranks from 1, over the BM25 and the dense ranking; Cormack et al. 2009); or be
+/// mixed with it by weight: score = w · minmax(BM25) + (1 − w) · minmax(dense), each min-max normalized over the
+/// candidates (Elasticsearch's linear retriever with the minmax normalizer).</summary>
+public enum RerankMode { Replace, Fusion, Weighted }
 
 /// <summary>Re-orders hits by the dense similarity of their text to the query; the hit's score becomes that similarity.</summary>
 public sealed class Reranker
@@ -17,12 +19,23 @@ public sealed class Reranker
     /// <summary>The k constant of reciprocal rank fusion (the usual default, as in Elasticsearch).</summary>
     public const int FusionK = 60;
 
-    public Reranker(IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine, RerankMode mode = RerankMode.Replace)
+    /// <summary>The default BM25 weight of <see cref="RerankMode.Weighted"/>; see README "Retrieval" for the sweep behind it.</summary>
+    public const double DefaultBm25Weight = 0.5;
+
+    /// <param name="bm25Weight">w of <see cref="RerankMode.Weighted"/>, between 0 (dense only) and 1 (BM25 only).</param>
+    public Reranker(IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine, RerankMode mode = RerankMode.Replace, double bm25Weight = DefaultBm25Weight)
     {
+        if (bm25Weight is < 0 or > 1 || double.IsNaN(bm25Weight))
+            throw new ArgumentOutOfRangeException(nameof(bm25Weight), bm25Weight, $"The BM25 weight is {bm25Weight}. It must be between 0 (dense only) and 1 (BM25 only).");
         _encoder = encoder;
         Metric = metric;
         Mode = mode;
+        Bm25Weight = bm25Weight;
     }
+
+    public double Bm25Weight { get; }
+
+    public IDenseEncoder Encoder => _encoder;
 
     public DenseMetric Metric { get; }
 
@@ -33,21 +46,60 @@ public sealed class Reranker
     {
         if (hits.Count == 0)
             return hits;
-        var texts = new List<string>(hits.Count + 1) { query };
-        texts.AddRange(hits.Select(h => h.Text));
-        var vectors = _encoder.Encode(texts);
-        var q = vectors[0];
-        var dense = hits
-            .Select((hit, i) => hit with { Score = Similarity(q, vectors[i + 1]) })
-            .OrderByDescending(hit => hit.Score) // OrderBy is stable: ties keep the BM25 order
-            .ToList();
-        if (Mode == RerankMode.Replace)
-            return dense;
-        var denseRank = dense.Select((hit, i) => (hit.ChunkId, Rank: i + 1)).ToDictionary(p => p.ChunkId, p => p.Rank);
-        return hits
-            .Select((hit, i) => hit with { Score = 1f / (FusionK + i + 1) + 1f / (FusionK + denseRank[hit.ChunkId]) })
-            .OrderByDescending(hit => hit.Score)
-            .ToList();
+        var (q, vectors) = Vectors(query, hits);
+        var similarity = vectors.Select(v => Similarity(q, v)).ToArray();   // in BM25 order
+        IEnumerable<SearchHit> scored = Mode switch
+        {
+            RerankMode.Replace => hits.Select((hit, i) => hit with { Score = similarity[i] }),
+            RerankMode.Weighted => Weighted(hits, similarity),
+            _ => Fused(hits, similarity),
+        };
+        return scored.OrderByDescending(hit => hit.Score).ToList(); // OrderBy is stable: ties keep the BM25 order
+    }
+
+    IEnumerable<SearchHit> Weighted(IReadOnlyList<SearchHit> hits, float[] similarity)
+    {
+        var (bm25, dense) = (MinMax([.. hits.Select(h => h.Score)]), MinMax(similarity));
+        return hits.Select((hit, i) => hit with { Score = (float)(Bm25Weight * bm25[i] + (1 - Bm25Weight) * dense[i]) });
+    }
+
+    static IEnumerable<SearchHit> Fused(IReadOnlyList<SearchHit> hits, float[] similarity)
+    {
+        var denseRank = new int[hits.Count];
+        var order = Enumerable.Range(0, hits.Count).OrderByDescending(i => similarity[i]).ToList();
+        for (var rank = 0; rank < order.Count; rank++)
+            denseRank[order[rank]] = rank + 1;
+        return hits.Select((hit, i) => hit with { Score = 1f / (FusionK + i + 1) + 1f / (FusionK + denseRank[i]) });
+    }
+
+    /// <summary>The query's vector and each hit's: the one stored at ingest when this encoder made it, else encoded now
+    /// (in one batch with the query).</summary>
+    (float[] Query, float[][] Hits) Vectors(string query, IReadOnlyList<SearchHit> hits)
+    {
+        var vectors = new float[hits.Count][];
+        var texts = new List<string> { query };
+        var missing = new List<int>();
+        for (var i = 0; i < hits.Count; i++)
+        {
+            if (hits[i] is { Vector: { } stored, Encoder: { } name } && name == _encoder.Name && stored.Length == _encoder.Dimension)
+                vectors[i] = stored;
+            else
+            {
+                texts.Add(hits[i].Text);
+                missing.Add(i);
+            }
+        }
+        var encoded = _encoder.Encode(texts);
+        for (var j = 0; j < missing.Count; j++)
+            vectors[missing[j]] = encoded[j + 1];
+        return (encoded[0], vectors);
+    }
+
+    /// <summary>(x − min) / (max − min); all 1 when every score is the same (nothing to tell them apart).</summary>
+    public static double[] MinMax(IReadOnlyList<float> scores)
+    {
+        var (min, max) = (scores.Min(), scores.Max());
+        return [.. scores.Select(x => max > min ? (x - (double)min) / (max - min) : 1.0)];
     }
 
     public float Similarity(float[] a, float[] b)

@@ -21,7 +21,6 @@ public class RetrievalQuestionReaderTests
     [InlineData("""{"question": "Q?", "options": {"A": "a", "B": "b", "C": "c"}, "answer": "A", "source": "s", "page": 0}""", "lacks D")]
     [InlineData("""{"question": "Q?", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "A", "page": 0}""", "field 'source' is missing")]
     [InlineData("""{"question": "Q?", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "A", "source": "s", "page": -1}""", "field 'page'")]
-    [InlineData("""{"question": "Q?", "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "answer": "A", "source": "s", "page": 0, "pg": 1}""", "unknown field 'pg'")]
     [InlineData("""{"question": "", "options": {}, "answer": "A", "source": "s", "page": 0}""", "field 'question'")]
     [InlineData("""not json""", "not valid JSON")]
     public void Bad_rows_are_refused_naming_the_row_and_field(string line, string expected)
@@ -29,6 +28,30 @@ public class RetrievalQuestionReaderTests
         var error = Assert.Throws<RetrievalQuestionFormatException>(() => RetrievalQuestionReader.Parse(line, "q.jsonl row 7"));
         Assert.StartsWith("q.jsonl row 7: ", error.Message);
         Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Extra_fields_as_datasets_ship_them_are_ignored_and_counted_once()
+    {
+        using var folder = new TempDir();
+        var path = folder.Combine("q.jsonl");
+        File.WriteAllLines(path,
+        [
+            """{"id": "q1", "subject": "cs", "explanation": {"text": "x"}, """ + Good[1..],
+            """{"id": "q2", """ + Good[1..],
+            Good,
+        ]);
+        var notes = new List<string>();
+        var rows = RetrievalQuestionReader.Read(path, notes.Add);
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal(("Q?", "B", "cs/x.pdf", 3), (r.Question, r.Answer, r.Source, r.Page)));
+        var note = Assert.Single(notes);
+        Assert.Contains("ignored 4 extra field(s)", note);
+        Assert.EndsWith("id ×2, explanation ×1, subject ×1", note);
+        notes.Clear();
+        File.WriteAllLines(path, [Good]);
+        RetrievalQuestionReader.Read(path, notes.Add);
+        Assert.Empty(notes);
     }
 
     [Fact]

@@ -7,6 +7,8 @@ public class RerankerTests
     /// <summary>Maps a text to a fixed vector from a table.</summary>
     private sealed class TableEncoder(Dictionary<string, float[]> table) : IDenseEncoder
     {
+        public string Name => "table";
+
         public int Dimension => 2;
         public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => texts.Select(t => table[t]).ToList();
     }
@@ -50,6 +52,36 @@ public class RerankerTests
         Assert.Equal(1f / 61 + 1f / 63, hits[1].Score, 6);
         Assert.Equal(1f / 63 + 1f / 62, hits[2].Score, 6);
     }
+
+    [Fact]
+    public void Weighted_mixes_min_max_normalized_bm25_and_cosine()
+    {
+        SearchHit[] bm25 = [Hit("far", 9), Hit("near", 5), Hit("near-small", 1)];
+        // min-max BM25: far 1, near 0.5, near-small 0. Cosines: far 0, near 2/√4.04, near-small 0.9/√0.82; min-max: 0, 1, their ratio.
+        var ratio = 0.9 / Math.Sqrt(0.82) / (2 / Math.Sqrt(4.04));
+        var half = new Reranker(Encoder, DenseMetric.Cosine, RerankMode.Weighted, 0.5).Rerank("q", bm25);
+        Assert.Equal(["near", "far", "near-small"], half.Select(h => h.Text));
+        Assert.Equal([0.75, 0.5, 0.5 * ratio], half.Select(h => Math.Round(h.Score, 5)), new RoundedComparer());
+        var mostlyDense = new Reranker(Encoder, DenseMetric.Cosine, RerankMode.Weighted, 0.3).Rerank("q", bm25);
+        Assert.Equal(["near", "near-small", "far"], mostlyDense.Select(h => h.Text));
+        Assert.Equal(["far", "near", "near-small"], new Reranker(Encoder, DenseMetric.Cosine, RerankMode.Weighted, 1).Rerank("q", bm25).Select(h => h.Text));
+        Assert.Equal(["near", "near-small", "far"], new Reranker(Encoder, DenseMetric.Cosine, RerankMode.Weighted, 0).Rerank("q", bm25).Select(h => h.Text));
+    }
+
+    sealed class RoundedComparer : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) < 1e-5;
+        public int GetHashCode(double x) => 0;
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.5)]
+    public void A_weight_outside_0_to_1_is_refused(double weight) =>
+        Assert.Contains("between 0 (dense only) and 1", Assert.Throws<ArgumentOutOfRangeException>(() => new Reranker(Encoder, mode: RerankMode.Weighted, bm25Weight: weight)).Message);
+
+    [Fact]
+    public void Min_max_of_equal_scores_is_all_ones() => Assert.Equal([1.0, 1.0], Reranker.MinMax([3f, 3f]));
 
     [Fact]
     public void Vectors_of_different_lengths_are_refused_with_both_lengths()
