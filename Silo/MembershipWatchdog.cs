@@ -33,7 +33,9 @@ public sealed class MembershipWatchdog(IMembershipTable table, ILocalSiloDetails
         if (!await StartedAsync(lifetime, stoppingToken))
             return;
         var period = options.Value.TableRefreshTimeout;
-        var seen = false;
+        // The host reports started only after Orleans' silo start has written this silo's row as Active, so from here on a missing
+        // row means it was lost (waiting to see it once first let a silo whose store emptied before its first read fail its
+        // watchdog instead, and then hang over a minute in a graceful stop against the empty table).
         while (!stoppingToken.IsCancellationRequested)
         {
             await Task.Delay(period, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -47,18 +49,13 @@ public sealed class MembershipWatchdog(IMembershipTable table, ILocalSiloDetails
             {
                 continue;   // Redis is down or restarting: Orleans waits for it, and so do we
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested && seen)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // The provider refuses a table whose version row is gone (a store restarted empty) rather than returning it empty.
                 logger.LogDebug(ex, "Reading the membership table failed");
                 present = false;
             }
             if (present)
-            {
-                seen = true;
-                continue;
-            }
-            if (!seen)
                 continue;
             var why = $"This silo's membership row ({local.SiloAddress}) is gone from {RedisEndpoint.Redact(options.Value.Cluster)}: the store restarted empty or " +
                 "was flushed, so clients and other silos no longer see this silo, and its grain state is gone too. Exiting with code " +

@@ -79,7 +79,7 @@ public sealed partial class DeployFilesTests(ITestOutputHelper output)
     public async Task Silos_start_over_a_locked_redis_with_the_compose_and_kubernetes_gpu_silo_settings_and_talk_TLS()
     {
         using var duration = new TestDuration(output);
-        await using var redis = await LockedRedis.StartAsync();
+        await using var redis = await RedisServer.StartAsync(locked: true);
         using var data = new TempDir();
         var certificates = data["certs"];
         Assert.Equal(0, Cli.Run("cluster", "certs", "--out", certificates).ExitCode);
@@ -98,7 +98,7 @@ public sealed partial class DeployFilesTests(ITestOutputHelper output)
             if (here.ContainsKey("Silo__RedisPasswordFile"))
                 here["Silo__RedisPasswordFile"] = redis.PasswordFile;   // compose: the secret file
             else
-                here["Silo__RedisPassword"] = LockedRedis.Password;      // Kubernetes: the Secret, as an environment variable
+                here["Silo__RedisPassword"] = RedisServer.Password;      // Kubernetes: the Secret, as an environment variable
             return here;
         }
         var composeGpu = Here(ComposeEnvironment("silo-gpu"), "compose");
