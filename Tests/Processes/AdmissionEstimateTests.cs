@@ -3,6 +3,7 @@ using System.Text.Json;
 using Pastanoodles.Modeling.Phi;
 using Pastanoodles.Tests.Support;
 using Pastanoodles.Training;
+using Xunit.Abstractions;
 
 namespace Pastanoodles.Tests.Processes;
 
