@@ -6,12 +6,14 @@ using Pastanoodles.Modeling.Phi;
 namespace Pastanoodles.Training;
 
 /// <summary>A run's peak memory, estimated from its config before anything is allocated, in bytes per part.</summary>
-/// <param name="Runtime">The .NET runtime and libtorch themselves, measured once on an idle worker.</param>
-/// <param name="Weights">The base model at its quantization (NF4: half a byte per weight plus one fp32 absmax per block of 64), plus the
-/// fp32 weights it is built or loaded in before it is quantized.</param>
+/// <param name="Runtime">The .NET runtime and libtorch themselves, measured on a run too small to add anything.</param>
+/// <param name="Weights">The base model as it stays resident: NF4 linear weights (half a byte each plus their block constants), the
+/// embeddings, lm_head, norms and biases in the compute dtype, and what building and dequantizing leave behind
+/// (<see cref="TrainingAdmission.TransientBytesPerWeight"/>).</param>
 /// <param name="Adapters">LoRA/DoRA parameters and their gradients (fp32).</param>
 /// <param name="Optimizer">AdamW's two moments per adapter parameter (fp32).</param>
-/// <param name="Activations">What one micro-batch keeps for backward at <c>max_length</c>, plus its logits.</param>
+/// <param name="Activations">The larger of a training micro-batch (what it keeps for backward at <c>max_length</c>, plus its lm_head
+/// logits) and a no-grad pass (reference or evaluation log-probs, whose logits are not chunked).</param>
 public sealed record MemoryEstimate(long Runtime, long Weights, long Adapters, long Optimizer, long Activations)
 {
     public long Total => Runtime + Weights + Adapters + Optimizer + Activations;
@@ -33,9 +35,19 @@ public static class TrainingAdmission
     /// <summary>The largest <c>per_device_train_batch_size</c>.</summary>
     public const int MaxBatchSize = 512;
 
-    /// <summary>The .NET runtime and libtorch: the whole RSS of a 3-step tiny run at max_length 64 (332 MB, <c>/usr/bin/time -v</c>), so an
-    /// upper bound; see README "Admission control".</summary>
-    public const long RuntimeBytes = 330_000_000;
+    /// <summary>The .NET runtime and libtorch: the peak RSS of a 2-step tiny DPO run at max_length 16 (<c>/usr/bin/time</c>, README
+    /// "Admission control"), less its few MB of weights and logits.</summary>
+    public const long RuntimeBytes = 235_000_000;
+
+    /// <summary>Per base linear weight, what building and dequantizing leave resident beyond the weights themselves: a layer is drawn
+    /// in fp32 and quantized, and each forward dequantizes it through int32 indices and fp32 values (12 bytes a weight, one layer at a
+    /// time), and glibc keeps such freed blocks in its per-thread arenas (after the first free of an mmapped block its mmap threshold
+    /// rises up to 32 MB, mallopt(3)). Fitted to mid, max_length 256, checkpointing on: 2224 MB measured; README "Admission control".</summary>
+    public const double TransientBytesPerWeight = 8;
+
+    /// <summary>Per base linear weight of a layer whose activations are kept for backward: the 16-bit dequantized weight autograd keeps
+    /// for the input gradient (2 bytes), and 3.5 bytes more measured on mid without checkpointing (3211 MB after one step).</summary>
+    public const double KeptBytesPerWeight = 5.5;
 
     /// <summary>The config of the model the run names: a built-in one, or a folder's config.json checked against its safetensors headers.</summary>
     public static PhiConfig ModelConfig(TrainingConfig config)
@@ -64,25 +76,41 @@ public static class TrainingAdmission
             throw new ArgumentException($"per_device_train_batch_size is {config.PerDeviceTrainBatchSize}. It must be at most {MaxBatchSize}.");
     }
 
-    /// <summary>Peak memory of one micro-batch step at <c>max_length</c>, with or without gradient checkpointing.</summary>
-    /// <remarks>Activations per decoder layer follow Korthikanti et al. 2022 ("Reducing Activation Recomputation", §4.1: 34·s·b·h + 5·a·s²·b
-    /// bytes at 16 bits), scaled to the compute dtype; with checkpointing only each layer's input is kept, plus one layer recomputed.
-    /// The logits, their log-softmax and its gradient are three fp32 [rows, T, vocab] tensors. DPO puts chosen and rejected in one batch.</remarks>
+    /// <summary>Peak memory of a run at <c>max_length</c>, with or without gradient checkpointing.</summary>
+    /// <remarks>
+    /// Per decoder layer a training forward keeps 34·s·b·h activations at 16 bits (Korthikanti et al. 2022, "Reducing Activation
+    /// Recomputation in Large Transformer Models", §4.1), scaled to the compute dtype; their 5·a·s²·b attention-score term is left out
+    /// because libtorch's <c>scaled_dot_product_attention</c> CPU kernel is the flash kernel, which keeps only a logsumexp per row
+    /// (Dao et al. 2022, FlashAttention). Autograd also keeps each 4-bit layer's dequantized weight for the input gradient (QLoRA
+    /// dequantizes per matmul, Dettmers et al. 2023, §3). With checkpointing only each layer's input stays, plus one layer recomputed.
+    /// The log-probs run the lm_head only at scored positions (every completion token in DPO, at most s per row; the answer letter in
+    /// MCQA): with grad, a [n, V] logits tensor costs 16 bytes per element at its peak in backward (fp32 logits kept by logsumexp,
+    /// the gradients of logsumexp and gather and their sum, measured), over 512 positions at a time with checkpointing
+    /// (<see cref="SequenceLogProbs.ChunkPositions"/>); without grad (DPO reference per row, evaluation per eval batch) it is
+    /// unchunked and costs 10 bytes per element (the 16-bit head output, its fp32 copy and logsumexp's exp).
+    /// </remarks>
     public static MemoryEstimate Estimate(TrainingConfig config, PhiConfig model)
     {
-        long h = model.HiddenSize, v = model.VocabSize, layers = model.NumHiddenLayers, heads = model.NumAttentionHeads;
-        long linear = layers * (4 * h * h + 2 * h * model.IntermediateSize);
-        // NF4 keeps half a byte per weight plus an fp32 absmax per block of 64, but the layers are built (or loaded) in fp32 first.
-        double bytesPerWeight = config.Quantization == "nf4" ? 4 + 0.5 + 4.0 / 64 : 4;
-        long weights = (long)(linear * bytesPerWeight) + 4 * (2 * v * h + v + layers * (4 * h + model.IntermediateSize + 2 * h));
+        long h = model.HiddenSize, v = model.VocabSize, layers = model.NumHiddenLayers;
+        long dtype = config.ComputeDtype is "float32" ? 4 : 2;
+        long linearPerLayer = 4 * h * h + 2 * h * model.IntermediateSize, linear = layers * linearPerLayer;
+        // NF4: half a byte per weight, plus an fp32 absmax per block of 64, or (double quant) an 8-bit one plus an fp32 per 256 blocks.
+        double nf4 = 0.5 + (config.DoubleQuant ? 1.0 / 64 + 4.0 / (64 * 256) : 4.0 / 64);
+        long weights = (long)(linear * ((config.Quantization == "nf4" ? nf4 : dtype) + TransientBytesPerWeight))
+            + dtype * (2 * v * h + v + layers * (4 * h + model.IntermediateSize + 2 * h));
 
         long adapterParameters = Targets(config, model).Sum(t => (long)config.Lora.R * (t.In + t.Out) + (config.Lora.UseDora ? t.Out : 0));
-        long rows = (long)config.PerDeviceTrainBatchSize * (config.Task == ExperimentKinds.Dpo ? 2 : 1), s = config.MaxLength;
-        double unit = (config.ComputeDtype is "float32" ? 4 : 2) / 2.0;
-        double perLayer = unit * (34.0 * s * rows * h + 5.0 * heads * s * s * rows);
-        double kept = config.GradientCheckpointing ? layers * unit * 2 * s * rows * h + perLayer : layers * perLayer;
-        double logits = 3.0 * 4 * rows * s * v;
-        return new MemoryEstimate(RuntimeBytes, weights, 8 * adapterParameters, 8 * adapterParameters, (long)(kept + logits));
+
+        bool dpo = config.Task == ExperimentKinds.Dpo;
+        long s = config.MaxLength, rows = config.PerDeviceTrainBatchSize * (dpo ? 2L : 1), scoredPerRow = dpo ? s : 1;
+        double perLayer = dtype / 2.0 * 34 * s * rows * h + KeptBytesPerWeight * linearPerLayer;
+        double kept = config.GradientCheckpointing ? layers * dtype * s * rows * h + perLayer : layers * perLayer;
+        long scored = rows * scoredPerRow;
+        double trainLogits = 16.0 * v * (config.GradientCheckpointing ? Math.Min(scored, SequenceLogProbs.ChunkPositions) : scored);
+        bool evaluates = config.EvalFile is not null || config.TestFile is not null || config.SyntheticRows > 0;
+        long noGradRows = (dpo ? 2L : 1) * (evaluates ? Math.Max(config.PerDeviceEvalBatchSize, 1) : 1);
+        double noGradLogits = 10.0 * v * noGradRows * scoredPerRow;
+        return new MemoryEstimate(RuntimeBytes, weights, 8 * adapterParameters, 8 * adapterParameters, (long)Math.Max(kept + trainLogits, noGradLogits));
     }
 
     /// <summary>Validates, estimates and refuses a run over <paramref name="budget"/> bytes, with the estimate in the message.</summary>

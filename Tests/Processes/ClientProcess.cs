@@ -17,9 +17,26 @@ public static class ClientProcess
             : throw new FileNotFoundException($"No pastanoodles.dll in {folder}. ---> HINT: dotnet build Tests builds the Client project there.");
     }
 
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunAsync(environment, [], args);
+
+    /// <summary>Runs the console under GNU time and returns its peak resident memory (the kernel's maxrss of the child, as VmHWM at
+    /// exit), which the test host's own RSS cannot tell.</summary>
+    public static async Task<(int ExitCode, string Output, string Error, long PeakRssBytes)> RunMeasuredAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        const string time = "/usr/bin/time", marker = "peak_rss_kb ";
+        if (!File.Exists(time))
+            throw new FileNotFoundException($"{time} is missing. ---> HINT: apt-get install time (GNU time measures a child's peak RSS).");
+        var (exitCode, output, error) = await RunAsync(environment, [time, "-f", marker + "%M"], args);
+        var line = error.Split('\n').Last(l => l.StartsWith(marker, StringComparison.Ordinal));
+        return (exitCode, output, error, long.Parse(line[marker.Length..].Trim()) * 1024);
+    }
+
+    static async Task<(int ExitCode, string Output, string Error)> RunAsync(IReadOnlyDictionary<string, string> environment, string[] wrapper, string[] args)
+    {
+        var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet") { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in wrapper.Skip(1).Append(wrapper.Length > 0 ? "dotnet" : null).OfType<string>())
+            start.ArgumentList.Add(arg);
         start.ArgumentList.Add(Path.Combine(Folder, "pastanoodles.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
