@@ -26,7 +26,7 @@ public sealed class SiloProcessTests(ITestOutputHelper output) : IDisposable
             Assert.Equal([(SiloRoles.Gpu, "Active")], silos.Select(s => (s.Role, s.Status)));
 
             var grain = connection.Client.GetGrain<IExperimentGrain>("process-restart");
-            await grain.SubmitAsync(new ExperimentSpec("process-restart", ExperimentKinds.Dpo, """{"beta": 0.1}"""));
+            await grain.SubmitAsync(new ExperimentSpec("process-restart", ExperimentKinds.Dpo, """{"beta": 0.1, "synthetic_rows": 16, "max_length": 64}"""));
             await grain.CancelAsync();   // final whatever trainer the silo has, so the snapshot cannot move
             before = JsonSerializer.Serialize(await grain.GetStatusAsync());
         }   // SIGKILL
@@ -49,7 +49,7 @@ public sealed class SiloProcessTests(ITestOutputHelper output) : IDisposable
         await using (var connection = await ClusterConnection.ConnectAsync(new ClusterAddress(silo.GatewayPort), CancellationToken.None))
         {
             var grain = connection.Client.GetGrain<IExperimentGrain>("dashboard-probe");
-            await grain.SubmitAsync(new ExperimentSpec("dashboard-probe", ExperimentKinds.Dpo, "{}"));
+            await grain.SubmitAsync(new ExperimentSpec("dashboard-probe", ExperimentKinds.Dpo, """{"synthetic_rows": 16, "max_length": 64}"""));
             await grain.CancelAsync();
         }
 
