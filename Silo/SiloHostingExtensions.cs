@@ -100,6 +100,7 @@ public static class SiloHostingExtensions
         orleans.Services.Configure<ExperimentOptions>(experiments =>
         {
             experiments.ArtifactsDirectory = silo.RunsDirectory;
+            experiments.InputRoots = [.. silo.InputRoots ?? [silo.DataDirectory, silo.ArtifactsDirectory]];
             experiments.TrainingDevices = [.. silo.TrainingDevices];
             experiments.WorkerCommand = WorkerCommand();
             configure?.Invoke(experiments);
@@ -155,6 +156,9 @@ public static class SiloHostingExtensions
 public sealed record ResolvedSilo(string Role, string DataDirectory, string ArtifactsDirectory, IReadOnlyList<string> TrainingDevices, bool CudaAvailable,
     RedisEndpoint? Redis = null)
 {
+    /// <summary>The folders experiments read their inputs from (<see cref="SiloOptions.InputRoots"/>). Default: the data and artifacts folders.</summary>
+    public IReadOnlyList<string>? InputRoots { get; init; }
+
     /// <summary>Grain state on local disk, with localhost clustering.</summary>
     public string StateDirectory => Path.Combine(DataDirectory, "state");
 
@@ -171,7 +175,10 @@ public sealed record ResolvedSilo(string Role, string DataDirectory, string Arti
         const string S = SiloOptions.Section;
         var redis = options.Redis?.WithSecrets(options.RedisPassword, options.RedisPasswordFile, options.RedisCertificateAuthority,
             ($"{S}:{nameof(SiloOptions.RedisPassword)}", $"{S}:{nameof(SiloOptions.RedisPasswordFile)}", $"{S}:{nameof(SiloOptions.RedisCertificateAuthority)}"));
-        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, redis);
+        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, redis)
+        {
+            InputRoots = options.InputRoots is { Count: > 0 } roots ? [.. roots.Select(Path.GetFullPath)] : null,
+        };
     }
 }
 
