@@ -32,11 +32,12 @@ static class ClusterRetrievalCommands
                                             "HINT: leave it out, or add --index DIR to work locally.");
     }
 
-    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings)
+    public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings,
+        string? collection = null, bool replace = false)
     {
         var watch = Stopwatch.StartNew();
         var report = await ClusterIngest.IngestDirectoryAsync(client, folder, settings, new Progress(p =>
-            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")));
+            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), collection: collection, replace: replace);
         foreach (var failure in report.Failures)
             await error.WriteLineAsync($"skipped: {failure}");
         var stats = await ClusterIngest.StatsAsync(client);

@@ -44,9 +44,11 @@ public static class CorpusCommands
         var size = new Option<int>("--chunk-size") { Description = "Chunk size in characters.", DefaultValueFactory = _ => defaults.ChunkSize };
         var overlap = new Option<int>("--chunk-overlap") { Description = "Chunk overlap in characters.", DefaultValueFactory = _ => defaults.ChunkOverlap };
         var noLemmas = new Option<bool>("--no-lemmatize") { Description = "Index words as they are (lower-cased, stop words removed)." };
+        var collection = new Option<string?>("--collection") { Description = "Cluster only: the sources' namespace, COLLECTION/RELATIVE/PATH.pdf. Default: DIR's name." };
+        var replace = new Option<bool>("--replace") { Description = "Cluster only: replace sources already in the corpus (without it, such an ingest is refused)." };
         var command = new Command("ingest", "Read every PDF under DIR (one document per page), chunk, and index (in --index DIR, or in the cluster's shard grains); re-ingesting a file replaces its chunks.")
         {
-            folder, index, shards, size, overlap, noLemmas,
+            folder, index, shards, size, overlap, noLemmas, collection, replace,
         };
         // An existing corpus keeps its settings; only options given on this command line are checked against them (local and cluster alike).
         bool Given(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
@@ -62,7 +64,8 @@ public static class CorpusCommands
             {
                 var stored = await client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync();
                 CorpusOptions? asked = new Option[] { shards, size, overlap, noLemmas }.Any(o => Given(parse, o)) ? Asked(parse, stored ?? ICorpusGrain.Defaults) : null;
-                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked);
+                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked,
+                    parse.GetValue(collection), parse.GetValue(replace));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {

@@ -92,13 +92,13 @@ public sealed class CorpusEngine : IDisposable
     /// <summary>Reads every PDF under <paramref name="folder"/>, replaces each file's chunks, commits and refits LSA.
     /// A file that cannot be opened keeps the chunks it had; a file removed from the folder keeps its chunks too
     /// (sources are paths relative to the folder, so several folders can share one index).</summary>
-    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true)
+    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true, string? collection = null)
     {
         var report = CorpusIngest.IngestDirectoryAsync(folder, Options, (source, chunks) =>
         {
             ReplaceChunks(source, chunks);
             return Task.CompletedTask;
-        }, progress).GetAwaiter().GetResult();   // the sink is synchronous, so this never blocks on a pending task
+        }, progress, collection: collection).GetAwaiter().GetResult();   // the sink is synchronous, so this never blocks on a pending task
         Commit();
         if (fitLsa && report.Chunks > 0)
             FitLsa();

@@ -10,8 +10,10 @@ namespace Pastanoodles.Retrieval;
 public static class CorpusIngest
 {
     /// <param name="replaceSource">Replaces every chunk of a source with the given ones (all of them; routing to shards is the caller's).</param>
+    /// <param name="collection">Prefixes every source name (<see cref="SourceName"/>); null: sources are paths relative to the folder.</param>
     public static async Task<IngestReport> IngestDirectoryAsync(string folder, CorpusOptions options,
-        Func<string, IReadOnlyList<CorpusChunk>, Task> replaceSource, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default)
+        Func<string, IReadOnlyList<CorpusChunk>, Task> replaceSource, IProgress<IngestProgress>? progress = null, CancellationToken cancellationToken = default,
+        string? collection = null)
     {
         var splitter = new RecursiveCharacterTextSplitter(options.ChunkSize, options.ChunkOverlap);
         var failures = new List<PdfReadFailure>();
@@ -23,8 +25,9 @@ public static class CorpusIngest
             files++;
             if (file.Pages.Count > 0 || file.Failures.Count == 0)
             {
-                var split = Split(file.Source, file.Pages, splitter);
-                await replaceSource(file.Source, split);
+                var source = SourceName(collection, file.Source);
+                var split = Split(source, file.Pages, splitter);
+                await replaceSource(source, split);
                 pages += file.Pages.Count;
                 chunks += split.Count;
             }
@@ -32,6 +35,9 @@ public static class CorpusIngest
         }
         return new IngestReport(files, pages, chunks, failures);
     }
+
+    /// <summary>A file's source name: <c>COLLECTION/RELATIVE/PATH.pdf</c>, or the relative path alone without a collection.</summary>
+    public static string SourceName(string? collection, string relativePath) => collection is null ? relativePath : $"{collection}/{relativePath}";
 
     /// <summary>The chunks of a source's pages, ids numbered per page: what ingest indexes, locally or through the cluster.</summary>
     public static List<CorpusChunk> Split(string source, IEnumerable<PageDocument> pages, RecursiveCharacterTextSplitter splitter)
