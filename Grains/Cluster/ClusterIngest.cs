@@ -21,6 +21,7 @@ public static class ClusterIngest
         collection ??= Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
         if (collection.Length == 0 || collection.Contains('/') || collection.StartsWith('.'))
             throw new ArgumentException($"Collection is '{collection}'. It must be a non-empty name without '/' that does not start with '.'.", nameof(collection));
+        var options = await grains.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureSettingsAsync(settings);
         if (!replace)
         {
             var stored = (await StatsAsync(grains)).SelectMany(s => s.Sources).ToHashSet(StringComparer.Ordinal);
@@ -28,7 +29,6 @@ public static class ClusterIngest
                 throw new InvalidDataException($"Source '{clash}' is already in the cluster corpus; nothing was ingested. " +
                     "Re-ingest with --replace to replace it, or give another --collection.");
         }
-        var options = await grains.GetGrain<ICorpusGrain>(ICorpusGrain.Key).EnsureSettingsAsync(settings);
         var router = new ShardRouter(options.Shards);
         return await CorpusIngest.IngestDirectoryAsync(folder, options, async (source, chunks) =>
         {

@@ -93,7 +93,7 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
             var named = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir["chemistry"], collection: "chem-2");
 
             var sources = (await ClusterIngest.StatsAsync(fixture.Client)).SelectMany(s => s.Sources).ToHashSet();
-            Assert.Superset(sources, new HashSet<string> { "physics/notes.pdf", "chemistry/notes.pdf", "chem-2/notes.pdf" });
+            Assert.Superset(new HashSet<string> { "physics/notes.pdf", "chemistry/notes.pdf", "chem-2/notes.pdf" }, sources);
             Assert.Equal(before + 3, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
             Assert.Equal(1, named.Chunks);
         }
