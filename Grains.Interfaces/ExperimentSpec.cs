@@ -4,10 +4,10 @@ namespace Pastanoodles.Cluster;
 /// <param name="RunId">The run's id, also the key of its <see cref="IExperimentGrain"/>. Letters, digits, '-', '_' and '.'.</param>
 /// <param name="Kind">Which trainer runs it: <see cref="ExperimentKinds.Dpo"/> or <see cref="ExperimentKinds.Mcqa"/>.</param>
 /// <param name="ConfigJson">The experiment config file's text, passed to the trainer unchanged; the trainer parses and validates it.</param>
-/// <param name="OutputDirectory">Where checkpoints, adapters and plots go. Null: the silo's artifacts directory, <c>runs/{RunId}</c>.</param>
+/// <remarks>Checkpoints, adapters and plots always go to the silo's artifacts, <c>runs/{RunId}</c>: a client names no output path.
+/// (Id 3 was an output directory; it is not reused.)</remarks>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ExperimentSpec")]
 public sealed record ExperimentSpec(
     [property: Id(0)] string RunId,
     [property: Id(1)] string Kind,
-    [property: Id(2)] string ConfigJson,
-    [property: Id(3)] string? OutputDirectory = null);
+    [property: Id(2)] string ConfigJson);

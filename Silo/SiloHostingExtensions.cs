@@ -100,6 +100,7 @@ public static class SiloHostingExtensions
         orleans.Services.Configure<ExperimentOptions>(experiments =>
         {
             experiments.ArtifactsDirectory = silo.RunsDirectory;
+            experiments.InputRoots = [.. silo.InputRoots];
             experiments.TrainingDevices = [.. silo.TrainingDevices];
             experiments.WorkerCommand = WorkerCommand();
             configure?.Invoke(experiments);
@@ -155,6 +156,12 @@ public static class SiloHostingExtensions
 public sealed record ResolvedSilo(string Role, string DataDirectory, string ArtifactsDirectory, IReadOnlyList<string> TrainingDevices, bool CudaAvailable,
     RedisEndpoint? Redis = null)
 {
+    /// <summary><see cref="SiloOptions.InputRoots"/> as configured, made absolute; null when none are.</summary>
+    public IReadOnlyList<string>? ConfiguredInputRoots { get; init; }
+
+    /// <summary>The folders experiments read their inputs from: <see cref="ConfiguredInputRoots"/>, else the data and artifacts folders.</summary>
+    public IReadOnlyList<string> InputRoots => ConfiguredInputRoots ?? [DataDirectory, ArtifactsDirectory];
+
     /// <summary>Grain state on local disk, with localhost clustering.</summary>
     public string StateDirectory => Path.Combine(DataDirectory, "state");
 
@@ -171,7 +178,10 @@ public sealed record ResolvedSilo(string Role, string DataDirectory, string Arti
         const string S = SiloOptions.Section;
         var redis = options.Redis?.WithSecrets(options.RedisPassword, options.RedisPasswordFile, options.RedisCertificateAuthority,
             ($"{S}:{nameof(SiloOptions.RedisPassword)}", $"{S}:{nameof(SiloOptions.RedisPasswordFile)}", $"{S}:{nameof(SiloOptions.RedisCertificateAuthority)}"));
-        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, redis);
+        return new ResolvedSilo(role, data, Path.GetFullPath(options.ArtifactsDirectory ?? data), devices, hardware.CudaDevices > 0, redis)
+        {
+            ConfiguredInputRoots = options.InputRoots is { Count: > 0 } roots ? [.. roots.Select(Path.GetFullPath)] : null,
+        };
     }
 }
 

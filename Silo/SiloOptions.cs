@@ -24,6 +24,11 @@ public sealed class SiloOptions
     /// for all silos. Default (unset): <see cref="DataDirectory"/>.</summary>
     public string? ArtifactsDirectory { get; set; }
 
+    /// <summary>The only folders an experiment's input files (<c>model</c>, <c>train_file</c>, <c>eval_file</c>, <c>test_file</c>,
+    /// <c>init_adapter</c>) may be read from, after symlinks are resolved; anything else is refused at submit. Default (empty):
+    /// <see cref="DataDirectory"/> and <see cref="ArtifactsDirectory"/>.</summary>
+    public IList<string> InputRoots { get; set; } = [];
+
     /// <summary>How silos find each other: <c>localhost</c> (one machine; the silo on <see cref="PrimarySiloPort"/> is the primary), or
     /// <c>redis://[user:password@]host:port</c> (cluster mode: membership, grain state and reminders in that Redis; an ACL user and a
     /// password when it has them), or <c>rediss://...</c> for Redis over TLS. Keep the password out of the URL (a command line shows in

@@ -33,12 +33,12 @@ static class ClusterRetrievalCommands
     }
 
     public static async Task IngestAsync(IClusterClient client, TextWriter output, TextWriter error, string folder, CorpusOptions? settings,
-        Retrieval.Rerank.BertSentenceEncoder? encoder = null)
+        Retrieval.Rerank.BertSentenceEncoder? encoder = null, string? collection = null, bool replace = false)
     {
         using var _ = encoder;
         var watch = Stopwatch.StartNew();
         var report = await ClusterIngest.IngestDirectoryAsync(client, folder, settings, new Progress(p =>
-            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), encoder: encoder);
+            output.WriteLine($"  [{p.FilesDone}] {p.CurrentFile}  ({p.Chunks} chunks so far)")), encoder: encoder, collection: collection, replace: replace);
         foreach (var failure in report.Failures)
             await error.WriteLineAsync($"skipped: {failure}");
         var stats = await ClusterIngest.StatsAsync(client);

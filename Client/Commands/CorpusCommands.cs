@@ -52,9 +52,11 @@ public static class CorpusCommands
         };
         encoder.AcceptOnlyFromAmong("none", "bert");
         var bert = new Option<string?>("--bert") { Description = "Folder of a BERT sentence encoder for --encoder bert, instead of the built-in all-MiniLM-L6-v2." };
+        var collection = new Option<string?>("--collection") { Description = "Cluster only: the sources' namespace, COLLECTION/RELATIVE/PATH.pdf. Default: DIR's name." };
+        var replace = new Option<bool>("--replace") { Description = "Cluster only: replace sources already in the corpus (without it, such an ingest is refused)." };
         var command = new Command("ingest", "Read every PDF under DIR (one document per page), chunk, and index (in --index DIR, or in the cluster's shard grains); re-ingesting a file replaces its chunks.")
         {
-            folder, index, shards, size, overlap, noLemmas, encoder, bert,
+            folder, index, shards, size, overlap, noLemmas, encoder, bert, collection, replace,
         };
         BertSentenceEncoder? Encoder(ParseResult parse)
         {
@@ -78,7 +80,8 @@ public static class CorpusCommands
             {
                 var stored = await client.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync();
                 CorpusOptions? asked = new Option[] { shards, size, overlap, noLemmas }.Any(o => Given(parse, o)) ? Asked(parse, stored ?? ICorpusGrain.Defaults) : null;
-                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked, Encoder(parse));
+                await ClusterRetrievalCommands.IngestAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(folder)!, asked, Encoder(parse),
+                    parse.GetValue(collection), parse.GetValue(replace));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {

@@ -31,18 +31,16 @@ public static partial class ExperimentCommands
         var kind = new Option<string?>("--kind") { Description = "Which trainer runs it. Default: the file's \"task\", else dpo." };
         kind.AcceptOnlyFromAmong([.. ExperimentKinds.All]);
         var id = new Option<string?>("--id") { Description = "Run id. Default: the file's name, the time and a random suffix." };
-        var output = new Option<string?>("--out") { Description = "Folder for checkpoints, adapters and plots. Default: the silo's data directory, runs/ID." };
-
-        var command = new Command("submit", "Submit an experiment; prints its run id.") { file, kind, id, output };
+        var command = new Command("submit", "Submit an experiment; prints its run id. Its checkpoints, adapters and plots go to the silos' " +
+            "artifacts, runs/ID; its files must be under the silos' input roots (their data and artifacts folders).") { file, kind, id };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var path = parseResult.GetValue(file)!;
             return ClusterCommandSupport.WithClusterAsync(parseResult, CheckedFirst(connect, () => ReadConfig(path)), gateway, cancellationToken, async (client, console) =>
             {
                 var runId = parseResult.GetValue(id) ?? NewRunId(path.Name);
-                var outDir = parseResult.GetValue(output) is { } o ? Path.GetFullPath(o) : null;
                 var config = ReadConfig(path);
-                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? TrainingConfig.TaskOf(config), config.ToJsonString(), outDir);
+                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? TrainingConfig.TaskOf(config), config.ToJsonString());
                 var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
                 if (status.MemoryEstimate is { } estimate)

@@ -57,7 +57,7 @@ public static class QuickstartCommands
 
             var runId = $"quickstart-{DateTime.Now:yyyyMMdd-HHmmss}";
             var plots = Path.Combine(parseResult.GetValue(data)!, "quickstart-plots");
-            if (await Run("ingest the sample course PDFs", "corpus", "ingest", Path.Combine(root, "samples", "corpus")) != 0) return 1;
+            if (await Run("ingest the sample course PDFs", "corpus", "ingest", Path.Combine(root, "samples", "corpus"), "--replace") != 0) return 1;
             if (await Run("train tiny with DPO on synthetic preference pairs", "experiment", "submit", Path.Combine(root, "samples", "experiments", "dpo-tiny.json"), "--id", runId) != 0) return 1;
             if (await Run("follow the run (test reward accuracy at the end)", "experiment", "status", runId) != 0) return 1;
             if (await Run("training curves", "experiment", "plot", runId, "--out", plots) != 0) return 1;

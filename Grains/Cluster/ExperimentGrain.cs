@@ -40,6 +40,7 @@ public sealed partial class ExperimentGrain(
     public async Task<ExperimentStatus> SubmitAsync(ExperimentSpec spec)
     {
         Validate(spec);
+        spec = spec with { ConfigJson = new InputRoots(options.Value.InputRoots).Confine(spec.ConfigJson, $"experiment '{spec.RunId}'") };
         if (S.Spec is not null)
             return S.Spec == spec ? S.ToStatus() : throw new ExperimentConflictException(RunId);
         var estimate = options.Value.AdmissionControl ? Admit(spec) : null;

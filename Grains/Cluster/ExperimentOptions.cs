@@ -3,10 +3,15 @@ namespace Pastanoodles.Cluster;
 /// <summary>How this silo's experiment and trainer grains behave. The silo fills it from its own options.</summary>
 public sealed class ExperimentOptions
 {
-    /// <summary>Where runs without an output directory keep their artifacts, one folder per run id.
+    /// <summary>Where runs keep their artifacts, one folder per run id (<c>RUN_ID/attempt-N</c>); a client cannot choose another.
     /// Default: <c>~/.local/share/pastanoodles/runs</c>. In cluster mode this must be a path every silo shares.</summary>
     public string ArtifactsDirectory { get; set; } =
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "pastanoodles", "runs");
+
+    /// <summary>The only folders an experiment's inputs (<c>model</c>, <c>train_file</c>, <c>init_adapter</c> ...) may be read from,
+    /// after symlinks are resolved (<see cref="Pastanoodles.Training.InputRoots"/>). Default: empty, so only built-in models and synthetic
+    /// data; the silo sets its data and artifacts folders.</summary>
+    public IList<string> InputRoots { get; set; } = [];
 
     /// <summary>The devices this silo trains on, one run at a time each (<c>cpu</c>, <c>cuda:0</c>, ...). Default: <c>["cpu"]</c>.</summary>
     public IList<string> TrainingDevices { get; set; } = ["cpu"];

@@ -35,10 +35,9 @@ public sealed class TrainerGrain(
             stale.Cancel(byUser: false);   // fenced already: the experiment ignores it; this only frees its device
         }
         _pump?.Dispose();
-        if (spec.OutputDirectory is { } output && !Path.IsPathFullyQualified(output))
-            throw new ArgumentException($"OutputDirectory of run '{spec.RunId}' is '{output}'. It must be an absolute path every gpu silo can write " +
-                "(the client resolves it against the config file's folder), or null for the silo's artifacts directory.", nameof(spec));
-        var runDirectory = spec.OutputDirectory ?? Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
+        // Checked again here, before anything is opened: this silo's roots, and links as they are now.
+        spec = spec with { ConfigJson = new Pastanoodles.Training.InputRoots(options.Value.InputRoots).Confine(spec.ConfigJson, $"experiment '{spec.RunId}'") };
+        var runDirectory = Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
         var started = _attempt = new TrainingAttempt(spec, resumeFrom, runDirectory, attempt);
         _endDelivered = false;
         started.Start(services.GetService<IExperimentRunner>(), slots, Silo);

@@ -94,13 +94,14 @@ public sealed class CorpusEngine : IDisposable
     /// (sources are paths relative to the folder, so several folders can share one index).</summary>
     /// <param name="encoder">When given, every chunk is stored with its vector from this encoder: the new ones as they are
     /// indexed, and then every older chunk whose vector is missing or from another encoder (<see cref="StoreVectors"/>).</param>
-    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true, IDenseEncoder? encoder = null)
+    public IngestReport IngestDirectory(string folder, IProgress<IngestProgress>? progress = null, bool fitLsa = true, IDenseEncoder? encoder = null,
+        string? collection = null)
     {
         var report = CorpusIngest.IngestDirectoryAsync(folder, Options, (source, chunks) =>
         {
             ReplaceChunks(source, chunks);
             return Task.CompletedTask;
-        }, progress, encoder: encoder).GetAwaiter().GetResult();   // the sink is synchronous, so this never blocks on a pending task
+        }, progress, encoder: encoder, collection: collection).GetAwaiter().GetResult();   // the sink is synchronous, so this never blocks on a pending task
         if (encoder is not null)
             StoreVectors(encoder);
         Commit();

@@ -14,9 +14,10 @@ public static class CorpusIngest
     /// <param name="replaceSource">Replaces every chunk of a source with the given ones (all of them; routing to shards is the caller's).</param>
     /// <param name="encoder">When given, each source's chunks go to <paramref name="replaceSource"/> with their vectors from it
     /// (chunks of other sources keep theirs).</param>
+    /// <param name="collection">Prefixes every source name (<see cref="SourceName"/>); null: sources are paths relative to the folder.</param>
     public static async Task<IngestReport> IngestDirectoryAsync(string folder, CorpusOptions options,
         Func<string, IReadOnlyList<CorpusChunk>, Task> replaceSource, IProgress<IngestProgress>? progress = null,
-        CancellationToken cancellationToken = default, IDenseEncoder? encoder = null)
+        CancellationToken cancellationToken = default, IDenseEncoder? encoder = null, string? collection = null)
     {
         var splitter = new RecursiveCharacterTextSplitter(options.ChunkSize, options.ChunkOverlap);
         var failures = new List<PdfReadFailure>();
@@ -28,10 +29,11 @@ public static class CorpusIngest
             files++;
             if (file.Pages.Count > 0 || file.Failures.Count == 0)
             {
-                var split = Split(file.Source, file.Pages, splitter);
+                var source = SourceName(collection, file.Source);
+                var split = Split(source, file.Pages, splitter);
                 if (encoder is not null)
                     split = Embed(split, encoder);
-                await replaceSource(file.Source, split);
+                await replaceSource(source, split);
                 pages += file.Pages.Count;
                 chunks += split.Count;
             }
@@ -39,6 +41,9 @@ public static class CorpusIngest
         }
         return new IngestReport(files, pages, chunks, failures);
     }
+
+    /// <summary>A file's source name: <c>COLLECTION/RELATIVE/PATH.pdf</c>, or the relative path alone without a collection.</summary>
+    public static string SourceName(string? collection, string relativePath) => collection is null ? relativePath : $"{collection}/{relativePath}";
 
     /// <summary>The chunks of a source's pages, ids numbered per page: what ingest indexes, locally or through the cluster.</summary>
     public static List<CorpusChunk> Split(string source, IEnumerable<PageDocument> pages, RecursiveCharacterTextSplitter splitter)

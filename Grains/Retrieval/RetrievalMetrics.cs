@@ -5,13 +5,19 @@ namespace Pastanoodles.Retrieval;
 public static class RetrievalMetrics
 {
     /// <summary>1-based rank of the first hit on the expected page, or null if none of the hits is.</summary>
+    /// <remarks>A question's source may name a cluster source in full (<c>COLLECTION/cs/a.pdf</c>) or by its path in the folder
+    /// (<c>cs/a.pdf</c>), which matches it in any collection.</remarks>
     public static int? FirstRelevantRank(IReadOnlyList<SearchHit> hits, string source, int page)
     {
         for (var i = 0; i < hits.Count; i++)
-            if (hits[i].Page == page && string.Equals(hits[i].Source, source, StringComparison.Ordinal))
+            if (hits[i].Page == page && IsSource(hits[i].Source, source))
                 return i + 1;
         return null;
     }
+
+    static bool IsSource(string hit, string expected) =>
+        string.Equals(hit, expected, StringComparison.Ordinal) ||
+        hit.Length > expected.Length && hit[^(expected.Length + 1)] == '/' && hit.EndsWith(expected, StringComparison.Ordinal);
 
     /// <summary>Share of questions whose page appears in the top <paramref name="k"/>.</summary>
     public static double RecallAt(IReadOnlyList<int?> firstRanks, int k) =>

@@ -88,6 +88,10 @@ public sealed record TrainingConfig
     /// <summary>The keys that hold paths: relative ones are resolved against the experiment file's folder. Add a new path key here only.</summary>
     public static IReadOnlyList<string> PathKeys { get; } = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
 
+    /// <summary>The path keys a run reads from; a silo confines them to its input roots (<see cref="InputRoots"/>). <c>output_dir</c> is
+    /// not one: on a cluster a run always writes to its own folder, <c>runs/RUN_ID</c> under the silo's artifacts.</summary>
+    public static IReadOnlyList<string> InputPathKeys { get; } = [.. PathKeys.Where(k => k != "output_dir")];
+
     /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are), so
     /// the config can travel as its JSON to a process with another working directory (a silo).</summary>
     public static void ResolvePaths(JsonObject config, string folder)

@@ -27,7 +27,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
         Assert.Equal((0, "", 0, ""), (stats.ExitCode, stats.Error, search.ExitCode, search.Error));
         Assert.Matches($@"3 shards, {fixture.Local.Count} chunks, 6 sources", stats.Output);
         Assert.Equal(3, search.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Matches(@"^  1\s+\d+\.\d{4}  cs/hash-tables\.pdf  page \d+  start \d+  shard [0-2]", search.Output);
+        Assert.Matches(@"^  1\s+\d+\.\d{4}  corpus/cs/hash-tables\.pdf  page \d+  start \d+  shard [0-2]", search.Output);
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
         Assert.Equal((0, ""), (ask.ExitCode, ask.Error));
         Assert.Matches(@"^answer: [ABCD]\n", ask.Output.ReplaceLineEndings("\n"));
         Assert.Matches(@"log-likelihoods: A -\d+\.\d{4}  B -\d+\.\d{4}  C -\d+\.\d{4}  D -\d+\.\d{4}", ask.Output);
-        Assert.Matches(@"  1\s+\d+\.\d{4}  cs/hash-tables\.pdf  page \d+  start \d+", ask.Output);
+        Assert.Matches(@"  1\s+\d+\.\d{4}  corpus/cs/hash-tables\.pdf  page \d+  start \d+", ask.Output);
         Assert.Matches(@"model: tiny \(nf4, (cpu|cuda(:\d+)?)\); prompt \d+ tokens; retrieval \d+ ms, model \d+ ms; silo ", ask.Output);
     }
 

@@ -98,6 +98,20 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
         Assert.Contains(expected, error);
     }
 
+    [Theory]
+    [InlineData("/tmp/elsewhere")]
+    [InlineData("../runs")]
+    public async Task Submit_takes_no_output_folder(string output)
+    {
+        var path = WriteConfig("out.json", "{\"steps\": 1}");
+
+        var (exitCode, stdout, error) = await RunAsync("experiment", "submit", path, "--out", output);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("'--out' was not matched", stdout + error);   // a parse error: nothing reaches a silo
+        Assert.False(Directory.Exists(Path.GetFullPath(output, _dir.Path)));
+    }
+
     [Fact]
     public async Task Status_of_an_unknown_run_says_how_to_list_runs()
     {

@@ -22,7 +22,7 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
         Assert.Equal("ABCD", string.Concat(answer.LogLikelihoods.Keys.Order()));
         Assert.Equal(answer.LogLikelihoods.MaxBy(p => p.Value).Key, answer.Letter);
         Assert.Equal(search.Hits.Select(h => h.ChunkId), answer.Sources.Select(h => h.ChunkId));
-        Assert.Equal("cs/hash-tables.pdf", answer.Sources[0].Source);
+        Assert.Equal("corpus/cs/hash-tables.pdf", answer.Sources[0].Source);
         Assert.Empty(answer.FailedShards);
         Assert.Matches(@"^tiny \(nf4, (cpu|cuda(:\d+)?)\)$", answer.Model);
         Assert.True(answer.PromptTokens > 100, $"prompt of {answer.PromptTokens} tokens should hold 3 chunks");

@@ -21,6 +21,8 @@ public sealed class CorpusClusterFixture : IAsyncLifetime
     public CorpusEngine Local { get; private set; } = null!;
     public IngestReport Ingest { get; private set; } = null!;
     public static string Corpus => Path.Combine(SampleCorpusFixture.Samples, "corpus");
+    /// <summary>The collection a cluster ingest of <see cref="Corpus"/> puts its sources in: the folder's name.</summary>
+    public const string Collection = "corpus";
     public static string Questions => Path.Combine(SampleCorpusFixture.Samples, "questions.jsonl");
 
     public async Task InitializeAsync()
@@ -28,7 +30,7 @@ public sealed class CorpusClusterFixture : IAsyncLifetime
         Cluster = await RealSilos.StartAsync(_data.Path);
         Ingest = await ClusterIngest.IngestDirectoryAsync(Client, Corpus, new CorpusOptions { Shards = Shards });
         Local = CorpusEngine.Open(_data["local-index"], new CorpusOptions { Shards = 1 });
-        Local.IngestDirectory(Corpus, fitLsa: false);
+        Local.IngestDirectory(Corpus, fitLsa: false, collection: Collection);   // named as the cluster names them
     }
 
     /// <summary>The <see cref="SiloModels"/> of every live silo, by silo address.</summary>

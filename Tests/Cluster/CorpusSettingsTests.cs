@@ -23,7 +23,7 @@ public sealed class CorpusSettingsTests : IDisposable
             Assert.Empty((await cluster.Client.GetGrain<IAnswerGrain>(0).SearchAsync("hash table", 3)).Hits);
             var report = await ClusterIngest.IngestDirectoryAsync(cluster.Client, CorpusClusterFixture.Corpus, settings).Within("ingest with 300/60, no lemmas");
             using var local = CorpusEngine.Open(_data["local"], settings);
-            local.IngestDirectory(CorpusClusterFixture.Corpus, fitLsa: false);
+            local.IngestDirectory(CorpusClusterFixture.Corpus, fitLsa: false, collection: CorpusClusterFixture.Collection);
 
             Assert.Equal(local.Count, report.Chunks);
             Assert.True(report.Chunks > 24, $"{report.Chunks} chunks: 300-character chunks should cut the 12 pages finer than the default");
@@ -34,7 +34,7 @@ public sealed class CorpusSettingsTests : IDisposable
                 Assert.Equal(local.Search(query, 5).Select(h => (h.ChunkId, h.Score)), hits.Select(h => (h.ChunkId, h.Score)));
             }
 
-            var again = await ClusterIngest.IngestDirectoryAsync(cluster.Client, CorpusClusterFixture.Corpus).Within("ingest again with the stored settings");
+            var again = await ClusterIngest.IngestDirectoryAsync(cluster.Client, CorpusClusterFixture.Corpus, replace: true).Within("ingest again with the stored settings");
             Assert.Equal(report.Chunks, again.Chunks);
             var mixed = await Assert.ThrowsAsync<ArgumentException>(() =>
                 ClusterIngest.IngestDirectoryAsync(cluster.Client, CorpusClusterFixture.Corpus, settings with { ChunkSize = 1000 }));

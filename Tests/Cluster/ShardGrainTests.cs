@@ -78,34 +78,65 @@ public sealed class ShardGrainTests(CorpusClusterFixture fixture) : IClassFixtur
     public async Task Ingesting_a_file_again_replaces_its_chunks_without_duplicates()
     {
         using var dir = new TempDir();
+        var collection = Path.GetFileName(dir.Path);
         var extra = dir["extra.pdf"];
         var before = (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks);
         try
         {
             PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."], ["Gluons carry the colour charge between quarks."]);
             var first = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            var refused = await Assert.ThrowsAsync<InvalidDataException>(() => ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path));
+            Assert.Equal($"Source '{collection}/extra.pdf' is already in the cluster corpus; nothing was ingested. " +
+                "Re-ingest with --replace to replace it, or give another --collection.", refused.Message);
             var encoder = new StoredVectorsTests.CountingEncoder("counting-v1");
-            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path, encoder: encoder);
+            var again = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path, encoder: encoder, replace: true);
             Assert.Equal((1, 2, 2), (again.Files, again.Pages, again.Chunks));
             Assert.Equal(before + 2, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
             // With an encoder, each chunk reaches its shard with its vector, and the vector comes back with the hit.
             Assert.Equal(2, encoder.Texts);
-            var embedded = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == "extra.pdf").ToList();
+            var embedded = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == $"{collection}/extra.pdf").ToList();
             Assert.Equal(2, embedded.Count);
             Assert.All(embedded, h => Assert.Equal(("counting-v1", 3), (h.Encoder, h.Vector!.Length)));
 
             PdfFixtures.WriteTextPdf(extra, ["Quarks bind into hadrons by the strong force."]);
-            await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path);
+            await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir.Path, replace: true);
             Assert.Equal(before + 1, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
-            var hits = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == "extra.pdf").ToList();
-            Assert.Equal(["extra.pdf#0#0"], hits.Select(h => h.ChunkId));
+            var hits = (await Answers.SearchAsync("quark gluon colour charge hadron", 10)).Hits.Where(h => h.Source == $"{collection}/extra.pdf").ToList();
+            Assert.Equal([$"{collection}/extra.pdf#0#0"], hits.Select(h => h.ChunkId));
             Assert.Equal(2, first.Chunks);
         }
         finally
         {
             // Leave the corpus as the other tests expect it: remove the extra source from every shard.
             await Task.WhenAll(Enumerable.Range(0, CorpusClusterFixture.Shards)
-                .Select(s => fixture.Client.GetGrain<IShardGrain>(s).ReplaceSourceAsync("extra.pdf", [])));
+                .Select(s => fixture.Client.GetGrain<IShardGrain>(s).ReplaceSourceAsync($"{collection}/extra.pdf", [])));
+        }
+        Assert.Equal(before, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+    }
+
+    [Fact]
+    public async Task Two_folders_with_the_same_file_name_keep_both_sources()
+    {
+        using var dir = new TempDir();
+        PdfFixtures.WriteTextPdf(dir["physics/notes.pdf"], ["Muons decay into electrons and neutrinos."]);
+        PdfFixtures.WriteTextPdf(dir["chemistry/notes.pdf"], ["Catalysts lower the activation energy of reactions."]);
+        var before = (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks);
+        try
+        {
+            await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir["physics"]);
+            await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir["chemistry"]);
+            var named = await ClusterIngest.IngestDirectoryAsync(fixture.Client, dir["chemistry"], collection: "chem-2");
+
+            var sources = (await ClusterIngest.StatsAsync(fixture.Client)).SelectMany(s => s.Sources).ToHashSet();
+            Assert.Superset(new HashSet<string> { "physics/notes.pdf", "chemistry/notes.pdf", "chem-2/notes.pdf" }, sources);
+            Assert.Equal(before + 3, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
+            Assert.Equal(1, named.Chunks);
+        }
+        finally
+        {
+            foreach (var source in new[] { "physics/notes.pdf", "chemistry/notes.pdf", "chem-2/notes.pdf" })
+                await Task.WhenAll(Enumerable.Range(0, CorpusClusterFixture.Shards)
+                    .Select(s => fixture.Client.GetGrain<IShardGrain>(s).ReplaceSourceAsync(source, [])));
         }
         Assert.Equal(before, (await ClusterIngest.StatsAsync(fixture.Client)).Sum(s => s.Chunks));
     }

@@ -85,6 +85,16 @@ public class SiloOptionsTests
         Assert.Equal("/shared/pn/runs", silo.RunsDirectory);
     }
 
+    [Fact]
+    public void Input_roots_are_the_data_and_artifacts_folders_unless_configured()
+    {
+        var plain = ResolvedSilo.From(Bind("--data", "/tmp/pn", "--artifacts", "/shared/pn"), TrainingHardware.None);
+        var configured = ResolvedSilo.From(Bind("--data", "/tmp/pn", "--Silo:InputRoots:0=/models", "--Silo:InputRoots:1=/srv/../srv/pn"), TrainingHardware.None);
+
+        Assert.Equal(["/tmp/pn", "/shared/pn"], plain.InputRoots);
+        Assert.Equal(["/models", "/srv/pn"], configured.InputRoots);
+    }
+
     [Theory]
     [InlineData(new[] { "--cluster", "redis://10.0.0.10:6379", "--advertise", "10.0.0.21" }, "10.0.0.21")]
     [InlineData(new[] { "--cluster", "redis://127.0.0.1:6379", "--advertise", "192.0.2.10" }, "192.0.2.10")]

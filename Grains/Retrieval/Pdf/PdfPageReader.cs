@@ -19,15 +19,20 @@ public sealed partial class PdfPageReader
     /// '.pdf' in any case), in ordinal path order so runs are repeatable.</summary>
     public IEnumerable<PdfFileResult> ReadDirectory(string root)
     {
+        foreach (var (full, source) in ListDirectory(root))
+            yield return ReadFile(full, source);
+    }
+
+    /// <summary>The PDFs <see cref="ReadDirectory"/> reads, in its order, each with its source name: its path relative to <paramref name="root"/>.</summary>
+    public static IReadOnlyList<(string Full, string Source)> ListDirectory(string root)
+    {
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Corpus folder '{root}' does not exist. HINT: pass a folder that holds PDF files.");
-        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+        return [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".pdf", StringComparison.OrdinalIgnoreCase))
             .Select(f => (Full: f, Source: Path.GetRelativePath(root, f).Replace('\\', '/')))
             .Where(f => !f.Source.Split('/').Any(part => part.StartsWith('.')))
-            .OrderBy(f => f.Source, StringComparer.Ordinal);
-        foreach (var (full, source) in files)
-            yield return ReadFile(full, source);
+            .OrderBy(f => f.Source, StringComparer.Ordinal)];
     }
 
     /// <summary>Reads one PDF file; <paramref name="source"/> is the name its pages and failures carry.</summary>
