@@ -10,7 +10,7 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task A_silo_with_an_otlp_endpoint_sends_orleans_and_runtime_metrics_with_its_service_name()
     {
-        var port = SiloProcess.FreePort();
+        var port = FreePorts.Next();
         using var receiver = new HttpListener();
         receiver.Prefixes.Add($"http://127.0.0.1:{port}/v1/metrics/");
         receiver.Start();

@@ -12,7 +12,7 @@ public sealed class QuickstartTests(ITestOutputHelper testOutput)
     {
         using var duration = new TestDuration(testOutput);
         using var data = new TempDir();
-        var (gateway, silo, dashboard) = (SiloProcess.FreePort(), SiloProcess.FreePort(), SiloProcess.FreePort());
+        var (gateway, silo, dashboard) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
         var (code, output, error) = Cli.Run("quickstart", "--data", data.Path, "--questions", "1",
             "--gateway", $"{gateway}", "--silo-port", $"{silo}", "--dashboard", $"http://127.0.0.1:{dashboard}");
         var pid = Regex.Match(output, @"started a local silo \(pid (\d+)\)");

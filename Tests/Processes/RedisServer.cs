@@ -34,7 +34,7 @@ public sealed class RedisServer : IAsyncDisposable
 
     RedisServer(bool locked)
     {
-        Port = SiloProcess.FreePort();
+        Port = FreePorts.Next();
         _locked = locked;
         Directory.CreateDirectory(DataDirectory);
         if (!locked)

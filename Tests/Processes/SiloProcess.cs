@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Pastanoodles.Tests.Support;
 
@@ -15,7 +13,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     SiloProcess(string dataDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
     {
-        (SiloPort, GatewayPort, DashboardPort) = (FreePort(), FreePort(), FreePort());
+        (SiloPort, GatewayPort, DashboardPort) = (FreePorts.Next(), FreePorts.Next(), FreePorts.Next());
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -103,12 +101,5 @@ public sealed class SiloProcess : IAsyncDisposable
             _log.AppendLine(line);
         if (line.Contains("Orleans Silo started.", StringComparison.Ordinal))
             _started.TrySetResult();
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

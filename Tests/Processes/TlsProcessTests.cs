@@ -79,7 +79,7 @@ public sealed class TlsProcessTests : IDisposable
     {
         var cluster = Certificates("cluster", "alice");
         var other = Certificates("other", "mallory");
-        var dashboardPort = SiloProcess.FreePort();
+        var dashboardPort = FreePorts.Next();
         await using var silo = await SiloProcess.StartAsync(_root["silo"], [.. TlsArguments(cluster), "--dashboard", $"https://127.0.0.1:{dashboardPort}"]);
         var address = new ClusterAddress(silo.GatewayPort, TlsCertificate: Path.Combine(cluster, "alice.pfx"), TlsAuthority: Path.Combine(cluster, "ca.crt"));
         await using var connection = await ClusterConnection.ConnectAsync(address, CancellationToken.None).Within("client connects over TLS", stall: TimeSpan.FromSeconds(60));
