@@ -125,7 +125,8 @@ public sealed class ShardFailoverProcessTests(ITestOutputHelper output)
         var router = new ShardRouter(Shards);
         var analyzer = new CourseAnalyzer(lemmatize: true);
         var chunks = new PdfPageReader().ReadDirectory(CorpusClusterFixture.Corpus)
-            .SelectMany(file => CorpusIngest.Split(file.Source, file.Pages, splitter)).ToList();
+            .SelectMany(file => CorpusIngest.Split(CorpusIngest.SourceName(Path.GetFileName(CorpusClusterFixture.Corpus), file.Source), file.Pages, splitter))
+            .ToList();   // cluster sources are namespaced by the folder's name
         var terms = chunks.SelectMany(c => analyzer.Terms(c.Text, ShardIndex.TextField).Distinct().Take(3)).Distinct();
         return (chunks.ToDictionary(c => c.Id, c => router.ShardOf(c.Id)), string.Join(" ", terms));
     }
