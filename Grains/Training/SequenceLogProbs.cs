@@ -38,13 +38,14 @@ public sealed record TokenBatch(Tensor Ids, Tensor Targets, int Tokens) : IDispo
 /// <remarks>
 /// Equal to <c>log_softmax(logits)[target]</c> summed over scored positions (the naive formula, checked by a test),
 /// computed as <c>logit[target] − logsumexp(logits)</c> over the full vocabulary, and only at scored positions: the
-/// lm_head runs on those hidden states alone, so a long prompt costs no vocabulary-sized logits. With gradient
-/// checkpointing on, the lm_head runs on <see cref="ChunkPositions"/> positions at a time and is recomputed in backward, so
-/// at most one chunk's [n, V] fp32 logits are alive instead of all N positions' logits and their gradient.
+/// lm_head runs on those hidden states alone, so a long prompt costs no vocabulary-sized logits. Without grad, and with
+/// gradient checkpointing on, the lm_head runs on <see cref="ChunkPositions"/> positions at a time (recomputed in backward
+/// when there is one), so at most one chunk's [n, V] fp32 logits are alive instead of all N positions' logits and their
+/// gradient.
 /// </remarks>
 public static class SequenceLogProbs
 {
-    /// <summary>Scored positions per lm_head chunk under gradient checkpointing: 512 × 51,200 fp32 logits are 105 MB.</summary>
+    /// <summary>Scored positions per lm_head chunk (without grad, or under gradient checkpointing): 512 × 51,200 fp32 logits are 105 MB.</summary>
     public const int ChunkPositions = 512;
 
     public static Tensor Compute(PhiForCausalLM model, TokenBatch batch)
@@ -55,15 +56,19 @@ public static class SequenceLogProbs
         var scored = hidden[mask];                                        // [N, E]
         var targets = batch.Targets[mask];                                // [N]
         Tensor picked;
-        if (!model.GradientCheckpointing || !scored.requires_grad)
-            picked = Picked(model, scored, targets);
+        if (scored.requires_grad && !model.GradientCheckpointing)
+            picked = Picked(model, scored, targets);                      // autograd keeps every position's logits anyway
         else
         {
+            // Without grad (reference and evaluation log-probs) each chunk's logits are freed before the next; with grad, each chunk is
+            // checkpointed, so its logits are recomputed in backward.
             var chunks = new List<Tensor>();
             for (long start = 0; start < scored.shape[0]; start += ChunkPositions)
             {
                 long n = Math.Min(ChunkPositions, scored.shape[0] - start);
-                chunks.Add(Checkpoint.Run(x => Picked(model, x[0], x[1]), false, scored.narrow(0, start, n), targets.narrow(0, start, n)));
+                chunks.Add(scored.requires_grad
+                    ? Checkpoint.Run(x => Picked(model, x[0], x[1]), false, scored.narrow(0, start, n), targets.narrow(0, start, n))
+                    : Picked(model, scored.narrow(0, start, n), targets.narrow(0, start, n)));
             }
             picked = cat(chunks, 0);
         }

@@ -13,7 +13,7 @@ namespace Pastanoodles.Training;
 /// <param name="Adapters">LoRA/DoRA parameters and their gradients (fp32).</param>
 /// <param name="Optimizer">AdamW's two moments per adapter parameter (fp32).</param>
 /// <param name="Activations">The larger of a training micro-batch (what it keeps for backward at <c>max_length</c>, plus its lm_head
-/// logits) and a no-grad pass (reference or evaluation log-probs, whose logits are not chunked).</param>
+/// logits) and a no-grad pass (reference or evaluation log-probs, their logits 512 positions at a time).</param>
 public sealed record MemoryEstimate(long Runtime, long Weights, long Adapters, long Optimizer, long Activations)
 {
     public long Total => Runtime + Weights + Adapters + Optimizer + Activations;
@@ -86,8 +86,8 @@ public static class TrainingAdmission
     /// The log-probs run the lm_head only at scored positions (every completion token in DPO, at most s per row; the answer letter in
     /// MCQA): with grad, a [n, V] logits tensor costs 16 bytes per element at its peak in backward (fp32 logits kept by logsumexp,
     /// the gradients of logsumexp and gather and their sum, measured), over 512 positions at a time with checkpointing
-    /// (<see cref="SequenceLogProbs.ChunkPositions"/>); without grad (DPO reference per row, evaluation per eval batch) it is
-    /// unchunked and costs 10 bytes per element (the 16-bit head output, its fp32 copy and logsumexp's exp).
+    /// (<see cref="SequenceLogProbs.ChunkPositions"/>); without grad (DPO reference per row, evaluation per eval batch) it runs
+    /// over 512 positions at a time too and costs 10 bytes per element (the 16-bit head output, its fp32 copy and logsumexp's exp).
     /// </remarks>
     public static MemoryEstimate Estimate(TrainingConfig config, PhiConfig model)
     {
@@ -109,7 +109,7 @@ public static class TrainingAdmission
         double trainLogits = 16.0 * v * (config.GradientCheckpointing ? Math.Min(scored, SequenceLogProbs.ChunkPositions) : scored);
         bool evaluates = config.EvalFile is not null || config.TestFile is not null || config.SyntheticRows > 0;
         long noGradRows = (dpo ? 2L : 1) * (evaluates ? Math.Max(config.PerDeviceEvalBatchSize, 1) : 1);
-        double noGradLogits = 10.0 * v * noGradRows * scoredPerRow;
+        double noGradLogits = 10.0 * v * Math.Min(noGradRows * scoredPerRow, SequenceLogProbs.ChunkPositions);
         return new MemoryEstimate(RuntimeBytes, weights, 8 * adapterParameters, 8 * adapterParameters, (long)Math.Max(kept + trainLogits, noGradLogits));
     }
 

@@ -22,6 +22,22 @@ public class SequenceLogProbsTests
     }
 
     [Fact]
+    public void Without_grad_the_lm_head_runs_in_chunks_and_the_sums_equal_the_naive_formula()
+    {
+        using var model = TinyModels.Build();
+        // 2 rows whose completions together span three chunks of positions, the last one partial.
+        int completion = SequenceLogProbs.ChunkPositions + 100;
+        int[] Tokens(int start, int count) => Enumerable.Range(start, count).Select(i => i % 90 + 1).ToArray();   // within Micro's vocab of 99
+        using var batch = TokenBatch.FromPairs([(Tokens(3, 4), Tokens(7, completion)), (Tokens(50, 2), Tokens(90, completion - 3))], pad: 0, CPU);
+        using var _ = no_grad();
+        using var fast = SequenceLogProbs.Compute(model, batch);
+        using var naive = SequenceLogProbs.Reference(model, batch);
+        Assert.Equal(2, fast.shape[0]);
+        var relative = ((fast - naive).abs().max() / naive.abs().max()).item<float>();
+        Assert.True(relative < 1e-5f, $"relative difference {relative}: {fast.ToString(TorchSharp.TensorStringStyle.Julia)} vs {naive.ToString(TorchSharp.TensorStringStyle.Julia)}");
+    }
+
+    [Fact]
     public void Prompt_and_padding_are_not_scored()
     {
         using var batch = TokenBatch.FromPairs([([5, 6, 7], [8]), ([1], [2, 3])], pad: 0, CPU);
