@@ -38,7 +38,8 @@ public sealed class Linear4bit : nn.Module<Tensor, Tensor>, IBaseWeight
             throw new ArgumentException($"weight should be of size [{out_features}, {in_features}], but is [{string.Join(", ", weight.shape)}].", nameof(weight));
         var old = Quantized;
         using (no_grad())
-            Quantized = Nf4.Quantize(weight.to(ComputeDType, old.Packed.device), DoubleQuant); // stays on the layer's device
+        using (var converted = weight.to(ComputeDType, old.Packed.device))   // disposed here: a model's worth of copies would wait for the GC
+            Quantized = Nf4.Quantize(converted, DoubleQuant);                  // stays on the layer's device
         old.Dispose();
     }
 
