@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using Pastanoodles.Cluster;
 using Pastanoodles.Silo;
 
+Pastanoodles.Modeling.NativeHeap.Configure();   // before any tensor: large blocks in their own mappings (see NativeHeap)
+
 // Worker mode: one training attempt in this process, started and supervised by a gpu silo (WorkerProcessRunner).
 if (args is ["worker"])
     return TrainingWorker.Run(Console.In, Console.OpenStandardOutput());
