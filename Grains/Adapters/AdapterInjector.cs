@@ -76,4 +76,8 @@ public static class AdapterInjector
         }
         return new AdapterSet(config, layers);
     }
+
+    /// <summary>The base layer under a shared base's <see cref="MultiLoraLinear"/>, or the layer itself (PEFT's <c>get_base_layer()</c>
+    /// for the serving wrapper; a training <see cref="LoraLinear"/> is left as it is, so a second adapter on it is refused).</summary>
+    public static nn.Module<Tensor, Tensor> Unwrap(nn.Module<Tensor, Tensor> layer) => layer is MultiLoraLinear shared ? shared.BaseLayer : layer;
 }
