@@ -112,7 +112,9 @@ public class SharedBaseTests
                 Assert.Equal(0f, MaxDiff(baseLogits, inner));
             using var adapted = Logits(shared.Model, ids);
             Assert.True(MaxDiff(baseLogits, adapted) > 1e-3f, "the outer scope's adapter is back after the inner scope");
-            // Another thread did not open the scope: it runs the base.
+            // Work started from this flow inherits its choice (AsyncLocal); a thread of another flow (another answer) does not see it.
+            using var inherited = Task.Run(() => Logits(shared.Model, ids)).GetAwaiter().GetResult();
+            Assert.Equal(0f, MaxDiff(adapted, inherited));
             using var elsewhere = RunOnThread(() => Logits(shared.Model, ids));
             Assert.Equal(0f, MaxDiff(baseLogits, elsewhere));
             // Another base never sees this base's scope.
@@ -122,11 +124,12 @@ public class SharedBaseTests
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> on a thread that does not inherit the caller's execution context, as another request's would.</summary>
     static Tensor RunOnThread(Func<Tensor> work)
     {
         Tensor? result = null;
         var thread = new Thread(() => result = work().DetachFromDisposeScope());
-        thread.Start();
+        thread.UnsafeStart();
         thread.Join();
         return result!;
     }
