@@ -21,10 +21,11 @@ public static class AdapterBenchmark
 
         await output.WriteLineAsync($"{model} in NF4 (bf16 compute), adapters r {lora.R} {(lora.UseDora ? "DoRA" : "LoRA")} on {string.Join(", ", lora.TargetModules)}; RSS after GC and malloc_trim");
         await output.WriteLineAsync($"{"layout",-20} {"adapters",8} {"RSS MiB",9} {"+RSS MiB",9} {"base MiB",9} {"adapters MiB",13} {"MiB/adapter",12}");
-        var start = Rss();
+        await output.WriteLineAsync("(+RSS: over the process before that layout's first load; base and adapters: their tensors' bytes)");
 
         if (shared.Count > 0)
         {
+            var start = Rss();
             using var loaded = LoadedModel.Load(model, maxAdapters: shared.Max());
             var baseBytes = ModelInfo.Of(loaded.Model, null).Nf4Bytes;
             await Row(output, "shared base", 0, start, baseBytes, 0);
@@ -39,6 +40,7 @@ public static class AdapterBenchmark
 
         foreach (var n in copies.Order())
         {
+            var start = Rss();
             var models = new List<LoadedModel>();
             try
             {
