@@ -150,6 +150,15 @@ public class SharedBaseTests
     }
 
     [Fact]
+    public void Injecting_a_training_adapter_into_a_shared_base_is_refused_in_one_line()
+    {
+        using var shared = new SharedBase(TinyModels.Build());
+        var ex = Assert.Throws<InvalidOperationException>(() => AdapterInjector.Inject(shared.Model, AdapterFolders.Dora));
+        Assert.Equal("model.layers.0.self_attn.q_proj is part of a shared base that serves adapters per call; inject into a model of its own " +
+            "(to serve a PEFT folder on it, use LoadedModel.Use).", ex.Message);
+    }
+
+    [Fact]
     public void An_adapter_for_another_shape_is_refused_with_its_key_and_both_shapes()
     {
         using var dir = new TempDir();
