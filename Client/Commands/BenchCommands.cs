@@ -17,8 +17,30 @@ public static class BenchCommands
         bench.Subcommands.Add(Train());
         bench.Subcommands.Add(Cluster());
         bench.Subcommands.Add(Retrieval());
+        bench.Subcommands.Add(Adapters());
         return bench;
     }
+
+    static Command Adapters()
+    {
+        var model = new Option<string>("--model") { Description = "Built-in config: tiny, mid or phi-2 (random weights).", DefaultValueFactory = _ => "mid" };
+        var shared = new Option<string>("--adapters") { Description = "Adapter counts on one shared base, comma-separated.", DefaultValueFactory = _ => "1,4,16" };
+        var copies = new Option<string>("--copies") { Description = "Adapter counts with a base copy per adapter (the layout before), comma-separated; empty skips them.", DefaultValueFactory = _ => "1,4" };
+        model.AcceptOnlyFromAmong("tiny", "mid", "phi-2");
+        var command = new Command("adapters", "Resident memory (RSS) and tensor bytes for answering with N adapters on one shared NF4 base, against a base copy per adapter.")
+        {
+            model, shared, copies,
+        };
+        command.SetAction((parseResult, _) => CommandErrors.RunAsync(parseResult, () =>
+            AdapterBenchmark.RunAsync(parseResult.InvocationConfiguration.Output, parseResult.GetValue(model)!,
+                Counts(parseResult.GetValue(shared)!, "--adapters"), Counts(parseResult.GetValue(copies)!, "--copies"))));
+        return command;
+    }
+
+    static List<int> Counts(string value, string option) =>
+        value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s, out var n) && n > 0 ? n : throw new ArgumentException($"{option} is '{value}'. Give positive counts like 1,4,16."))
+            .ToList();
 
     static Command Cluster()
     {

@@ -64,6 +64,8 @@ public static class AdapterInjector
             var current = owner.GetLinear(slot);
             if (current is LoraLinear)
                 throw new InvalidOperationException($"{path} already has an adapter; one adapter per model is supported.");
+            if (current is MultiLoraLinear)
+                throw new InvalidOperationException($"{path} is part of a shared base that serves adapters per call; inject into a model of its own (to serve a PEFT folder on it, use LoadedModel.Use).");
             var wrapped = new LoraLinear(current, config, generator);
             if (!model.training) wrapped.eval();
             owner.SetLinear(slot, wrapped);
@@ -76,4 +78,8 @@ public static class AdapterInjector
         }
         return new AdapterSet(config, layers);
     }
+
+    /// <summary>The base layer under a shared base's <see cref="MultiLoraLinear"/>, or the layer itself (PEFT's <c>get_base_layer()</c>
+    /// for the serving wrapper; a training <see cref="LoraLinear"/> is left as it is, so a second adapter on it is refused).</summary>
+    public static nn.Module<Tensor, Tensor> Unwrap(nn.Module<Tensor, Tensor> layer) => layer is MultiLoraLinear shared ? shared.BaseLayer : layer;
 }

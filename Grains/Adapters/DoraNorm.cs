@@ -33,4 +33,21 @@ public static class DoraNorm
         var squared = weightNormSquared + 2 * scaling * cross + scaling * scaling * lowRank;
         return squared.clamp_min(0).sqrt().MoveToOuterDisposeScope();
     }
+
+    /// <summary><see cref="Factored"/> from the dense base weight [out, in] and its cached ‖W‖² per row: the one place
+    /// both the training layer (<see cref="LoraLinear"/>) and a served adapter (<see cref="ServedAdapter"/>) take the norm,
+    /// so a served adapter's norm is the training layer's to the bit.</summary>
+    public static Tensor Of(Tensor weight, Tensor weightNormSquared, Tensor loraA, Tensor loraB, double scaling)
+    {
+        using var scope = NewDisposeScope();
+        var wat = weight.matmul(loraA.detach().t());                 // [out, r]
+        return Factored(weightNormSquared, wat, loraA.detach(), loraB.detach(), scaling).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>‖W‖² per output row of a dense [out, in] weight (cached by callers: the base is frozen).</summary>
+    public static Tensor RowNormsSquared(Tensor weight)
+    {
+        using var _ = no_grad();
+        return weight.square().sum(1);
+    }
 }

@@ -53,7 +53,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
                 lora_A.weight!.copy_(drawn);                                // drawn on the CPU: the same values on every device
             lora_B.weight!.zero_();
             using var w = BaseWeight(baseLayer, ScalarType.Float32);
-            _weightNormSquared = w.square().sum(1).DetachFromDisposeScope();
+            _weightNormSquared = DoraNorm.RowNormsSquared(w).DetachFromDisposeScope();
             if (config.UseDora)
                 lora_magnitude_vector = new Parameter(_weightNormSquared.sqrt(), requires_grad: true);
         }
@@ -83,7 +83,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Tensor output;
         if (!UseDora)
         {
-            output = result + lora_B.call(lora_A.call(lora_dropout.call(xa))) * Scaling;
+            output = Combine(result, null, lora_B.call(lora_A.call(lora_dropout.call(xa))) * Scaling, null);
         }
         else
         {
@@ -100,11 +100,23 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
                 xd = lora_dropout.call(xa);
                 baseResult = nn.functional.linear(xd, weight);
             }
-            var g = (lora_magnitude_vector! / WeightNorm(weight)).view(1, -1);  // [1, out]
-            var lora = lora_B.call(lora_A.call(xd)) * Scaling;
-            output = result + (g - 1) * baseResult + g * lora;
+            var g = lora_magnitude_vector! / WeightNorm(weight);               // [out]
+            output = Combine(result, baseResult, lora_B.call(lora_A.call(xd)) * Scaling, g);
         }
         return output.to(x.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The adapted output from the base output and the scaled low-rank term s·B·A·x: LoRA adds it; DoRA, with
+    /// g = m/‖W + s·B·A‖ per output row, gives <c>result + (g − 1)·baseResult + g·lora</c> (PEFT <c>DoraLinearVariant.forward</c>).
+    /// The one home of that formula, for the training layer and for adapters served on a shared base alike.</summary>
+    /// <param name="baseResult">The base output without its bias (DoRA only).</param>
+    /// <param name="g">DoRA's magnitude over the detached norm, [out]; null for LoRA.</param>
+    internal static Tensor Combine(Tensor result, Tensor? baseResult, Tensor lora, Tensor? g)
+    {
+        if (g is null)
+            return result + lora;
+        var row = g.view(1, -1);                                                // [1, out]
+        return result + (row - 1) * baseResult! + row * lora;
     }
 
     /// <summary>‖W + s·B·A‖ per output row, detached (factored form; see <see cref="DoraNorm"/>).</summary>
@@ -114,12 +126,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         return WeightNorm(w);
     }
 
-    Tensor WeightNorm(Tensor weight)
-    {
-        using var scope = NewDisposeScope();
-        var wat = weight.matmul(lora_A.weight!.detach().t());                // [out, r]
-        return DoraNorm.Factored(_weightNormSquared, wat, lora_A.weight!.detach(), lora_B.weight!.detach(), Scaling).MoveToOuterDisposeScope();
-    }
+    Tensor WeightNorm(Tensor weight) => DoraNorm.Of(weight, _weightNormSquared, lora_A.weight!, lora_B.weight!, Scaling);
 
     /// <summary>Folds the adapter into the base weight (DoRA: W' = (m/‖W+ΔW‖)·(W+ΔW)); for a 4-bit base it re-quantizes, which rounds.</summary>
     public void Merge()
@@ -163,7 +170,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
         Base.Load(weight);
         using var stored = BaseWeight(base_layer, ScalarType.Float32);
         _weightNormSquared.Dispose();
-        _weightNormSquared = stored.square().sum(1).DetachFromDisposeScope();
+        _weightNormSquared = DoraNorm.RowNormsSquared(stored).DetachFromDisposeScope();
     }
 
     /// <summary>The base layer's weight as a dense [out, in] matrix (dequantized for 4-bit layers).</summary>

@@ -49,27 +49,35 @@ public static class PeftAdapterFolder
     /// <summary>Injects the folder's adapter into <paramref name="model"/> and loads its weights, strictly.</summary>
     public static AdapterSet Load(PhiForCausalLM model, string folder)
     {
+        var (config, tensors) = Read(model, folder);
+        try
+        {
+            var adapters = AdapterInjector.Inject(model, config);
+            foreach (var (name, parameter) in adapters.NamedParameters())
+                using (no_grad()) parameter.copy_(tensors[name]);
+            return adapters;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The folder's config and its tensors by PEFT name (the magnitude without ".weight"), every name and shape checked
+    /// against what the config targets in <paramref name="model"/>, before anything touches the model. The caller disposes them.</summary>
+    public static (LoraConfig Config, Dictionary<string, Tensor> Tensors) Read(PhiForCausalLM model, string folder)
+    {
         var config = ReadConfig(folder) with { InferenceMode = false };
         config.Validate();
         var path = Path.Combine(folder, WeightsFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{folder} has no {WeightsFile}.", path);
         using var reader = new SafeTensorsReader(path);
-
-        // Check every name and shape against what the config would inject before touching the model, so a bad
-        // file leaves the model as it was.
         var expected = ExpectedShapes(model, config);
         var keys = StrictCheckpoint.Match(path, StrictCheckpoint.Tensors([reader]), expected,
             "does adapter_config.json's target_modules match the file?",
             fileKey => fileKey.EndsWith(".lora_magnitude_vector.weight") ? fileKey[..^".weight".Length] : fileKey);
-
-        var adapters = AdapterInjector.Inject(model, config);
-        foreach (var (name, parameter) in adapters.NamedParameters())
-        {
-            using var value = reader.Read(keys[name].FileKey);
-            using (no_grad()) parameter.copy_(value);
-        }
-        return adapters;
+        return (config, expected.Keys.ToDictionary(name => name, name => reader.Read(keys[name].FileKey)));
     }
 
     /// <summary>PEFT's tensor names and shapes for the layers <paramref name="config"/> targets in <paramref name="model"/>.</summary>
@@ -78,7 +86,7 @@ public static class PeftAdapterFolder
         var shapes = new Dictionary<string, long[]>();
         foreach (var (path, owner, slot) in model.LinearSlots().Where(s => config.Targets(s.Path)))
         {
-            var layer = owner.GetLinear(slot);
+            var layer = AdapterInjector.Unwrap(owner.GetLinear(slot));
             var weight = Quantization.BaseLayers.Of(layer)
                 ?? throw new InvalidDataException($"{path} is a {layer.GetType().Name}; it already has an adapter or cannot take one.");
             var (inFeatures, outFeatures) = (weight.in_features, weight.out_features);

@@ -53,14 +53,16 @@ public sealed class AnswerPipeline
         var question = McqaQuestion.Parse(questionWithOptions);
         var watch = Stopwatch.StartNew();
         var hits = _engine.Search(question.Text, K, _reranker, _rerankDepth);
-        return Answer(_model, question, hits, watch.Elapsed.TotalMilliseconds);
+        return Answer(_model, _model.Adapter?.Name, question, hits, watch.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>The answer from chunks already retrieved (here, or by the cluster's fan-out over shard grains): the seed's
-    /// prompt over <paramref name="sources"/>, cut from the left to the model's context, then the option letter.</summary>
-    public static RagAnswer Answer(LoadedModel model, McqaQuestion question, IReadOnlyList<SearchHit> sources, double retrievalMs)
+    /// prompt over <paramref name="sources"/>, cut from the left to the model's context, then the option letter scored by the
+    /// shared base with <paramref name="adapter"/> (a PEFT folder, loaded on first use; null for the base alone).</summary>
+    public static RagAnswer Answer(LoadedModel model, string? adapter, McqaQuestion question, IReadOnlyList<SearchHit> sources, double retrievalMs)
     {
         var watch = Stopwatch.StartNew();
+        using var use = model.Use(adapter);
         var prompt = model.Tokenizer.Encode(RagPrompt.Render(sources.Select(h => h.Text), question.Text));
         var limit = model.Model.Config.MaxPositionEmbeddings;
         var truncated = prompt.Length > limit;

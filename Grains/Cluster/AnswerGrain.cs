@@ -8,7 +8,7 @@ using Pastanoodles.Retrieval.Analysis;
 namespace Pastanoodles.Cluster;
 
 /// <summary>Answers on any silo: fans the question out to every shard, merges, fills the seed's prompt and scores the option
-/// letters with the base model plus the chosen experiment's final adapter (a <see cref="SiloModels"/> singleton).</summary>
+/// letters with the silo's shared base plus the chosen experiment's final adapter, attached for this answer only (<see cref="SiloModels"/>).</summary>
 [StatelessWorker]
 public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
@@ -44,8 +44,8 @@ public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, I
         var nf4 = options.Value.Nf4;
         return await Task.Run(() =>
         {
-            var loaded = models.Get(model, adapter, nf4);
-            return ToResult(AnswerPipeline.Answer(loaded, question, sources, retrievalMs), loaded.Description, search.FailedShards, silo.SiloAddress.ToString());
+            var loaded = models.Get(model, nf4);
+            return ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString());
         });
     }
 

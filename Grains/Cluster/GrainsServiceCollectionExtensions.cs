@@ -27,7 +27,8 @@ public static class GrainsServiceCollectionExtensions
         services.TryAddSingleton<IExperimentRunner>(provider => provider.GetRequiredService<IOptions<ExperimentOptions>>() is { Value.WorkerCommand.Count: > 0 } options
             ? new WorkerProcessRunner(options)
             : new TrainingRunner());
-        services.AddOptions<AnswerOptions>().BindConfiguration(AnswerOptions.Section);
+        services.AddOptions<AnswerOptions>().BindConfiguration(AnswerOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AnswerOptions>, AnswerOptionsValidator>();
         services.AddOptions<ShardOptions>().BindConfiguration(ShardOptions.Section);
         services.TryAddSingleton<SiloModels>();
         services.TryAddSingleton<ShardStatsCache>();

@@ -5,23 +5,30 @@ using Pastanoodles.Answering;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>The models this silo answers with, loaded once per (base model, adapter) and shared by every answer grain activation.</summary>
+/// <summary>The models this silo answers with: one base per (model, quantization), loaded once and shared by every answer grain
+/// activation and every adapter; adapters attach per answer.</summary>
 /// <remarks>A silo singleton (STYLE §7). A load runs once however many callers ask at the same time; a failed load is forgotten, so
-/// the next call tries again. <see cref="LoadedModel"/> is safe for concurrent answers. Each adapter gets its own copy of the base,
-/// since enabling and disabling adapters on a shared one would race; models stay loaded until the silo stops.</remarks>
+/// the next call tries again. Each base serves any number of adapters, chosen per call (<see cref="LoadedModel.Use"/>), loaded on
+/// first use and evicted least recently used beyond <see cref="AnswerOptions.MaxAdapters"/> or
+/// <see cref="AnswerOptions.MaxAdapterBytes"/>; bases stay loaded until the silo stops.</remarks>
 public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloModels> logger) : IDisposable
 {
-    readonly ConcurrentDictionary<(string Model, string? Adapter, bool Nf4), Lazy<LoadedModel>> _models = new();
-    readonly ConcurrentDictionary<(string Model, string? Adapter, bool Nf4), int> _loads = new();
+    readonly ConcurrentDictionary<(string Model, bool Nf4), Lazy<LoadedModel>> _models = new();
+    readonly ConcurrentDictionary<(string Model, bool Nf4), int> _loads = new();
 
-    /// <summary>How many times this silo has loaded <paramref name="model"/> + <paramref name="adapter"/> (tests count them: once at most).</summary>
-    public int LoadsOf(string model, string? adapter = null, bool nf4 = true) =>
-        _loads.GetValueOrDefault((model, adapter is null ? null : Path.GetFullPath(adapter), nf4));
-
-    /// <summary>The loaded model for <paramref name="model"/> + <paramref name="adapter"/>, loading it on first use (blocking: call off the grain scheduler).</summary>
-    public LoadedModel Get(string model, string? adapter, bool nf4)
+    /// <summary>How many times this silo has loaded the base <paramref name="model"/>, or with <paramref name="adapter"/>, that adapter
+    /// onto it (tests count them: a base once at most; an adapter once until evicted).</summary>
+    public int LoadsOf(string model, string? adapter = null, bool nf4 = true)
     {
-        var key = (model, adapter is null ? null : Path.GetFullPath(adapter), nf4);
+        if (adapter is null)
+            return _loads.GetValueOrDefault((model, nf4));
+        return _models.TryGetValue((model, nf4), out var lazy) && lazy.IsValueCreated ? lazy.Value.Adapters.LoadsOf(adapter) : 0;
+    }
+
+    /// <summary>The shared base for <paramref name="model"/>, loading it on first use (blocking: call off the grain scheduler).</summary>
+    public LoadedModel Get(string model, bool nf4)
+    {
+        var key = (model, nf4);
         var lazy = _models.GetOrAdd(key, k => new Lazy<LoadedModel>(() => Load(k), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
@@ -29,14 +36,18 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
         }
         catch
         {
-            _models.TryRemove(new KeyValuePair<(string, string?, bool), Lazy<LoadedModel>>(key, lazy));
+            _models.TryRemove(new KeyValuePair<(string, bool), Lazy<LoadedModel>>(key, lazy));
             throw;
         }
     }
 
-    LoadedModel Load((string Model, string? Adapter, bool Nf4) key)
+    LoadedModel Load((string Model, bool Nf4) key)
     {
-        var loaded = LoadedModel.Load(key.Model, key.Adapter, key.Nf4, device: new TorchSharp.torch.Device(options.Value.Device ?? "cpu"));
+        var o = options.Value;
+        var loaded = LoadedModel.Load(key.Model, adapter: null, key.Nf4, device: new TorchSharp.torch.Device(o.Device ?? "cpu"),
+            maxAdapters: o.MaxAdapters, maxAdapterBytes: o.MaxAdapterBytes,
+            evicted: a => logger.LogInformation("Evicted adapter {Adapter} ({Bytes} bytes), the least recently used over Answer:MaxAdapters {Max} / MaxAdapterBytes {MaxBytes}",
+                a.Name, a.Bytes, o.MaxAdapters, o.MaxAdapterBytes));
         _loads.AddOrUpdate(key, 1, (_, n) => n + 1);
         logger.LogInformation("Loaded {Model} for answering", loaded.Description);
         return loaded;

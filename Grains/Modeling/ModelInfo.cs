@@ -43,7 +43,7 @@ public sealed record ModelInfo(
         int quantizedLayers = 0;
         foreach (var (_, owner, slot) in model.LinearSlots())
         {
-            var layer = owner.GetLinear(slot) is LoraLinear wrapped ? wrapped.BaseLayer : owner.GetLinear(slot);
+            var layer = owner.GetLinear(slot) is LoraLinear wrapped ? wrapped.BaseLayer : AdapterInjector.Unwrap(owner.GetLinear(slot));
             if (BaseLayers.Of(layer) is not { } weight)
                 continue;
             var values = weight.in_features * weight.out_features;

@@ -11,16 +11,7 @@ public class LoraLinearTests
 {
     static readonly LoraConfig Dora = new() { R = 4, LoraAlpha = 8, LoraDropout = 0 };
 
-    static void Perturb(AdapterSet adapters, long seed)
-    {
-        var g = new TorchSharp.torch.Generator((ulong)seed);
-        using var _ = no_grad();
-        foreach (var (_, layer) in adapters.Layers)
-        {
-            layer.LoraB.normal_(0, 0.05, g);
-            layer.Magnitude?.mul_(1 + 0.1 * randn(layer.Magnitude.shape, generator: g));
-        }
-    }
+    static void Perturb(AdapterSet adapters, long seed) => AdapterFolders.Perturb(adapters, seed);
 
     [Theory]
     [InlineData(false)]

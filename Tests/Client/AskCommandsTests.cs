@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Pastanoodles.Adapters;
 using Pastanoodles.Answering;
+using Pastanoodles.Modeling.Phi;
 using Pastanoodles.Tests.Answering;
 using Pastanoodles.Tests.Support;
 using static TorchSharp.torch;
@@ -21,8 +22,8 @@ public class AskCommandsTests
     /// <summary>A DoRA adapter on the tiny base with a non-zero lora_B, so it changes the scores.</summary>
     static string Adapter(TempDir folder)
     {
-        using var loaded = LoadedModel.Load("tiny");
-        var adapters = AdapterInjector.Inject(loaded.Model, new LoraConfig { R = 4, LoraAlpha = 8 }, seed: 2);
+        using var model = TinyModels.Build(PhiConfig.Tiny, nf4: true);   // the tiny base's shapes (LoadedModel's base serves adapters per call)
+        var adapters = AdapterInjector.Inject(model, new LoraConfig { R = 4, LoraAlpha = 8 }, seed: 2);
         using (no_grad())
             foreach (var (name, p) in adapters.NamedParameters().Where(p => p.Name.Contains("lora_B")))
                 p.normal_(0, 0.5);

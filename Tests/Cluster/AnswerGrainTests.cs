@@ -73,7 +73,7 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
         var run = fixture.Client.GetGrain<IExperimentGrain>(runId);
         await run.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson()));
         var done = await Phase.Until("short tiny DPO run to its end", async () => (await run.GetStatusAsync())!,
-            s => s.State.IsFinal(), $"experiment {runId} completed", TimeSpan.FromSeconds(60));
+            s => s.State.IsFinal(), $"experiment {runId} completed", TimeSpan.FromSeconds(300));   // 300 s without a step, as for every run (README "Tests")
         Assert.True(done.State == RunState.Completed, $"{done.State}: {done.Error}");
 
         var adapted = await Answers.AskAsync(new AnswerRequest(Question, runId)).Within("answer with the run's adapter");

@@ -49,7 +49,7 @@ public sealed class RealTrainingTests : IAsyncLifetime
         var prompt = model.Tokenizer.Encode(RagPrompt.Render("Cats are animals.", "Which is an animal?\nA. cat\nB. lamp"));
         var adapted = LetterScorer.Choose(model.Model, model.Tokenizer, prompt, ['A', 'B']);
         var plain = LetterScorer.Choose(bare.Model, bare.Tokenizer, prompt, ['A', 'B']);
-        Assert.NotNull(model.Adapters);
+        Assert.NotNull(model.Adapter);
         Assert.NotEqual(plain.LogLikelihoods['A'], adapted.LogLikelihoods['A']);
     }
 }
