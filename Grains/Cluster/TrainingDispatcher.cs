@@ -44,7 +44,7 @@ public sealed class TrainingDispatcher(
             TrainingSlots.Lease? lease = null;
             try
             {
-                lease = await slots.AcquireAsync(nameof(TrainingDispatcher), stopping);
+                lease = await slots.AcquireAsync(TrainingSlots.Dispatcher, stopping);
                 if (await queue.TakeAsync(self) is not { } run)
                 {
                     lease.Dispose();

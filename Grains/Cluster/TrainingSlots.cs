@@ -30,11 +30,14 @@ public sealed class TrainingSlots
         }
     }
 
-    /// <summary>Runs waiting for a device, oldest first.</summary>
+    /// <summary>Runs waiting for a device, oldest first (not the dispatcher, which waits for one to take a run for).</summary>
     public IReadOnlyList<string> Waiting
     {
-        get { lock (_lock) return [.. _queue.Select(w => w.RunId)]; }
+        get { lock (_lock) return [.. _queue.Select(w => w.RunId).Where(id => id != Dispatcher)]; }
     }
+
+    /// <summary>The name the <see cref="TrainingDispatcher"/> waits under.</summary>
+    internal const string Dispatcher = nameof(TrainingDispatcher);
 
     /// <summary>Keeps <paramref name="lease"/> for <paramref name="runId"/>'s attempt, which takes it in <see cref="AcquireAsync"/>.</summary>
     public void Hold(string runId, Lease lease)
