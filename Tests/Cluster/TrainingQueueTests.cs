@@ -26,6 +26,10 @@ public class TrainingQueueTests(ClusterFixture fixture)
         Assert.Equal([cancelled, next], await Queue.GetWaitingAsync());   // first submitted, first in line
         var waiting = await Client.StatusAsync(cancelled);
         Assert.Equal((RunState.Queued, 0, "waiting in the cluster's training queue for a free device on any gpu silo"), (waiting.State, waiting.Attempts, waiting.Error));
+        var status = await Cli.RunAsync(Client, "experiment", "status", next, "--no-follow");
+        Assert.Contains(status.Output.Split('\n'), line => line.StartsWith("queue position", StringComparison.Ordinal) && line.Contains("2 of 2 in the cluster's training queue"));
+        var list = await Cli.RunAsync(Client, "experiment", "list");
+        Assert.Contains(list.Output.Split('\n'), line => line.Contains(cancelled) && line.Contains("queued #1 of 2"));
         Assert.Equal(RunState.Cancelled, (await Client.GetGrain<IExperimentGrain>(cancelled).CancelAsync()).State);
         Assert.Equal([next], await Queue.GetWaitingAsync());
 
