@@ -18,6 +18,7 @@ namespace Pastanoodles.Cluster;
 /// <param name="FinishedAt">When it reached a final state.</param>
 /// <param name="Attempts">How many times a trainer started it: 1, plus one per resume after a lost trainer or a crashed worker.</param>
 /// <param name="MemoryEstimate">The run's estimated peak memory from admission control at submit, or null when admission was off.</param>
+/// <param name="Timeline">Each attempt that held a device: its silo, device, and when it took and gave back the device (by that silo's clock).</param>
 /// <param name="AttemptFailures">Why each earlier attempt ended without finishing the run, oldest first: "attempt 1 crashed: ..." or "attempt 2 lost with its silo".</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ExperimentStatus")]
 public sealed record ExperimentStatus(
@@ -38,4 +39,19 @@ public sealed record ExperimentStatus(
     [property: Id(14)] DateTimeOffset? FinishedAt,
     [property: Id(15)] int Attempts,
     [property: Id(16)] IReadOnlyList<string>? AttemptFailures = null,
-    [property: Id(17)] string? MemoryEstimate = null);
+    [property: Id(17)] string? MemoryEstimate = null,
+    [property: Id(18)] IReadOnlyList<AttemptSpan>? Timeline = null);
+
+/// <summary>One attempt's time on a training device.</summary>
+/// <param name="Attempt">The attempt's fencing token.</param>
+/// <param name="Silo">The silo it trained on.</param>
+/// <param name="Device">The device it held there.</param>
+/// <param name="Start">When it took the device.</param>
+/// <param name="End">When it gave the device back; null while it holds it, or if it was lost with its silo.</param>
+[GenerateSerializer, Immutable, Alias("pastanoodles.AttemptSpan")]
+public sealed record AttemptSpan(
+    [property: Id(0)] int Attempt,
+    [property: Id(1)] string Silo,
+    [property: Id(2)] string Device,
+    [property: Id(3)] DateTimeOffset Start,
+    [property: Id(4)] DateTimeOffset? End = null);

@@ -44,7 +44,13 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("ReportEnd")]
     Task ReportEndAsync(RunEnd end);
 
-    /// <summary>Activates the run and, if it is not final, makes sure a trainer has it (resuming from the last checkpoint).</summary>
+    /// <summary>From the dispatcher of <paramref name="silo"/>, which took attempt <paramref name="attempt"/> from the training queue and holds
+    /// a free device for it: starts the attempt on a trainer there. False (the dispatcher frees the device) if the attempt is no longer the
+    /// run's current one, or another silo already has it.</summary>
+    [Alias("StartOn")]
+    Task<bool> StartOnAsync(int attempt, string silo);
+
+    /// <summary>Activates the run and, if it is not final, makes sure a trainer has it or the training queue holds it (resuming from the last checkpoint).</summary>
     [Alias("Resume")]
     Task ResumeAsync();
 }

@@ -11,6 +11,8 @@ namespace Pastanoodles.Cluster;
 /// the step it starts from (0, or the step of the checkpoint it resumes). Metrics past it are about to be redone.</param>
 /// <param name="Note">While queued: what the run waits for.</param>
 /// <param name="Attempt">The attempt's fencing token, from <see cref="ITrainerGrain.StartAttemptAsync"/>: the experiment ignores reports of any other attempt.</param>
+/// <param name="Device">With <paramref name="StartedAtStep"/>: the device the attempt holds.</param>
+/// <param name="DeviceSince">With <paramref name="StartedAtStep"/>: when the attempt took its device, by the trainer silo's clock.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ProgressReport")]
 public sealed record ProgressReport(
     [property: Id(0)] string Silo,
@@ -21,7 +23,9 @@ public sealed record ProgressReport(
     [property: Id(5)] IReadOnlyList<CheckpointInfo> Checkpoints,
     [property: Id(6)] int? StartedAtStep = null,
     [property: Id(7)] string? Note = null,
-    [property: Id(8)] int Attempt = 0);
+    [property: Id(8)] int Attempt = 0,
+    [property: Id(9)] string? Device = null,
+    [property: Id(10)] DateTimeOffset? DeviceSince = null);
 
 /// <summary>How a trainer's attempt at a run ended.</summary>
 /// <param name="State">Completed, Failed or Cancelled.</param>
@@ -31,6 +35,7 @@ public sealed record ProgressReport(
 /// <param name="Attempt">The attempt's fencing token: the experiment ignores the end of any attempt but its current one.</param>
 /// <param name="Crashed">Failed because its worker process died (a signal, an exit without an outcome, the memory budget, a missed
 /// heartbeat), as opposed to an error the engine reported. The experiment retries a crash, up to a limit.</param>
+/// <param name="DeviceReleasedAt">When the attempt gave its device back (just before), by the trainer silo's clock; null if it never held one.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.RunEnd")]
 public sealed record RunEnd(
     [property: Id(0)] RunState State,
@@ -38,7 +43,8 @@ public sealed record RunEnd(
     [property: Id(2)] string? Error,
     [property: Id(3)] string Silo,
     [property: Id(4)] int Attempt = 0,
-    [property: Id(5)] bool Crashed = false);
+    [property: Id(5)] bool Crashed = false,
+    [property: Id(6)] DateTimeOffset? DeviceReleasedAt = null);
 
 /// <summary>Where a trainer activation is with its run.</summary>
 /// <param name="Silo">The silo the trainer lives on.</param>

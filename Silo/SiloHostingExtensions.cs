@@ -96,7 +96,7 @@ public static class SiloHostingExtensions
     public static ISiloBuilder AddPastanoodles(this ISiloBuilder orleans, ResolvedSilo silo, Action<ExperimentOptions>? configure = null)
     {
         orleans.UseSiloMetadata(new Dictionary<string, string> { [SiloRoles.MetadataKey] = silo.Role });
-        orleans.Services.AddPastanoodlesGrains();
+        orleans.Services.AddPastanoodlesGrains(trains: silo.Role == SiloRoles.Gpu);
         orleans.Services.Configure<ExperimentOptions>(experiments =>
         {
             experiments.ArtifactsDirectory = silo.RunsDirectory;

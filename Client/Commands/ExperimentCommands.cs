@@ -66,10 +66,12 @@ public static partial class ExperimentCommands
                     return 0;
                 }
                 var statuses = await Task.WhenAll(runIds.Select(id => client.GetGrain<IExperimentGrain>(id).GetStatusAsync().AsTask()));
+                var waiting = await WaitingAsync(client);
                 var table = new Table().AddColumns("run id", "kind", "state", "step", "latest metrics", "test reward acc.", "submitted");
                 foreach (var status in statuses.OfType<ExperimentStatus>())
                 {
-                    table.AddRow(Markup.Escape(status.RunId), status.Kind, StateText(status.State), $"{status.Step}/{status.TotalSteps}",
+                    var state = QueuePosition(waiting, status) is { } position ? $"{StateText(status.State)} #{position}" : StateText(status.State);
+                    table.AddRow(Markup.Escape(status.RunId), status.Kind, state, $"{status.Step}/{status.TotalSteps}",
                         Markup.Escape(MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != Splits.Test))),
                         status.TestAccuracy?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-",
                         status.SubmittedAt.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"));
@@ -94,7 +96,7 @@ public static partial class ExperimentCommands
                 var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
                 if (!parseResult.GetValue(noFollow) && !status.State.IsFinal())
                     status = await FollowAsync(grain, status, console, TimeSpan.FromMilliseconds(Math.Max(1, parseResult.GetValue(poll))), cancellationToken);
-                console.Write(Summary(status));
+                console.Write(Summary(status, QueuePosition(await WaitingAsync(client), status)));
                 return status.State == RunState.Failed ? 2 : 0;
             }));
         return command;
@@ -170,7 +172,15 @@ public static partial class ExperimentCommands
     static string ProgressText(ExperimentStatus status) =>
         $"{status.RunId} {status.State.ToString().ToLowerInvariant()} {status.Step}/{status.TotalSteps} {MetricsText(status.LatestMetrics.LastOrDefault(m => m.Split != Splits.Test))}".TrimEnd();
 
-    static Grid Summary(ExperimentStatus status)
+    /// <summary>The runs waiting in the cluster's training queue, head first.</summary>
+    static async Task<List<string>> WaitingAsync(IClusterClient client) =>
+        [.. await client.GetGrain<ITrainingQueueGrain>(ITrainingQueueGrain.Key).GetWaitingAsync()];
+
+    /// <summary>"3 of 5": a queued run's place in the cluster's training queue; null if it is not waiting there.</summary>
+    static string? QueuePosition(List<string> waiting, ExperimentStatus status) =>
+        status.State == RunState.Queued && waiting.IndexOf(status.RunId) is var index and >= 0 ? $"{index + 1} of {waiting.Count}" : null;
+
+    static Grid Summary(ExperimentStatus status, string? queuePosition)
     {
         var grid = new Grid().AddColumn().AddColumn();
         void Row(string name, string? value) => grid.AddRow(name, Markup.Escape(value ?? "-"));
@@ -180,6 +190,8 @@ public static partial class ExperimentCommands
         Row("step", $"{status.Step}/{status.TotalSteps}");
         Row("silo", status.Silo);
         Row("attempts", status.Attempts.ToString());
+        if (queuePosition is not null)
+            Row("queue position", $"{queuePosition} in the cluster's training queue");
         foreach (var point in status.LatestMetrics)
             Row($"{point.Split} metrics", $"step {point.Step}: {MetricsText(point)}");
         Row("checkpoints", status.Checkpoints.Count == 0 ? null : $"{status.Checkpoints.Count}, last {status.Checkpoints[^1].Path}");

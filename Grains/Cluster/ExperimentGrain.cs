@@ -6,11 +6,13 @@ using Orleans.Utilities;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>One run, keyed by run id: holds its spec, status, metrics and checkpoints durably, and keeps it with a trainer until it ends.</summary>
+/// <summary>One run, keyed by run id: holds its spec, status, metrics and checkpoints durably, and keeps it queued or with a trainer until it ends.</summary>
 /// <remarks>
-/// A watchdog timer (every <see cref="ExperimentOptions.WatchdogPeriod"/>) and a durable reminder check that the trainer still holds
-/// the current attempt while the run is unfinished. If its silo is gone, the attempt is lost (not the run's fault): a new attempt,
-/// with a new fencing token, goes to a trainer on another <c>gpu</c> silo and resumes from the last checkpoint stored here.
+/// Each attempt first waits in the cluster's training queue (<see cref="ITrainingQueueGrain"/>) until a gpu silo with a free device takes
+/// it and calls <see cref="StartOnAsync"/>; the attempt then runs on a trainer on that silo. A watchdog timer (every
+/// <see cref="ExperimentOptions.WatchdogPeriod"/>) and a durable reminder check, while the run is unfinished, that the queue still holds
+/// the attempt or that its trainer does. If the trainer's silo is gone, the attempt is lost (not the run's fault): a new attempt, with a
+/// new fencing token, goes back in the queue at the run's place (by submit time) and resumes from the last checkpoint stored here.
 /// An attempt whose worker crashed is retried the same way, up to <see cref="ExperimentOptions.MaxCrashes"/> crashes; then the run fails.
 /// Reports and ends from any attempt but the current one are ignored (fencing), so a stopped silo that comes back cannot write over the run.
 /// </remarks>
@@ -28,7 +30,9 @@ public sealed partial class ExperimentGrain(
     ExperimentState S => state.State;
     string RunId => this.GetPrimaryKeyString();
     bool Unfinished => S.Spec is not null && !S.State.IsFinal();
-    ITrainerGrain Trainer => GrainFactory.GetGrain<ITrainerGrain>(RunId);
+    ITrainingQueueGrain Queue => GrainFactory.GetGrain<ITrainingQueueGrain>(ITrainingQueueGrain.Key);
+
+    ITrainerGrain TrainerOf(int attempt, string silo) => GrainFactory.GetGrain<ITrainerGrain>(ITrainerGrain.KeyOf(RunId, attempt, silo));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -68,9 +72,11 @@ public sealed partial class ExperimentGrain(
         if (S.State.IsFinal())
             return S.ToStatus();
         await FinishAsync(RunState.Cancelled, outcome: null, error: null);
+        if (S.AttemptSilo is not { } silo)
+            return S.ToStatus();   // still queued: FinishAsync took it out of the queue
         try
         {
-            await Trainer.CancelAsync();
+            await TrainerOf(S.CurrentAttempt, silo).CancelAsync();
         }
         catch (Exception ex)
         {
@@ -103,6 +109,8 @@ public sealed partial class ExperimentGrain(
             S.Metrics.RemoveAll(m => m.Step > from);
             S.Checkpoints.RemoveAll(c => c.Step > from);
             (S.Attempts, S.StartedAt, mustWrite) = (S.Attempts + 1, DateTimeOffset.UtcNow, true);
+            if (report is { Device: { } device, DeviceSince: { } since })
+                S.Timeline.Add(new AttemptSpan(report.Attempt, report.Silo, device, since));
         }
         (S.State, S.Silo, S.Step, S.TotalSteps, S.Error) = (report.State, report.Silo, report.Step, report.TotalSteps, report.Note);
         S.Metrics.AddRange(report.Metrics);
@@ -118,6 +126,8 @@ public sealed partial class ExperimentGrain(
         if (!Unfinished || !IsCurrent(end.Attempt))
             return;
         S.Silo = end.Silo;
+        if (S.Timeline.FindLastIndex(t => t.Attempt == end.Attempt) is var span and >= 0)
+            S.Timeline[span] = S.Timeline[span] with { End = end.DeviceReleasedAt };
         if (end is { State: RunState.Failed, Crashed: true })
         {
             await RetryOrFailAsync(end);
@@ -127,6 +137,19 @@ public sealed partial class ExperimentGrain(
             S.Checkpoints = [.. S.Checkpoints.UnionBy(outcome.Checkpoints, c => c.Path).OrderBy(c => c.Step)];
         await FinishAsync(end.State, end.Outcome, end.Error);
         logger.LogInformation("Experiment {RunId} {State}{Error}", RunId, end.State, end.Error is null ? "" : ": " + end.Error);
+    }
+
+    public async Task<bool> StartOnAsync(int attempt, string silo)
+    {
+        if (!Unfinished || attempt != S.CurrentAttempt || S.CurrentAttemptOver || S.AttemptSilo is not null)
+            return false;   // cancelled, superseded, or already started by another silo's dispatcher
+        (S.AttemptSilo, S.Silo, S.Error) = (silo, silo, null);
+        await WriteAsync();   // durable before the trainer runs: a second start of this attempt, anywhere, is refused
+        logger.LogInformation("Experiment {RunId} attempt {Attempt} starts on {Silo}", RunId, attempt, silo);
+        var trainer = await TrainerOf(attempt, silo).StartAttemptAsync(S.Spec!, S.Checkpoints.LastOrDefault(), attempt);
+        if (trainer.Attempt == attempt && trainer.End is { } ended)
+            await ReportEndAsync(ended);
+        return true;
     }
 
     public Task ResumeAsync() => Unfinished ? HandOffAsync() : Task.CompletedTask;
@@ -164,8 +187,8 @@ public sealed partial class ExperimentGrain(
         await HandOffAsync();
     }
 
-    /// <summary>Makes sure a trainer holds the current attempt, or starts a new one; applies its end if it already finished.</summary>
-    /// <remarks>Only a failure to reach a gpu silo (none in the cluster, or one that just died) is retried by the watchdog; any other
+    /// <summary>Makes sure the training queue or a trainer holds the current attempt, or queues a new one; applies its end if it already finished.</summary>
+    /// <remarks>Only a failure to reach the queue or a trainer's silo (one that is dying) is retried by the watchdog; any other
     /// exception fails the run, since retrying it every watchdog period would never end.</remarks>
     async Task HandOffAsync()
     {
@@ -173,33 +196,38 @@ public sealed partial class ExperimentGrain(
         {
             if (S.CurrentAttempt > 0 && !S.CurrentAttemptOver)
             {
-                var held = await Trainer.GetStatusAsync();
-                if (held.Attempt == S.CurrentAttempt)
+                if (S.AttemptSilo is not { } silo)
+                {
+                    await EnqueueAsync();   // still queued: the queue has it (put back if it lost it), and a gpu silo takes it
+                    return;
+                }
+                TrainerStatus? held = null;
+                try
+                {
+                    held = await TrainerOf(S.CurrentAttempt, silo).GetStatusAsync();
+                }
+                catch (TrainerSiloGoneException)
+                {
+                    // its silo is gone: lost below
+                }
+                if (held?.Attempt == S.CurrentAttempt)
                 {
                     if (held.End is { } end)
                         await ReportEndAsync(end);
                     return;
                 }
                 // No trainer holds the current attempt: its silo is gone or its activation ended. Lost, not crashed: it does not count.
-                if (S.State == RunState.Running)
-                    S.AttemptFailures.Add($"attempt {S.CurrentAttempt} was lost with its trainer on silo {S.Silo}");
+                S.AttemptFailures.Add($"attempt {S.CurrentAttempt} was lost with its trainer on silo {silo}");
             }
-            (S.CurrentAttempt, S.CurrentAttemptOver) = (S.CurrentAttempt + 1, false);
-            await WriteAsync();   // the token is durable before any trainer holds it, so it is never issued twice
-            var trainer = await Trainer.StartAttemptAsync(S.Spec!, S.Checkpoints.LastOrDefault(), S.CurrentAttempt);
-            if (trainer.Attempt == S.CurrentAttempt && trainer.End is { } ended)
-                await ReportEndAsync(ended);
+            (S.CurrentAttempt, S.CurrentAttemptOver, S.AttemptSilo, S.State) = (S.CurrentAttempt + 1, false, null, RunState.Queued);
+            await WriteAsync();   // the token is durable before the queue holds it, so it is never issued twice
+            Notify([]);
+            await EnqueueAsync();
         }
-        catch (Exception ex) when (ex is NoGpuSiloException or OrleansMessageRejectionException or TimeoutException)
+        catch (Exception ex) when (ex is OrleansMessageRejectionException or TimeoutException or SiloUnavailableException)
         {
-            logger.LogWarning(ex, "No trainer took run {RunId} yet", RunId);
-            var waiting = $"waiting for a trainer on a gpu silo: {ex.Message}";
-            if (S.State == RunState.Queued && S.Error != waiting)
-            {
-                S.Error = waiting;
-                await WriteAsync();
-                Notify([]);
-            }
+            logger.LogWarning(ex, "Could not hand run {RunId} on yet", RunId);
+            await NoteAsync($"waiting for the training queue or a gpu silo: {ex.Message}");
         }
         catch (Exception ex)
         {
@@ -208,11 +236,38 @@ public sealed partial class ExperimentGrain(
         }
     }
 
+    /// <summary>Puts the current attempt in the cluster's training queue at the run's place; nothing changes if it is there already.</summary>
+    async Task EnqueueAsync()
+    {
+        var position = await Queue.EnqueueAsync(new QueuedRun(RunId, S.CurrentAttempt, S.SubmittedAt));
+        if (position > 0)
+            await NoteAsync("waiting in the cluster's training queue for a free device on any gpu silo");
+    }
+
+    /// <summary>Says what a queued run waits for, written only when it changes.</summary>
+    async Task NoteAsync(string waiting)
+    {
+        if (S.State != RunState.Queued || S.Error == waiting)
+            return;
+        S.Error = waiting;
+        await WriteAsync();
+        Notify([]);
+    }
+
     async Task FinishAsync(RunState final, RunOutcome? outcome, string? error)
     {
         (S.State, S.Outcome, S.Error, S.FinishedAt) = (final, outcome, error, DateTimeOffset.UtcNow);
         await WriteAsync();
         _watchdog?.Dispose();
+        try
+        {
+            await Queue.RemoveAsync(RunId);
+        }
+        catch (Exception ex)
+        {
+            // A dispatcher that takes it later is refused by StartOnAsync: the run is final.
+            logger.LogWarning(ex, "Could not take run {RunId} out of the training queue", RunId);
+        }
         Notify([]);
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).MarkFinishedAsync(RunId);
         await UnregisterReminderAsync();

@@ -34,6 +34,12 @@ public sealed class ExperimentOptions
     /// Default: empty; the silo sets it.</summary>
     public IList<string> WorkerCommand { get; set; } = [];
 
+    /// <summary>How often a gpu silo with a free device asks the cluster's training queue for a run while the queue is empty. Default: 1 s.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a run taken from the training queue may go unconfirmed by its silo before it goes back. Default: 1 min.</summary>
+    public TimeSpan QueueTakeTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often a worker sends a heartbeat line. Default: 1 s.</summary>
     public TimeSpan WorkerHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 

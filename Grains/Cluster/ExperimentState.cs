@@ -36,10 +36,16 @@ public sealed class ExperimentState
     /// <summary>The estimated peak memory admission control computed at submit; null when it was off.</summary>
     [Id(17)] public string? MemoryEstimate { get; set; }
 
+    /// <summary>The silo whose dispatcher took the current attempt from the training queue and started it there; null while it is queued.</summary>
+    [Id(18)] public string? AttemptSilo { get; set; }
+
+    /// <summary>Each attempt's time on a device, oldest first.</summary>
+    [Id(19)] public List<AttemptSpan> Timeline { get; set; } = [];
+
     public ExperimentStatus ToStatus() => new(
         Spec!.RunId, Spec.Kind, State, Step, TotalSteps, LatestPerSplit(),
         [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestAccuracy, Outcome?.FinalAdapter,
-        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts, [.. AttemptFailures], MemoryEstimate);
+        Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts, [.. AttemptFailures], MemoryEstimate, [.. Timeline]);
 
     /// <summary>The last point of each split, in train, eval, test order.</summary>
     List<MetricPoint> LatestPerSplit() =>

@@ -5,11 +5,11 @@ using Orleans.Concurrency;
 
 namespace Pastanoodles.Cluster;
 
-/// <summary>Trains one run on a <c>gpu</c> silo, one fenced attempt at a time. Each attempt runs the engine in a worker process
+/// <summary>Trains one fenced attempt of a run on the <c>gpu</c> silo its key names. The attempt runs the engine in a worker process
 /// (<see cref="TrainingAttempt"/>, <see cref="WorkerProcessRunner"/>); a timer turn sends its progress to the experiment, then how it ended.</summary>
 /// <remarks>Reentrant: the experiment calls in (cancel, status) while the timer awaits the experiment, and every method here
 /// only reads or swaps fields between awaits. Nothing is durable here: the experiment holds the run and resumes it after a re-activation.</remarks>
-[GpuOnly, LeastBusyGpuPlacement, Reentrant]
+[GpuOnly, TrainerPlacement, Reentrant]
 public sealed class TrainerGrain(
     IServiceProvider services,
     TrainingSlots slots,
@@ -23,7 +23,7 @@ public sealed class TrainerGrain(
 
     string Silo => silo.SiloAddress.ToString();
 
-    IExperimentGrain Experiment => GrainFactory.GetGrain<IExperimentGrain>(this.GetPrimaryKeyString());
+    IExperimentGrain Experiment => GrainFactory.GetGrain<IExperimentGrain>(ITrainerGrain.ParseKey(this.GetPrimaryKeyString()).RunId);
 
     public Task<TrainerStatus> StartAttemptAsync(ExperimentSpec spec, CheckpointInfo? resumeFrom, int attempt)
     {

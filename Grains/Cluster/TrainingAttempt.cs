@@ -12,7 +12,8 @@ public sealed class TrainingAttempt : IRunProgress
     RunState _state = RunState.Queued;
     int _step, _totalSteps;
     int? _startedAtStep;
-    string? _note;
+    string? _note, _device;
+    DateTimeOffset? _deviceSince, _deviceReleasedAt;
     bool _dirty = true;
 
     /// <param name="runDirectory">The run's folder; this attempt writes only under <see cref="FolderOf"/> it.</param>
@@ -65,11 +66,19 @@ public sealed class TrainingAttempt : IRunProgress
         if (waiting > 0)
             Update(() => _note = $"waiting for a training device on silo {silo}: {waiting} run(s) ahead");
         using var lease = await slots.AcquireAsync(Spec.RunId, cancellationToken);
-        Update(() => (_state, _startedAtStep, _step, _note) = (RunState.Running, ResumeFrom?.Step ?? 0, ResumeFrom?.Step ?? 0, null));
+        Update(() => (_state, _startedAtStep, _step, _note, _device, _deviceSince) =
+            (RunState.Running, ResumeFrom?.Step ?? 0, ResumeFrom?.Step ?? 0, null, lease.Device, DateTimeOffset.UtcNow));
         var request = new RunRequest(Spec, RunDirectory, ResumeFrom, lease.Device);
-        return await Task.Factory.StartNew(
-            () => runner.RunAsync(request, this, cancellationToken),
-            cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        try
+        {
+            return await Task.Factory.StartNew(
+                () => runner.RunAsync(request, this, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        }
+        finally
+        {
+            Update(() => _deviceReleasedAt = DateTimeOffset.UtcNow);   // before the lease is disposed: the next holder's start is later
+        }
     }
 
     /// <summary>Asks the engine to stop. <paramref name="byUser"/>: a user's cancel (reported), not a shutdown (resumed later).</summary>
@@ -85,16 +94,19 @@ public sealed class TrainingAttempt : IRunProgress
     {
         if (Work is not { IsCompleted: true } work)
             return null;
+        DateTimeOffset? released;
+        lock (_lock)
+            released = _deviceReleasedAt;
         if (work.IsCompletedSuccessfully)
-            return new RunEnd(RunState.Completed, work.Result, null, silo, Id);
+            return new RunEnd(RunState.Completed, work.Result, null, silo, Id, DeviceReleasedAt: released);
         var error = work.Exception?.InnerExceptions is [var single] ? single : work.Exception;
         if (work.IsCanceled || error is OperationCanceledException)
-            return CancelRequested ? new RunEnd(RunState.Cancelled, null, null, silo, Id) : null;
+            return CancelRequested ? new RunEnd(RunState.Cancelled, null, null, silo, Id, DeviceReleasedAt: released) : null;
         return error switch
         {
-            TrainingWorkerCrashedException crash => new RunEnd(RunState.Failed, null, crash.Message, silo, Id, Crashed: true),
-            TrainingWorkerFailedException failed => new RunEnd(RunState.Failed, null, failed.Message, silo, Id),
-            _ => new RunEnd(RunState.Failed, null, $"{error!.GetType().Name}: {error.Message}", silo, Id),
+            TrainingWorkerCrashedException crash => new RunEnd(RunState.Failed, null, crash.Message, silo, Id, Crashed: true, released),
+            TrainingWorkerFailedException failed => new RunEnd(RunState.Failed, null, failed.Message, silo, Id, DeviceReleasedAt: released),
+            _ => new RunEnd(RunState.Failed, null, $"{error!.GetType().Name}: {error.Message}", silo, Id, DeviceReleasedAt: released),
         };
     }
 
@@ -105,7 +117,8 @@ public sealed class TrainingAttempt : IRunProgress
         {
             if (!_dirty)
                 return null;
-            var report = new ProgressReport(silo, _state, _step, _totalSteps, [.. _metrics], [.. _checkpoints], _startedAtStep, _note, Id);
+            var report = new ProgressReport(silo, _state, _step, _totalSteps, [.. _metrics], [.. _checkpoints], _startedAtStep, _note, Id,
+                _startedAtStep is null ? null : _device, _startedAtStep is null ? null : _deviceSince);
             _metrics.Clear();
             _checkpoints.Clear();
             (_startedAtStep, _dirty) = (null, false);

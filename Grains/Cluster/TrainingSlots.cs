@@ -1,12 +1,14 @@
 namespace Pastanoodles.Cluster;
 
 /// <summary>This silo's training devices, handed out one run at a time each, first come first served.</summary>
-/// <remarks>A silo singleton: every trainer activation on the silo queues here, so two runs never share a GPU.</remarks>
+/// <remarks>A silo singleton, so two runs never share a GPU: the <see cref="TrainingDispatcher"/> takes a free device here before it
+/// takes a run from the cluster's queue, and holds it for that run's attempt.</remarks>
 public sealed class TrainingSlots
 {
     readonly object _lock = new();
     readonly Stack<string> _free;
     readonly LinkedList<(string RunId, TaskCompletionSource<Lease> Waiter)> _queue = new();
+    readonly Dictionary<string, Lease> _held = [];
 
     public TrainingSlots(IEnumerable<string> devices)
     {
@@ -28,17 +30,39 @@ public sealed class TrainingSlots
         }
     }
 
-    /// <summary>Runs waiting for a device, oldest first.</summary>
+    /// <summary>Runs waiting for a device, oldest first (not the dispatcher, which waits for one to take a run for).</summary>
     public IReadOnlyList<string> Waiting
     {
-        get { lock (_lock) return [.. _queue.Select(w => w.RunId)]; }
+        get { lock (_lock) return [.. _queue.Select(w => w.RunId).Where(id => id != Dispatcher)]; }
     }
 
-    /// <summary>Waits for a free device; dispose the lease to give it back. Waiters are served in arrival order.</summary>
+    /// <summary>The name the <see cref="TrainingDispatcher"/> waits under.</summary>
+    internal const string Dispatcher = nameof(TrainingDispatcher);
+
+    /// <summary>Keeps <paramref name="lease"/> for <paramref name="runId"/>'s attempt, which takes it in <see cref="AcquireAsync"/>.</summary>
+    public void Hold(string runId, Lease lease)
+    {
+        lock (_lock)
+            _held[runId] = lease;
+    }
+
+    /// <summary>Frees the device held for <paramref name="runId"/>, unless its attempt took it already.</summary>
+    public void Unhold(string runId)
+    {
+        Lease? lease;
+        lock (_lock)
+            _held.Remove(runId, out lease);
+        lease?.Dispose();
+    }
+
+    /// <summary>The device held for <paramref name="runId"/> (<see cref="Hold"/>), else waits for a free one; dispose the lease to give it
+    /// back. Waiters are served in arrival order.</summary>
     public Task<Lease> AcquireAsync(string runId, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
+            if (_held.Remove(runId, out var held))
+                return Task.FromResult(held);
             if (_queue.Count == 0 && _free.TryPop(out var device))
                 return Task.FromResult(new Lease(this, runId, device));
             var waiter = new TaskCompletionSource<Lease>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -29,7 +29,7 @@ public sealed class WorkerProcessRunner(IOptions<ExperimentOptions> options) : I
         if (device.StartsWith("cuda:", StringComparison.Ordinal))
             device = "cuda:0";
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start the training worker `{string.Join(' ', o.WorkerCommand)}`.");
+        using var process = await WorkerLifeline.StartAsync(start);
         var stderr = new Queue<string>();
         process.ErrorDataReceived += (_, e) =>
         {
@@ -42,7 +42,7 @@ public sealed class WorkerProcessRunner(IOptions<ExperimentOptions> options) : I
         };
         process.BeginErrorReadLine();
         await process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new WorkerRequest(request with { Device = device }, o.WorkerHeartbeatInterval), WorkerMessage.Json));
-        process.StandardInput.Close();
+        // stdin stays open: the worker kills itself when it closes, i.e. when this silo is gone (WorkerLifeline).
 
         var reader = new Reader(progress);
         var reading = Task.Run(() => reader.ReadAllAsync(process.StandardOutput), CancellationToken.None);

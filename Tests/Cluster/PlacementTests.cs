@@ -6,23 +6,30 @@ namespace Pastanoodles.Tests.Cluster;
 public class PlacementTests(ClusterFixture fixture)
 {
     [Fact]
-    public async Task Trainers_land_only_on_gpu_silos()
+    public async Task A_trainer_lands_on_the_gpu_silo_its_key_names_and_nowhere_else()
     {
         var gpuSilos = fixture.Cluster.SilosWithRole(SiloRoles.Gpu);
-        Assert.Equal((2, 1), (gpuSilos.Count, fixture.Cluster.SilosWithRole(SiloRoles.Cpu).Count));
+        var cpuSilo = Assert.Single(fixture.Cluster.SilosWithRole(SiloRoles.Cpu));
+        Assert.Equal(2, gpuSilos.Count);
 
-        var placed = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
-            fixture.Client.GetGrain<ITrainerGrain>($"placement-{i}").GetStatusAsync().AsTask()));
+        var placed = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+            fixture.Client.GetGrain<ITrainerGrain>(ITrainerGrain.KeyOf($"placement-{i}", 1, gpuSilos[i % 2])).GetStatusAsync().AsTask()));
 
-        var offGpu = placed.Where(s => !gpuSilos.Contains(s.Silo)).Select(s => fixture.Cluster.NameOf(s.Silo)).ToList();
-        Assert.True(offGpu.Count == 0, $"{offGpu.Count} of 40 trainers were placed on non-gpu silos: {string.Join(", ", offGpu.Distinct())}");
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => gpuSilos[i % 2]), placed.Select(s => s.Silo));
         Assert.All(placed, s => Assert.Equal(TrainerPhase.Idle, s.Phase));
+        foreach (var silo in new[] { cpuSilo, "S127.0.0.1:1:1" })   // a cpu silo, and one that is not in the cluster (or died)
+        {
+            var error = await Assert.ThrowsAsync<TrainerSiloGoneException>(() =>
+                fixture.Client.GetGrain<ITrainerGrain>(ITrainerGrain.KeyOf("placement-gone", 1, silo)).GetStatusAsync().AsTask());
+            Assert.Contains($"belongs on silo {silo}, which is not an active 'gpu' silo", error.Message);
+        }
     }
 
     [Fact]
     public async Task Cluster_info_lists_each_silo_with_its_role_and_trainers()
     {
-        await fixture.Client.GetGrain<ITrainerGrain>("info-probe").GetStatusAsync();
+        var gpu = fixture.Cluster.SilosWithRole(SiloRoles.Gpu)[0];
+        await fixture.Client.GetGrain<ITrainerGrain>(ITrainerGrain.KeyOf("info-probe", 1, gpu)).GetStatusAsync();
 
         var silos = await fixture.Client.GetGrain<IClusterInfoGrain>(0).GetSilosAsync();
 

@@ -39,6 +39,7 @@ public sealed class TestCluster : IAsyncDisposable
             {
                 experiments.ReportInterval = TimeSpan.FromMilliseconds(50);
                 experiments.WatchdogPeriod = TimeSpan.FromSeconds(1);
+                experiments.QueuePollInterval = TimeSpan.FromMilliseconds(100);
                 experiments.AdmissionControl = false;   // the counting runner's configs are not training configs
             });
         });

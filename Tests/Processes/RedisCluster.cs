@@ -35,10 +35,10 @@ public sealed class RedisCluster : IAsyncDisposable
     /// <summary>Starts a cluster, runs <paramref name="body"/> on it, writes how long that took (the figure to read under load), and
     /// on failure writes every process's log to the test output.</summary>
     public static async Task RunAsync(IEnumerable<string> roles, ITestOutputHelper output, Func<RedisCluster, Task> body,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, IEnumerable<string>? extraArguments = null)
     {
         using var duration = new TestDuration(output);
-        await using var cluster = await StartAsync(roles, environment: environment);
+        await using var cluster = await StartAsync(roles, extraArguments, environment);
         output.WriteLine($"cluster of {cluster.Silos.Count} silos over {cluster.Redis.Kind} started in {duration.Elapsed.TotalSeconds:0.0} s");
         try
         {

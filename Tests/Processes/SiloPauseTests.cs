@@ -36,12 +36,12 @@ public sealed class SiloPauseTests(ITestOutputHelper output) : IDisposable
             s => s is { State: RunState.Running, Checkpoints.Count: >= 2 } || s.State.IsFinal(), "running with 2 checkpoints", TimeSpan.FromMinutes(6));
         Assert.True(running!.State == RunState.Running, $"{running.State}: {running.Error}");
         var paused = new[] { gpu1, gpu2 }.Single(s => running.Silo!.Contains($":{s.SiloPort}:", StringComparison.Ordinal));
-        Signal(paused.ProcessId, "STOP");
+        ProcessTable.Signal(paused.ProcessId, "STOP");
         output.WriteLine($"stopped silo :{paused.SiloPort} at step {running.Step}/{running.TotalSteps}");
 
         var moved = await Phase.Until("the run moves to the other gpu silo", async () => (await grain.GetStatusAsync())!,
             s => s.Attempts >= 2 || s.State.IsFinal(), "a second attempt", TimeSpan.FromMinutes(3), s => $"{s.State} attempts {s.Attempts}: {s.Error}");
-        Signal(paused.ProcessId, "CONT");   // the stale attempt's trainer wakes up with its reports and end still to send
+        ProcessTable.Signal(paused.ProcessId, "CONT");   // the stale attempt's trainer wakes up with its reports and end still to send
         var done = await Phase.Until("the moved run completes", async () => (await grain.GetStatusAsync())!, s => s.State.IsFinal(),
             "a final state", TimeSpan.FromMinutes(6), s => $"{s.State} step {s.Step}: {s.Error}");
         await Task.Delay(TimeSpan.FromSeconds(5));   // time for anything the continued silo still had to send
@@ -64,8 +64,6 @@ public sealed class SiloPauseTests(ITestOutputHelper output) : IDisposable
             .SequenceEqual(File.ReadAllBytes(Path.Combine(lastFolder, "final_adapter", "adapter_model.safetensors"))), "the final adapters differ");
         output.WriteLine($"moved after {moved!.StartedAt - running.StartedAt}; resumed from {resumedFrom.Path}; continued silo exited: {paused.HasExited}");
     }
-
-    static void Signal(int pid, string signal) => System.Diagnostics.Process.Start("kill", [$"-{signal}", $"{pid}"])!.WaitForExit();
 
     /// <summary>Equal in everything the run's owner sees: state, step, checkpoints, outcome, attempts.</summary>
     sealed class StatusComparer : IEqualityComparer<ExperimentStatus>

@@ -86,6 +86,17 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILLs the silo process alone, leaving its children (training workers) to fend for themselves, as the kernel's
+    /// out-of-memory killer would.</summary>
+    public async Task KillAloneAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            await _process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>Ends the process at once (SIGKILL): state must already be on disk.</summary>
     public async ValueTask DisposeAsync()
     {
