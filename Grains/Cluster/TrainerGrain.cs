@@ -9,7 +9,7 @@ namespace Pastanoodles.Cluster;
 /// (<see cref="TrainingAttempt"/>, <see cref="WorkerProcessRunner"/>); a timer turn sends its progress to the experiment, then how it ended.</summary>
 /// <remarks>Reentrant: the experiment calls in (cancel, status) while the timer awaits the experiment, and every method here
 /// only reads or swaps fields between awaits. Nothing is durable here: the experiment holds the run and resumes it after a re-activation.</remarks>
-[GpuOnly, LeastBusyGpuPlacement, Reentrant]
+[LeastBusyGpuPlacement, Reentrant]
 public sealed class TrainerGrain(
     IServiceProvider services,
     TrainingSlots slots,

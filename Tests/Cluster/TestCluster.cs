@@ -28,7 +28,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The test name of the silo at <paramref name="address"/>.</summary>
     public string NameOf(string address) => Cluster.Silos.Single(s => s.SiloAddress.ToString() == address).Name;
 
-    public static async Task<TestCluster> StartAsync(short silos, string dataDirectory, RunJournal journal)
+    /// <param name="configure">Changes a silo's experiment options after the defaults here, by silo name (<c>Silo_0</c>, ...).</param>
+    public static async Task<TestCluster> StartAsync(short silos, string dataDirectory, RunJournal journal, Action<string, ExperimentOptions>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((options, silo) =>
@@ -40,6 +41,7 @@ public sealed class TestCluster : IAsyncDisposable
                 experiments.ReportInterval = TimeSpan.FromMilliseconds(50);
                 experiments.WatchdogPeriod = TimeSpan.FromSeconds(1);
                 experiments.AdmissionControl = false;   // the counting runner's configs are not training configs
+                configure?.Invoke(options.SiloName, experiments);
             });
         });
         var cluster = builder.Build();
