@@ -2,7 +2,6 @@ using Pastanoodles.Training;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Utilities;
 
 namespace Pastanoodles.Cluster;
 
@@ -21,7 +20,6 @@ public sealed partial class ExperimentGrain(
     ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain, IRemindable
 {
     const string ReminderName = "resume";
-    readonly ObserverManager<IExperimentObserver> _observers = new(TimeSpan.FromMinutes(5), logger);
     IGrainTimer? _watchdog;
     DateTimeOffset _lastWrite;
 
@@ -80,18 +78,6 @@ public sealed partial class ExperimentGrain(
         return S.ToStatus();
     }
 
-    public Task SubscribeAsync(IExperimentObserver observer)
-    {
-        _observers.Subscribe(observer, observer);
-        return Task.CompletedTask;
-    }
-
-    public Task UnsubscribeAsync(IExperimentObserver observer)
-    {
-        _observers.Unsubscribe(observer);
-        return Task.CompletedTask;
-    }
-
     public async Task ReportProgressAsync(ProgressReport report)
     {
         if (!Unfinished || !IsCurrent(report.Attempt))
@@ -110,7 +96,6 @@ public sealed partial class ExperimentGrain(
         S.Checkpoints.AddRange(report.Checkpoints);
         if (mustWrite || DateTimeOffset.UtcNow - _lastWrite >= options.Value.MetricsWriteInterval)
             await WriteAsync();
-        Notify(report.Metrics);
     }
 
     public async Task ReportEndAsync(RunEnd end)
@@ -159,7 +144,6 @@ public sealed partial class ExperimentGrain(
         (S.State, S.CurrentAttemptOver) = (RunState.Queued, true);
         S.Error = $"attempt {end.Attempt} crashed ({S.Crashes} of {limit} allowed); retrying from {S.Checkpoints.LastOrDefault()?.Path ?? "step 0"}";
         await WriteAsync();
-        Notify([]);
         logger.LogWarning("Experiment {RunId}: {Note}: {Error}", RunId, S.Error, end.Error);
         await HandOffAsync();
     }
@@ -198,7 +182,6 @@ public sealed partial class ExperimentGrain(
             {
                 S.Error = waiting;
                 await WriteAsync();
-                Notify([]);
             }
         }
         catch (Exception ex)
@@ -213,7 +196,6 @@ public sealed partial class ExperimentGrain(
         (S.State, S.Outcome, S.Error, S.FinishedAt) = (final, outcome, error, DateTimeOffset.UtcNow);
         await WriteAsync();
         _watchdog?.Dispose();
-        Notify([]);
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).MarkFinishedAsync(RunId);
         await UnregisterReminderAsync();
     }
@@ -236,14 +218,6 @@ public sealed partial class ExperimentGrain(
     {
         await state.WriteStateAsync();
         _lastWrite = DateTimeOffset.UtcNow;
-    }
-
-    void Notify(IReadOnlyList<MetricPoint> newMetrics)
-    {
-        if (_observers.Count == 0)
-            return;
-        var status = S.ToStatus();
-        _ = _observers.Notify(o => o.OnProgressAsync(status, newMetrics));   // one-way; failing observers are dropped
     }
 
     void Validate(ExperimentSpec spec)

@@ -112,42 +112,4 @@ public class ExperimentTests(ClusterFixture fixture)
         await Client.WaitForStateAsync(runId, RunState.Completed, "idempotent run completes once");
         Assert.Single(fixture.Journal.AttemptsOf(runId));
     }
-
-    [Fact]
-    public async Task An_observer_sees_progress_and_the_final_status()
-    {
-        var runId = Experiments.NewRunId("observe");
-        var watcher = new Watcher();
-        var reference = Client.CreateObjectReference<IExperimentObserver>(watcher);
-        var grain = Client.GetGrain<IExperimentGrain>(runId);
-        try
-        {
-            await grain.SubscribeAsync(reference);
-            await grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, new CountingConfig(Steps: 8, StepMs: 20).ToJson()));
-            var final = await watcher.Final.Task.Within($"observer of {runId} gets a final status", () => $"{watcher.Updates} updates");
-
-            Assert.Equal(RunState.Completed, final.State);
-            Assert.True(watcher.Updates >= 2, $"observer got {watcher.Updates} updates; expected at least a running one and the final one");
-        }
-        finally
-        {
-            Client.DeleteObjectReference<IExperimentObserver>(reference);
-        }
-    }
-
-    sealed class Watcher : IExperimentObserver
-    {
-        int _updates;
-
-        public int Updates => Volatile.Read(ref _updates);
-        public TaskCompletionSource<ExperimentStatus> Final { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task OnProgressAsync(ExperimentStatus status, IReadOnlyList<MetricPoint> newMetrics)
-        {
-            Interlocked.Increment(ref _updates);
-            if (status.State.IsFinal())
-                Final.TrySetResult(status);
-            return Task.CompletedTask;
-        }
-    }
 }
