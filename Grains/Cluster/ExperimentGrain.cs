@@ -1,7 +1,9 @@
 using Pastanoodles.Training;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Pastanoodles.Cluster;
 
@@ -22,6 +24,7 @@ public sealed partial class ExperimentGrain(
     const string ReminderName = "resume";
     IGrainTimer? _watchdog;
     DateTimeOffset _lastWrite;
+    MetricsPages _pages = null!;
 
     ExperimentState S => state.State;
     string RunId => this.GetPrimaryKeyString();
@@ -30,6 +33,9 @@ public sealed partial class ExperimentGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _pages = new MetricsPages(ServiceProvider.GetRequiredKeyedService<IGrainStorage>("store"), this.GetGrainId());
+        if (S.LatestMetrics.Count == 0)
+            S.TrackLatest(S.Metrics);   // state written before the history was paged
         if (Unfinished)
             StartWatchdog(dueTime: TimeSpan.Zero);   // a re-activation: make sure a trainer still has the run
         return Task.CompletedTask;
@@ -56,8 +62,16 @@ public sealed partial class ExperimentGrain(
 
     public ValueTask<ExperimentSpec?> GetSpecAsync() => ValueTask.FromResult(S.Spec);
 
-    public ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip) =>
-        ValueTask.FromResult<IReadOnlyList<MetricPoint>>([.. S.Metrics.Skip(Math.Max(skip, 0))]);
+    public async ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip)
+    {
+        skip = Math.Max(skip, 0);
+        var points = new List<MetricPoint>();
+        var first = S.MetricPages == 0 ? 0 : Math.Min(skip / S.MetricsPageSize, S.MetricPages);
+        for (var page = first; page < S.MetricPages; page++)
+            points.AddRange(await _pages.ReadAsync(page));
+        points.AddRange(S.Metrics);
+        return [.. points.Skip(skip - first * S.MetricsPageSize)];
+    }
 
     public async Task<ExperimentStatus> CancelAsync()
     {
@@ -86,14 +100,16 @@ public sealed partial class ExperimentGrain(
         if (report.StartedAtStep is int from)
         {
             // A new attempt redoes every step after its checkpoint, so what was logged after it is about to come again.
-            S.Metrics.RemoveAll(m => m.Step > from);
+            await ForgetMetricsAfterAsync(from);
             S.Checkpoints.RemoveAll(c => c.Step > from);
             (S.Attempts, S.StartedAt, mustWrite) = (S.Attempts + 1, DateTimeOffset.UtcNow, true);
         }
         (S.State, S.Silo, S.Step, S.TotalSteps, S.Error) = (report.State, report.Silo, report.Step, report.TotalSteps, report.Note);
         S.Metrics.AddRange(report.Metrics);
+        S.TrackLatest(report.Metrics);
         metrics.RecordProgress(RunId, report.Metrics);
         S.Checkpoints.AddRange(report.Checkpoints);
+        mustWrite |= await SealFullPagesAsync();
         if (mustWrite || DateTimeOffset.UtcNow - _lastWrite >= options.Value.MetricsWriteInterval)
             await WriteAsync();
     }
@@ -122,6 +138,39 @@ public sealed partial class ExperimentGrain(
             await HandOffAsync();
         else
             await UnregisterReminderAsync();
+    }
+
+    /// <summary>Moves each full page of <see cref="ExperimentState.Metrics"/> to its own stored page; true if any moved.
+    /// The page is written before the state that counts it, so a crash between the two loses nothing.</summary>
+    async Task<bool> SealFullPagesAsync()
+    {
+        if (S.MetricPages == 0)
+            S.MetricsPageSize = options.Value.MetricsPageSize;
+        var size = S.MetricsPageSize;
+        var sealedAny = false;
+        while (S.Metrics.Count >= size)
+        {
+            await _pages.WriteAsync(S.MetricPages, S.Metrics.GetRange(0, size));
+            S.Metrics.RemoveRange(0, size);
+            (S.MetricPages, sealedAny) = (S.MetricPages + 1, true);
+        }
+        return sealedAny;
+    }
+
+    /// <summary>Drops every point after step <paramref name="step"/>, reopening the sealed pages that hold some.</summary>
+    async Task ForgetMetricsAfterAsync(int step)
+    {
+        while (S.MetricPages > 0 && (S.Metrics.Count == 0 || S.Metrics[0].Step > step))
+        {
+            var last = await _pages.ReadAsync(S.MetricPages - 1);
+            if (last.Count > 0 && last[^1].Step <= step)
+                break;
+            S.Metrics.InsertRange(0, last);
+            S.MetricPages--;
+        }
+        S.Metrics.RemoveAll(m => m.Step > step);
+        S.LatestMetrics.RemoveAll(m => m.Step > step);
+        S.TrackLatest(S.Metrics);
     }
 
     bool IsCurrent(int attempt) => attempt == S.CurrentAttempt && !S.CurrentAttemptOver;

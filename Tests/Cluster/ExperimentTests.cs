@@ -112,4 +112,28 @@ public class ExperimentTests(ClusterFixture fixture)
         await Client.WaitForStateAsync(runId, RunState.Completed, "idempotent run completes once");
         Assert.Single(fixture.Journal.AttemptsOf(runId));
     }
+
+    [Fact]
+    public async Task A_save_holds_at_most_a_page_of_metrics_however_many_steps_the_run_has()
+    {
+        // The test cluster seals pages of 3 points: 31 points (30 steps and the test score) leave 1 in the state, and so do 301.
+        var (shorter, longer) = (Experiments.NewRunId("pages-a"), Experiments.NewRunId("pages-b"));
+        await Client.SubmitAsync(shorter, new CountingConfig(Steps: 30, StepMs: 0, CheckpointEvery: 1000));
+        await Client.SubmitAsync(longer, new CountingConfig(Steps: 300, StepMs: 0, CheckpointEvery: 1000));
+        await Client.WaitForStateAsync(shorter, RunState.Completed, "run of 30 steps completes");
+        var done = await Client.WaitForStateAsync(longer, RunState.Completed, "run of 300 steps completes");
+
+        var (small, large) = (StateBytes(shorter), StateBytes(longer));
+        Assert.True(large - small < 100, $"the state of a 300-step run is {large} bytes, of a 30-step run {small}: saves grow with the history");
+        var history = await Client.GetGrain<IExperimentGrain>(longer).GetMetricsAsync(0);
+        Assert.Equal(Enumerable.Range(1, 300), history.Where(m => m.Split == Splits.Train).Select(m => m.Step));
+        Assert.Equal((300, Splits.Test), (history[^1].Step, history[^1].Split));
+        var tail = await Client.GetGrain<IExperimentGrain>(longer).GetMetricsAsync(295);
+        Assert.Equal(history.Skip(295).Select(m => (m.Step, m.Split, m.Time)), tail.Select(m => (m.Step, m.Split, m.Time)));
+        Assert.Equal([(300, Splits.Train), (300, Splits.Test)], done.LatestMetrics.Select(m => (m.Step, m.Split)));
+    }
+
+    /// <summary>Bytes of the experiment's own state file (its pages are states of their own, beside it).</summary>
+    long StateBytes(string runId) =>
+        new FileInfo(Directory.GetFiles(Path.Combine(fixture.Cluster.DataDirectory, "state", "experiment"), runId + ".json", SearchOption.AllDirectories).Single()).Length;
 }

@@ -41,6 +41,7 @@ public sealed class TestCluster : IAsyncDisposable
                 experiments.ReportInterval = TimeSpan.FromMilliseconds(50);
                 experiments.WatchdogPeriod = TimeSpan.FromSeconds(1);
                 experiments.AdmissionControl = false;   // the counting runner's configs are not training configs
+                experiments.MetricsPageSize = 3;        // every run seals pages, and a resumed one reopens them
                 configure?.Invoke(options.SiloName, experiments);
             });
         });
