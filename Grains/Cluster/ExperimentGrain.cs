@@ -44,10 +44,15 @@ public sealed partial class ExperimentGrain(
     public async Task<ExperimentStatus> SubmitAsync(ExperimentSpec spec)
     {
         Validate(spec);
-        spec = spec with { ConfigJson = new InputRoots(options.Value.InputRoots).Confine(spec.ConfigJson, $"experiment '{spec.RunId}'") };
+        var origin = $"experiment '{spec.RunId}'";
+        var config = new InputRoots(options.Value.InputRoots).Confine(TrainingConfig.Parse(spec.ConfigJson, origin), origin);
+        if (config.Task != spec.Kind)
+            throw new ArgumentException($"Kind is '{spec.Kind}' but the config's task is '{config.Task}'. They must be equal.", nameof(spec));
+        spec = spec with { ConfigJson = config.ToJson() };
         if (S.Spec is not null)
             return S.Spec == spec ? S.ToStatus() : throw new ExperimentConflictException(RunId);
-        var estimate = options.Value.AdmissionControl ? Admit(spec) : null;
+        // Admission control before anything is stored: sizes against the model, peak memory against this silo's budget (gpu silos share one setting).
+        var estimate = options.Value.AdmissionControl ? TrainingAdmission.Admit(config, options.Value.TrainingMemoryBudget) : null;
         (S.Spec, S.State, S.SubmittedAt, S.MemoryEstimate) = (spec, RunState.Queued, DateTimeOffset.UtcNow, estimate?.ToString());
         await WriteAsync();
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(RunId);
@@ -277,15 +282,6 @@ public sealed partial class ExperimentGrain(
             throw new ArgumentException($"RunId is '{spec.RunId}'. It must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(spec));
         if (!ExperimentKinds.All.Contains(spec.Kind))
             throw new ArgumentException($"Kind is '{spec.Kind}'. It must be one of: {string.Join(", ", ExperimentKinds.All)}.", nameof(spec));
-    }
-
-    /// <summary>Admission control before anything is stored or allocated: sizes against the model, peak memory against the budget.</summary>
-    /// <remarks>The budget is this silo's <see cref="ExperimentOptions.TrainingMemoryBudget"/>; gpu silos are expected to share one setting.
-    /// </remarks>
-    MemoryEstimate Admit(ExperimentSpec spec)
-    {
-        var config = TrainingConfig.Parse(spec.ConfigJson, $"experiment '{spec.RunId}'");
-        return TrainingAdmission.Admit(config, options.Value.TrainingMemoryBudget);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]

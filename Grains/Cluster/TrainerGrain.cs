@@ -1,3 +1,4 @@
+using Pastanoodles.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -36,7 +37,8 @@ public sealed class TrainerGrain(
         }
         _pump?.Dispose();
         // Checked again here, before anything is opened: this silo's roots, and links as they are now.
-        spec = spec with { ConfigJson = new Pastanoodles.Training.InputRoots(options.Value.InputRoots).Confine(spec.ConfigJson, $"experiment '{spec.RunId}'") };
+        var origin = $"experiment '{spec.RunId}'";
+        spec = spec with { ConfigJson = new InputRoots(options.Value.InputRoots).Confine(TrainingConfig.Parse(spec.ConfigJson, origin), origin).ToJson() };
         var runDirectory = Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
         var started = _attempt = new TrainingAttempt(spec, resumeFrom, runDirectory, attempt);
         _endDelivered = false;

@@ -14,8 +14,6 @@ public sealed class TrainingRunner : IExperimentRunner
     public Task<RunOutcome> RunAsync(RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
     {
         var config = TrainingConfig.Parse(request.Spec.ConfigJson, $"experiment '{request.Spec.RunId}'") with { OutputDir = request.RunDirectory };
-        if (config.Task != request.Spec.Kind)
-            throw new ArgumentException($"Experiment '{request.Spec.RunId}' was submitted as {request.Spec.Kind} but its config has task '{config.Task}'.");
         var checkpoints = new List<CheckpointInfo>();
         var reporter = new Reporter(progress, checkpoints);
         var result = Trainer.Train(config, reporter, ct: cancellationToken, resumeFrom: request.ResumeFrom?.Path, device: new Device(request.Device));

@@ -82,14 +82,17 @@ public class ExperimentTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_bad_config_fails_the_run_naming_the_key()
+    public async Task A_bad_config_is_refused_at_submit_naming_the_key_and_nothing_is_stored()
     {
         var runId = Experiments.NewRunId("badconfig");
+        var grain = Client.GetGrain<IExperimentGrain>(runId);
 
-        await Client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, """{"stepz": 3}"""));
-        var failed = await Client.WaitForStateAsync(runId, RunState.Failed, "run with an unknown config key fails");
+        var unknownKey = await Assert.ThrowsAsync<InvalidDataException>(() => grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, """{"stepz": 3}""")));
+        var otherTask = await Assert.ThrowsAsync<ArgumentException>(() => grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Mcqa, new CountingConfig().ToJson())));
 
-        Assert.StartsWith("ArgumentException: Unknown config key 'stepz'.", failed.Error);
+        Assert.StartsWith($"experiment '{runId}': The JSON property 'stepz' could not be mapped", unknownKey.Message);
+        Assert.StartsWith("Kind is 'mcqa' but the config's task is 'dpo'. They must be equal.", otherTask.Message);
+        Assert.Null(await grain.GetStatusAsync());
     }
 
     [Fact]
@@ -101,7 +104,7 @@ public class ExperimentTests(ClusterFixture fixture)
 
         await grain.SubmitAsync(spec);
         await grain.SubmitAsync(spec);
-        var conflict = await Assert.ThrowsAsync<ExperimentConflictException>(() => grain.SubmitAsync(spec with { ConfigJson = "{}" }));
+        var conflict = await Assert.ThrowsAsync<ExperimentConflictException>(() => grain.SubmitAsync(spec with { ConfigJson = new CountingConfig(Steps: 3).ToJson() }));
         var badKind = await Assert.ThrowsAsync<ArgumentException>(() =>
             Client.GetGrain<IExperimentGrain>(runId + "x").SubmitAsync(new ExperimentSpec(runId + "x", "ppo", "{}")));
         var unknown = await Assert.ThrowsAsync<ExperimentNotFoundException>(() => Client.GetGrain<IExperimentGrain>("never-submitted").CancelAsync());

@@ -90,7 +90,7 @@ public static class Experiments
     public static string NewRunId(string label) => $"{label}-{Interlocked.Increment(ref _next)}-{Guid.NewGuid().ToString("N")[..6]}";
 
     public static Task<ExperimentStatus> SubmitAsync(this IClusterClient client, string runId, CountingConfig config) =>
-        client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson()));
+        client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson(runId)));
 
     public static async Task<ExperimentStatus> StatusAsync(this IClusterClient client, string runId) =>
         await client.GetGrain<IExperimentGrain>(runId).GetStatusAsync() ?? throw new InvalidOperationException($"experiment {runId} not found");
