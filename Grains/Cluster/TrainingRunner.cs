@@ -5,9 +5,9 @@ namespace Pastanoodles.Cluster;
 
 /// <summary>The real <see cref="IExperimentRunner"/>: DPO or MCQA training with <see cref="Trainer"/>, reporting to the trainer grain.</summary>
 /// <remarks>
-/// The experiment's config JSON is parsed and validated first; its <c>output_dir</c> is replaced by the run folder the
-/// trainer grain chose, and paths in it must already be absolute (the client resolves them against the config
-/// file's folder before submitting). Plots are drawn into <c>plots/</c> of the run folder when the run ends.
+/// The config arrives as a <see cref="TrainingConfig"/>'s JSON, parsed and checked by the experiment grain at submit; its paths are
+/// absolute (the console resolved them) and confined to the silo's input roots, and its <c>output_dir</c> is replaced by the run
+/// folder the trainer grain chose. Plots are drawn into <c>plots/</c> of the run folder when the run ends.
 /// </remarks>
 public sealed class TrainingRunner : IExperimentRunner
 {

@@ -117,7 +117,7 @@ public sealed record TrainingConfig
         MapPaths(PathKeys, (_, path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(folder, path)));
 
     /// <summary>An experiment file's JSON object, or a one-line error naming the file.</summary>
-    public static JsonObject ReadObject(string path)
+    static JsonObject ReadObject(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Experiment file '{Path.GetFullPath(path)}' does not exist.", path);
