@@ -2,7 +2,7 @@ namespace Pastanoodles.Cluster;
 
 /// <summary>One training run, keyed by its run id: its spec, status, metrics history and checkpoints, durable across silo restarts.</summary>
 /// <remarks>
-/// Clients call the methods up to <see cref="UnsubscribeAsync"/>. The run's <see cref="ITrainerGrain"/> calls <see cref="ReportProgressAsync"/> and
+/// Clients call the methods up to <see cref="CancelAsync"/> (and follow a run by polling <see cref="GetStatusAsync"/>, which survives the grain moving to another silo). The run's <see cref="ITrainerGrain"/> calls <see cref="ReportProgressAsync"/> and
 /// <see cref="ReportEndAsync"/>; a silo starting up calls <see cref="ResumeAsync"/> for every unfinished run.
 /// </remarks>
 [Alias("pastanoodles.IExperimentGrain")]
@@ -28,13 +28,6 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// <summary>Cancels a queued or running run; a final run is returned unchanged. Throws <see cref="ExperimentNotFoundException"/>.</summary>
     [Alias("Cancel")]
     Task<ExperimentStatus> CancelAsync();
-
-    /// <summary>Pushes each status change to <paramref name="observer"/> until unsubscribed, or for 5 minutes: re-subscribe to extend.</summary>
-    [Alias("Subscribe")]
-    Task SubscribeAsync(IExperimentObserver observer);
-
-    [Alias("Unsubscribe")]
-    Task UnsubscribeAsync(IExperimentObserver observer);
 
     /// <summary>From the run's trainer: progress since its last report.</summary>
     [Alias("ReportProgress")]

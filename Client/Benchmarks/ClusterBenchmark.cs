@@ -43,7 +43,7 @@ public static class ClusterBenchmark
         {
             var data = Path.Combine(scratch.Path, $"cluster-{count}");
             Directory.CreateDirectory(data);
-            var ports = Enumerable.Range(0, count).Select(_ => (Silo: FreePort(), Gateway: FreePort())).ToList();
+            var ports = Enumerable.Range(0, count).Select(_ => (Silo: FreePorts.Next(), Gateway: FreePorts.Next())).ToList();
             var silos = new List<LocalSilo.Started>();
             try
             {
@@ -135,14 +135,5 @@ public static class ClusterBenchmark
                 await Task.Delay(TimeSpan.FromSeconds(2), ct);
             }
         }
-    }
-
-    static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -36,11 +36,16 @@ public static partial class ExperimentCommands
         command.SetAction((parseResult, cancellationToken) =>
         {
             var path = parseResult.GetValue(file)!;
-            return ClusterCommandSupport.WithClusterAsync(parseResult, CheckedFirst(connect, () => ReadConfig(path)), gateway, cancellationToken, async (client, console) =>
+            TrainingConfig config = null!;
+            var checkedFirst = CheckedFirst(connect, () =>
+            {
+                var loaded = TrainingConfig.Load(path.FullName);
+                config = loaded with { Task = parseResult.GetValue(kind) ?? loaded.Task };
+            });
+            return ClusterCommandSupport.WithClusterAsync(parseResult, checkedFirst, gateway, cancellationToken, async (client, console) =>
             {
                 var runId = parseResult.GetValue(id) ?? NewRunId(path.Name);
-                var config = ReadConfig(path);
-                var spec = new ExperimentSpec(runId, parseResult.GetValue(kind) ?? TrainingConfig.TaskOf(config), config.ToJsonString());
+                var spec = new ExperimentSpec(runId, config.Task, config.ToJson());
                 var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(spec);
                 await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
                 if (status.MemoryEstimate is { } estimate)
@@ -209,25 +214,20 @@ public static partial class ExperimentCommands
     static string MetricsText(MetricPoint? point) =>
         point is null ? "" : string.Join(" ", point.Values.Take(4).Select(kv => $"{kv.Key}={kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}"));
 
-    /// <summary>The config to send: the file's JSON object with its relative paths made absolute (<see cref="TrainingConfig.ResolvePaths"/>);
-    /// the runner of the run's kind checks its keys.</summary>
-    static JsonObject ReadConfig(FileInfo file)
-    {
-        var config = TrainingConfig.ReadObject(file.FullName);
-        TrainingConfig.ResolvePaths(config, file.DirectoryName!);
-        return config;
-    }
-
-    /// <summary>Checks the input before connecting, so a typo in the file name does not wait for a cluster.</summary>
-    static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>
+    /// <summary>Runs <paramref name="check"/> before connecting, so a bad input file fails at once instead of waiting for a cluster.</summary>
+    internal static ClusterConnection.Connector CheckedFirst(ClusterConnection.Connector connect, Action check) => (address, cancellationToken) =>
     {
         check();
         return connect(address, cancellationToken);
     };
 
+    /// <summary>A run id from a file name: its stem with anything but letters, digits, '.', '_' and '-' made '-' (the sweep's prefix too).</summary>
+    internal static string RunIdStem(string fileName) =>
+        UnsafeRunIdCharacters().Replace(Path.GetFileNameWithoutExtension(fileName), "-").Trim('-', '.', '_');
+
     static string NewRunId(string fileName)
     {
-        var stem = UnsafeRunIdCharacters().Replace(Path.GetFileNameWithoutExtension(fileName), "-").Trim('-', '.', '_');
+        var stem = RunIdStem(fileName);
         stem = stem.Length == 0 ? "run" : stem[..Math.Min(stem.Length, 40)];
         return $"{stem}-{DateTime.Now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
     }

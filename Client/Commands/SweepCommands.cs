@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Pastanoodles.Cluster;
 using Pastanoodles.Training;
 using Spectre.Console;
@@ -13,7 +12,7 @@ namespace Pastanoodles.Client.Commands;
 /// their scores side by side. Added to the experiment command by <see cref="CommandCatalog"/>.</summary>
 /// <remarks>The sweep only submits: each run's trainer is placed on a <c>gpu</c> silo, and each silo trains one run per device at a
 /// time while the others wait in its queue (<see cref="TrainingSlots"/>), so the grid spreads over the gpu silos by itself.</remarks>
-public static partial class SweepCommands
+public static class SweepCommands
 {
     /// <summary>Adds <c>sweep</c> and <c>compare</c> to <paramref name="experiment"/>, sharing its <c>--gateway</c> option.</summary>
     public static Command AddTo(Command experiment, ClusterConnection.Connector? connect = null)
@@ -36,21 +35,16 @@ public static partial class SweepCommands
         command.SetAction((parseResult, cancellationToken) =>
         {
             var path = parseResult.GetValue(file)!;
-            List<(string RunId, JsonObject Config, string Values)> runs = [];
-            ClusterConnection.Connector checkedFirst = (address, ct) =>
-            {
-                runs = Expand(path, parseResult.GetValue(prefix));   // bad input fails before connecting
-                return connect(address, ct);
-            };
+            List<(string RunId, TrainingConfig Config, string Values)> runs = [];
+            var checkedFirst = ExperimentCommands.CheckedFirst(connect, () => runs = Expand(path, parseResult.GetValue(prefix)));
             return ClusterCommandSupport.WithClusterAsync(parseResult, checkedFirst, gateway, cancellationToken, async (client, console) =>
             {
                 var table = new Table().AddColumns("run id", "kind", "grid values", "state");
                 foreach (var (runId, config, values) in runs)
                 {
-                    var kind = TrainingConfig.TaskOf(config);
-                    var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, kind, config.ToJsonString()));
+                    var status = await client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, config.Task, config.ToJson()));
                     await parseResult.InvocationConfiguration.Output.WriteLineAsync(runId);
-                    table.AddRow(Markup.Escape(runId), kind, Markup.Escape(values), status.State.ToString().ToLowerInvariant());
+                    table.AddRow(Markup.Escape(runId), config.Task, Markup.Escape(values), status.State.ToString().ToLowerInvariant());
                 }
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync(
                     $"submitted {runs.Count} runs; follow them with `pastanoodles experiment list`, compare them with `pastanoodles experiment compare {string.Join(" ", runs.Select(r => r.RunId))}`");
@@ -106,8 +100,9 @@ public static partial class SweepCommands
 
     static string Score(double? value) => value?.ToString("0.000", CultureInfo.InvariantCulture) ?? "-";
 
-    /// <summary>The grid's combinations in file order (the last key varies fastest), each a copy of base with paths made absolute.</summary>
-    internal static List<(string RunId, JsonObject Config, string Values)> Expand(FileInfo file, string? prefix)
+    /// <summary>The grid's combinations in file order (the last key varies fastest), each base with the combination's values, parsed
+    /// (a bad key or value names the run and the file) and with its paths made absolute.</summary>
+    internal static List<(string RunId, TrainingConfig Config, string Values)> Expand(FileInfo file, string? prefix)
     {
         if (!file.Exists)
             throw new FileNotFoundException($"Sweep file '{file.FullName}' does not exist.", file.FullName);
@@ -135,7 +130,7 @@ public static partial class SweepCommands
         IEnumerable<List<(string Key, JsonNode? Value)>> combinations = [[]];
         foreach (var (key, values) in axes)
             combinations = combinations.SelectMany(c => values.Select(v => (List<(string, JsonNode?)>)[.. c, (key, v)])).ToList();
-        var stem = prefix ?? $"{UnsafeRunIdCharacters().Replace(Path.GetFileNameWithoutExtension(file.Name), "-").Trim('-', '.', '_')}-{DateTime.Now:yyyyMMdd-HHmmss}";
+        var stem = prefix ?? $"{ExperimentCommands.RunIdStem(file.Name)}-{DateTime.Now:yyyyMMdd-HHmmss}";
         var all = combinations.ToList();
         var width = Math.Max(2, all.Count.ToString(CultureInfo.InvariantCulture).Length);
         return [.. all.Select((combination, i) =>
@@ -143,9 +138,9 @@ public static partial class SweepCommands
             var config = (JsonObject)baseConfig.DeepClone();
             foreach (var (key, value) in combination)
                 config[key] = value?.DeepClone();
-            TrainingConfig.ResolvePaths(config, file.DirectoryName!);
-            return ($"{stem}-{(i + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width, '0')}", config,
-                string.Join(" ", combination.Select(c => $"{c.Key}={c.Value?.ToJsonString()}")));
+            var runId = $"{stem}-{(i + 1).ToString(CultureInfo.InvariantCulture).PadLeft(width, '0')}";
+            var parsed = TrainingConfig.Parse(config.ToJsonString(), $"Sweep file '{file.FullName}', run {runId}").WithPathsResolved(file.DirectoryName!);
+            return (runId, parsed, string.Join(" ", combination.Select(c => $"{c.Key}={c.Value?.ToJsonString()}")));
         })];
     }
 
@@ -161,7 +156,4 @@ public static partial class SweepCommands
         console.Profile.Width = 200;
         return console;
     }
-
-    [GeneratedRegex("[^A-Za-z0-9._-]+")]
-    private static partial Regex UnsafeRunIdCharacters();
 }

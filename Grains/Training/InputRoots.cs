@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Pastanoodles.Training;
 
 /// <summary>The folders a silo reads an experiment's inputs from (<c>Silo:InputRoots</c>): every path in <see cref="TrainingConfig.InputPathKeys"/>
@@ -18,30 +16,11 @@ public sealed class InputRoots
     /// <summary>The roots, resolved.</summary>
     public IReadOnlyList<string> Roots => _roots;
 
-    /// <summary>The config JSON with every input path resolved; the same text when nothing changed. Built-in model names are not paths.</summary>
+    /// <summary><paramref name="config"/> with every input path (<see cref="TrainingConfig.InputPathKeys"/>) resolved; built-in model
+    /// names are not paths.</summary>
     /// <exception cref="InvalidDataException">A path lies outside the roots (one line naming the key and the path as given).</exception>
-    public string Confine(string configJson, string origin)
-    {
-        JsonObject config;
-        try
-        {
-            config = JsonNode.Parse(configJson) as JsonObject ?? throw new InvalidDataException($"{origin}: the config is not a JSON object.");
-        }
-        catch (System.Text.Json.JsonException ex)
-        {
-            throw new InvalidDataException($"{origin}: the config is not valid JSON: {ex.Message}", ex);
-        }
-        var changed = false;
-        foreach (var key in TrainingConfig.InputPathKeys)
-        {
-            if (config[key] is not JsonValue value || !value.TryGetValue<string>(out var path) || Modeling.PhiSource.IsBuiltIn(path))
-                continue;
-            var confined = Confine(path, key, origin);
-            if (confined != path)
-                (config[key], changed) = (confined, true);
-        }
-        return changed ? config.ToJsonString() : configJson;
-    }
+    public TrainingConfig Confine(TrainingConfig config, string origin) =>
+        config.MapPaths(TrainingConfig.InputPathKeys, (key, path) => Confine(path, key, origin));
 
     /// <summary><paramref name="path"/> resolved, if it lies under a root.</summary>
     /// <exception cref="InvalidDataException">It does not, or it is not absolute.</exception>

@@ -77,36 +77,47 @@ public sealed record TrainingConfig
         AllowTrailingCommas = true,
     };
 
-    /// <summary>Reads an experiment file, resolves its paths against its folder (<see cref="ResolvePaths"/>) and parses it.</summary>
-    public static TrainingConfig Load(string path)
-    {
-        var config = ReadObject(path);
-        ResolvePaths(config, Path.GetDirectoryName(Path.GetFullPath(path))!);
-        return Parse(config.ToJsonString(), path);
-    }
+    /// <summary>Reads an experiment file, parses it and resolves its relative paths against its folder (<see cref="WithPathsResolved"/>):
+    /// what the local commands train with, and what the console sends to the cluster as its JSON (<see cref="ToJson"/>).</summary>
+    public static TrainingConfig Load(string path) =>
+        Parse(ReadObject(path).ToJsonString(), $"Experiment file '{Path.GetFullPath(path)}'").WithPathsResolved(Path.GetDirectoryName(Path.GetFullPath(path))!);
 
-    /// <summary>The keys that hold paths: relative ones are resolved against the experiment file's folder. Add a new path key here only.</summary>
-    public static IReadOnlyList<string> PathKeys { get; } = ["model", "init_adapter", "train_file", "eval_file", "test_file", "output_dir"];
+    /// <summary>The keys that hold paths, each with its property. Add a new path key here only.</summary>
+    static readonly (string Key, Func<TrainingConfig, string?> Get, Func<TrainingConfig, string, TrainingConfig> With)[] PathProperties =
+    [
+        ("model", c => c.Model, (c, path) => c with { Model = path }),
+        ("init_adapter", c => c.InitAdapter, (c, path) => c with { InitAdapter = path }),
+        ("train_file", c => c.TrainFile, (c, path) => c with { TrainFile = path }),
+        ("eval_file", c => c.EvalFile, (c, path) => c with { EvalFile = path }),
+        ("test_file", c => c.TestFile, (c, path) => c with { TestFile = path }),
+        ("output_dir", c => c.OutputDir, (c, path) => c with { OutputDir = path }),
+    ];
+
+    /// <summary>The keys that hold paths: relative ones are resolved against the experiment file's folder.</summary>
+    public static IReadOnlyList<string> PathKeys { get; } = [.. PathProperties.Select(p => p.Key)];
 
     /// <summary>The path keys a run reads from; a silo confines them to its input roots (<see cref="InputRoots"/>). <c>output_dir</c> is
     /// not one: on a cluster a run always writes to its own folder, <c>runs/RUN_ID</c> under the silo's artifacts.</summary>
     public static IReadOnlyList<string> InputPathKeys { get; } = [.. PathKeys.Where(k => k != "output_dir")];
 
-    /// <summary>Makes the config's relative paths absolute against <paramref name="folder"/> (built-in model names stay as they are), so
-    /// the config can travel as its JSON to a process with another working directory (a silo).</summary>
-    public static void ResolvePaths(JsonObject config, string folder)
+    /// <summary>This config with each path of <paramref name="keys"/> replaced by <paramref name="map"/>(key, path); unset paths and
+    /// built-in model names (<c>tiny</c>, <c>phi-2</c>, ...) are not paths and stay as they are.</summary>
+    public TrainingConfig MapPaths(IEnumerable<string> keys, Func<string, string, string> map)
     {
-        foreach (var key in PathKeys)
-            if (config[key] is JsonValue value && value.TryGetValue<string>(out var path) && !Path.IsPathRooted(path) && !Modeling.PhiSource.IsBuiltIn(path))
-                config[key] = Path.GetFullPath(Path.Combine(folder, path));
+        var config = this;
+        foreach (var (key, get, with) in PathProperties.Where(p => keys.Contains(p.Key)))
+            if (get(config) is { } path && !Modeling.PhiSource.IsBuiltIn(path) && map(key, path) is var mapped && mapped != path)
+                config = with(config, mapped);
+        return config;
     }
 
-    /// <summary>The config's <c>task</c>, or its default (<see cref="ExperimentKinds.Dpo"/>) when the key is absent.</summary>
-    public static string TaskOf(JsonObject config) =>
-        config["task"] is JsonValue task && task.TryGetValue<string>(out var name) ? name : new TrainingConfig().Task;
+    /// <summary>This config with its relative paths made absolute against <paramref name="folder"/>, so it can travel as its JSON to a
+    /// process with another working directory (a silo).</summary>
+    public TrainingConfig WithPathsResolved(string folder) =>
+        MapPaths(PathKeys, (_, path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(folder, path)));
 
     /// <summary>An experiment file's JSON object, or a one-line error naming the file.</summary>
-    public static JsonObject ReadObject(string path)
+    static JsonObject ReadObject(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Experiment file '{Path.GetFullPath(path)}' does not exist.", path);

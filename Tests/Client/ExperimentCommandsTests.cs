@@ -69,7 +69,7 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
     public async Task Cancel_cancels_a_running_run_and_says_so_for_a_finished_one()
     {
         var runId = Experiments.NewRunId("cli-cancel");
-        var file = WriteConfig("held.json", new CountingConfig(Steps: 40, HoldAtStep: 2).ToJson());
+        var file = WriteConfig("held.json", new CountingConfig(Steps: 40, HoldAtStep: 2).ToJson(runId));
         await RunAsync("experiment", "submit", file, "--id", runId);
         await fixture.Journal.WaitForHoldAsync(runId).Within($"{runId} reaches its hold at step 2");
         await Phase.Until($"{runId} reports step 1", () => fixture.Client.StatusAsync(runId), s => s.Step == 1, "step 1");
@@ -87,6 +87,8 @@ public sealed class ExperimentCommandsTests(ClusterFixture fixture) : IDisposabl
     [InlineData("missing.json", null, "does not exist")]
     [InlineData("broken.json", "{\"beta\": ", "is not valid JSON")]
     [InlineData("array.json", "[1, 2]", "holds a JSON array. It must hold one JSON object of config keys.")]
+    [InlineData("unknown.json", "{\"stepz\": 1}", "The JSON property 'stepz' could not be mapped")]
+    [InlineData("nodata.json", "{\"beta\": 0.2}", "neither train_file nor synthetic_rows is set; the run has no data.")]
     public async Task Submit_rejects_a_file_that_is_not_a_json_object(string name, string? content, string expected)
     {
         var path = content is null ? _dir[name] : WriteConfig(name, content);

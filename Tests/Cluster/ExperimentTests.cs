@@ -82,14 +82,17 @@ public class ExperimentTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task A_bad_config_fails_the_run_naming_the_key()
+    public async Task A_bad_config_is_refused_at_submit_naming_the_key_and_nothing_is_stored()
     {
         var runId = Experiments.NewRunId("badconfig");
+        var grain = Client.GetGrain<IExperimentGrain>(runId);
 
-        await Client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, """{"stepz": 3}"""));
-        var failed = await Client.WaitForStateAsync(runId, RunState.Failed, "run with an unknown config key fails");
+        var unknownKey = await Assert.ThrowsAsync<InvalidDataException>(() => grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, """{"stepz": 3}""")));
+        var otherTask = await Assert.ThrowsAsync<ArgumentException>(() => grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Mcqa, new CountingConfig().ToJson())));
 
-        Assert.StartsWith("ArgumentException: Unknown config key 'stepz'.", failed.Error);
+        Assert.StartsWith($"experiment '{runId}': The JSON property 'stepz' could not be mapped", unknownKey.Message);
+        Assert.StartsWith("Kind is 'mcqa' but the config's task is 'dpo'. They must be equal.", otherTask.Message);
+        Assert.Null(await grain.GetStatusAsync());
     }
 
     [Fact]
@@ -101,7 +104,7 @@ public class ExperimentTests(ClusterFixture fixture)
 
         await grain.SubmitAsync(spec);
         await grain.SubmitAsync(spec);
-        var conflict = await Assert.ThrowsAsync<ExperimentConflictException>(() => grain.SubmitAsync(spec with { ConfigJson = "{}" }));
+        var conflict = await Assert.ThrowsAsync<ExperimentConflictException>(() => grain.SubmitAsync(spec with { ConfigJson = new CountingConfig(Steps: 3).ToJson() }));
         var badKind = await Assert.ThrowsAsync<ArgumentException>(() =>
             Client.GetGrain<IExperimentGrain>(runId + "x").SubmitAsync(new ExperimentSpec(runId + "x", "ppo", "{}")));
         var unknown = await Assert.ThrowsAsync<ExperimentNotFoundException>(() => Client.GetGrain<IExperimentGrain>("never-submitted").CancelAsync());
@@ -114,40 +117,26 @@ public class ExperimentTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task An_observer_sees_progress_and_the_final_status()
+    public async Task A_save_holds_at_most_a_page_of_metrics_however_many_steps_the_run_has()
     {
-        var runId = Experiments.NewRunId("observe");
-        var watcher = new Watcher();
-        var reference = Client.CreateObjectReference<IExperimentObserver>(watcher);
-        var grain = Client.GetGrain<IExperimentGrain>(runId);
-        try
-        {
-            await grain.SubscribeAsync(reference);
-            await grain.SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, new CountingConfig(Steps: 8, StepMs: 20).ToJson()));
-            var final = await watcher.Final.Task.Within($"observer of {runId} gets a final status", () => $"{watcher.Updates} updates");
+        // The test cluster seals pages of 3 points: 31 points (30 steps and the test score) leave 1 in the state, and so do 301.
+        var (shorter, longer) = (Experiments.NewRunId("pages-a"), Experiments.NewRunId("pages-b"));
+        await Client.SubmitAsync(shorter, new CountingConfig(Steps: 30, StepMs: 0, CheckpointEvery: 1000));
+        await Client.SubmitAsync(longer, new CountingConfig(Steps: 300, StepMs: 0, CheckpointEvery: 1000));
+        await Client.WaitForStateAsync(shorter, RunState.Completed, "run of 30 steps completes");
+        var done = await Client.WaitForStateAsync(longer, RunState.Completed, "run of 300 steps completes");
 
-            Assert.Equal(RunState.Completed, final.State);
-            Assert.True(watcher.Updates >= 2, $"observer got {watcher.Updates} updates; expected at least a running one and the final one");
-        }
-        finally
-        {
-            Client.DeleteObjectReference<IExperimentObserver>(reference);
-        }
+        var (small, large) = (StateBytes(shorter), StateBytes(longer));
+        Assert.True(large - small < 100, $"the state of a 300-step run is {large} bytes, of a 30-step run {small}: saves grow with the history");
+        var history = await Client.GetGrain<IExperimentGrain>(longer).GetMetricsAsync(0);
+        Assert.Equal(Enumerable.Range(1, 300), history.Where(m => m.Split == Splits.Train).Select(m => m.Step));
+        Assert.Equal((300, Splits.Test), (history[^1].Step, history[^1].Split));
+        var tail = await Client.GetGrain<IExperimentGrain>(longer).GetMetricsAsync(295);
+        Assert.Equal(history.Skip(295).Select(m => (m.Step, m.Split, m.Time)), tail.Select(m => (m.Step, m.Split, m.Time)));
+        Assert.Equal([(300, Splits.Train), (300, Splits.Test)], done.LatestMetrics.Select(m => (m.Step, m.Split)));
     }
 
-    sealed class Watcher : IExperimentObserver
-    {
-        int _updates;
-
-        public int Updates => Volatile.Read(ref _updates);
-        public TaskCompletionSource<ExperimentStatus> Final { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task OnProgressAsync(ExperimentStatus status, IReadOnlyList<MetricPoint> newMetrics)
-        {
-            Interlocked.Increment(ref _updates);
-            if (status.State.IsFinal())
-                Final.TrySetResult(status);
-            return Task.CompletedTask;
-        }
-    }
+    /// <summary>Bytes of the experiment's own state file (its pages are states of their own, beside it).</summary>
+    long StateBytes(string runId) =>
+        new FileInfo(Directory.GetFiles(Path.Combine(fixture.Cluster.DataDirectory, "state", "experiment"), runId + ".json", SearchOption.AllDirectories).Single()).Length;
 }

@@ -26,7 +26,7 @@ public class GrainsLayeringTests
     public void The_scan_sees_orleans_in_the_cluster_namespace()
     {
         Assert.NotEmpty(OrleansMentions(typeof(ExperimentGrain)));
-        Assert.NotEmpty(OrleansMentions(typeof(GpuOnlyFilterDirector)));
+        Assert.NotEmpty(OrleansMentions(typeof(TrainerPlacementDirector)));
     }
 
     static bool IsClusterOrGenerated(Type type)

@@ -28,7 +28,8 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>The test name of the silo at <paramref name="address"/>.</summary>
     public string NameOf(string address) => Cluster.Silos.Single(s => s.SiloAddress.ToString() == address).Name;
 
-    public static async Task<TestCluster> StartAsync(short silos, string dataDirectory, RunJournal journal)
+    /// <param name="configure">Changes a silo's experiment options after the defaults here, by silo name (<c>Silo_0</c>, ...).</param>
+    public static async Task<TestCluster> StartAsync(short silos, string dataDirectory, RunJournal journal, Action<string, ExperimentOptions>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((options, silo) =>
@@ -41,6 +42,8 @@ public sealed class TestCluster : IAsyncDisposable
                 experiments.WatchdogPeriod = TimeSpan.FromSeconds(1);
                 experiments.QueuePollInterval = TimeSpan.FromMilliseconds(100);
                 experiments.AdmissionControl = false;   // the counting runner's configs are not training configs
+                experiments.MetricsPageSize = 3;        // every run seals pages, and a resumed one reopens them
+                configure?.Invoke(options.SiloName, experiments);
             });
         });
         var cluster = builder.Build();
@@ -88,7 +91,7 @@ public static class Experiments
     public static string NewRunId(string label) => $"{label}-{Interlocked.Increment(ref _next)}-{Guid.NewGuid().ToString("N")[..6]}";
 
     public static Task<ExperimentStatus> SubmitAsync(this IClusterClient client, string runId, CountingConfig config) =>
-        client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson()));
+        client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson(runId)));
 
     public static async Task<ExperimentStatus> StatusAsync(this IClusterClient client, string runId) =>
         await client.GetGrain<IExperimentGrain>(runId).GetStatusAsync() ?? throw new InvalidOperationException($"experiment {runId} not found");

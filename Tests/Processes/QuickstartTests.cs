@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Pastanoodles.Tests.Support;
 using Xunit.Abstractions;
+using Pastanoodles.Client;
 
 namespace Pastanoodles.Tests.Processes;
 

@@ -5,6 +5,7 @@ using System.Text;
 using Garnet;
 using Microsoft.Extensions.Logging;
 using Pastanoodles.Tests.Support;
+using Pastanoodles.Client;
 
 namespace Pastanoodles.Tests.Processes;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Pastanoodles.Tests.Support;
+using Pastanoodles.Client;
 
 namespace Pastanoodles.Tests.Processes;
 

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using Pastanoodles.Training;
 using Pastanoodles.Cluster;
 
 namespace Pastanoodles.Tests.Support;
@@ -6,14 +8,15 @@ namespace Pastanoodles.Tests.Support;
 /// <summary>A test runner, not the trainer: it "trains" by counting steps, sleeping between them, and writes real checkpoints
 /// (<c>checkpoint-{step}/count.json</c>, atomically) that a resumed run reads its count back from. The real trainer replaces it in
 /// the end-to-end test. Every attempt is written to a shared <see cref="RunJournal"/>, which tests wait on and assert against.</summary>
-/// <remarks>Config JSON keys: <c>steps</c> (10), <c>step_ms</c> (10), <c>checkpoint_every</c> (5), <c>fail_at_step</c>,
-/// <c>hold_at_step</c> (wait there until <see cref="RunJournal.Release"/>). Unknown keys are errors, as in the real configs.</remarks>
+/// <remarks>The config is a real <see cref="TrainingConfig"/>, as the console sends it: it counts to <c>max_steps</c> and checkpoints every
+/// <c>save_steps</c>. What a training config has no key for (pacing, a failure, a hold) comes from the <see cref="CountingConfig"/>
+/// the test registered under the run id.</remarks>
 public sealed class CountingRunner(RunJournal journal, string silo) : IExperimentRunner
 {
     public async Task<RunOutcome> RunAsync(RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
     {
-        var config = CountingConfig.Parse(request.Spec.ConfigJson);
         var runId = request.Spec.RunId;
+        var config = CountingConfig.Of(runId, TrainingConfig.Parse(request.Spec.ConfigJson, $"experiment '{runId}'"));
         var count = request.ResumeFrom is { } from ? ReadCount(from.Path) : 0;
         var attempt = journal.Begin(runId, silo, request.Device, request.ResumeFrom?.Step, count);
         var checkpoints = new List<CheckpointInfo>();
@@ -75,26 +78,24 @@ public sealed class CountingRunner(RunJournal journal, string silo) : IExperimen
     }
 }
 
-/// <summary>The counting runner's experiment config.</summary>
+/// <summary>The counting runner's experiment: <see cref="Steps"/> and <see cref="CheckpointEvery"/> travel as a training config's
+/// <c>max_steps</c> and <c>save_steps</c>; the rest stays in this process, registered under the run id by <see cref="ToJson"/>.</summary>
+/// <param name="StepMs">How long each step sleeps.</param>
+/// <param name="FailAtStep">The step that throws, as an engine's bad input would.</param>
+/// <param name="HoldAtStep">The step that waits until <see cref="RunJournal.Release"/>.</param>
 public sealed record CountingConfig(int Steps = 10, int StepMs = 10, int CheckpointEvery = 5, int? FailAtStep = null, int? HoldAtStep = null)
 {
-    static readonly string[] Keys = ["steps", "step_ms", "checkpoint_every", "fail_at_step", "hold_at_step"];
+    static readonly ConcurrentDictionary<string, CountingConfig> Registered = new();
 
-    public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, int?>
+    /// <summary>The training config's JSON that a client submits for this run; registers the rest under <paramref name="runId"/> when given.</summary>
+    public string ToJson(string? runId = null)
     {
-        ["steps"] = Steps, ["step_ms"] = StepMs, ["checkpoint_every"] = CheckpointEvery, ["fail_at_step"] = FailAtStep, ["hold_at_step"] = HoldAtStep,
-    });
-
-    public static CountingConfig Parse(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        foreach (var property in root.EnumerateObject())
-        {
-            if (!Keys.Contains(property.Name))
-                throw new ArgumentException($"Unknown config key '{property.Name}'. Valid keys: {string.Join(", ", Keys)}.");
-        }
-        int? Get(string key) => root.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : null;
-        return new CountingConfig(Get("steps") ?? 10, Get("step_ms") ?? 10, Get("checkpoint_every") ?? 5, Get("fail_at_step"), Get("hold_at_step"));
+        if (runId is not null)
+            Registered[runId] = this;
+        return new TrainingConfig { MaxSteps = Steps, SaveSteps = CheckpointEvery, SyntheticRows = 1 }.ToJson();
     }
+
+    /// <summary>What run <paramref name="runId"/> counts: the steps of its <paramref name="config"/>, the rest as registered (else the defaults).</summary>
+    public static CountingConfig Of(string runId, TrainingConfig config) =>
+        (Registered.GetValueOrDefault(runId) ?? new CountingConfig()) with { Steps = config.MaxSteps, CheckpointEvery = config.SaveSteps };
 }

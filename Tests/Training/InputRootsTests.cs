@@ -71,12 +71,12 @@ public sealed class InputRootsTests : IDisposable
     [Fact]
     public void A_config_has_every_input_key_confined_and_built_in_models_are_not_paths()
     {
-        var config = $$"""{"model":"tiny","train_file":"{{_root["train.jsonl"]}}","output_dir":"/anywhere"}""";
-        Assert.Same(config, _roots.Confine(config, "x"));   // nothing to change: the text is kept as sent
+        var config = new TrainingConfig { Model = "tiny", TrainFile = _root["train.jsonl"], OutputDir = "/anywhere" };
+        Assert.Same(config, _roots.Confine(config, "x"));   // nothing to change: the config is kept as sent
 
         foreach (var key in TrainingConfig.InputPathKeys)
         {
-            var bad = $$"""{"{{key}}":"/etc/passwd"}""";
+            var bad = TrainingConfig.Parse($$"""{"synthetic_rows": 1, "{{key}}":"/etc/passwd"}""", "x");
             var error = Assert.Throws<InvalidDataException>(() => _roots.Confine(bad, "experiment 'x'")).Message;
             Assert.StartsWith($"experiment 'x': {key} '/etc/passwd' is not under the folders this silo reads", error);
         }

@@ -1,3 +1,4 @@
+using Pastanoodles.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ namespace Pastanoodles.Cluster;
 /// (<see cref="TrainingAttempt"/>, <see cref="WorkerProcessRunner"/>); a timer turn sends its progress to the experiment, then how it ended.</summary>
 /// <remarks>Reentrant: the experiment calls in (cancel, status) while the timer awaits the experiment, and every method here
 /// only reads or swaps fields between awaits. Nothing is durable here: the experiment holds the run and resumes it after a re-activation.</remarks>
-[GpuOnly, TrainerPlacement, Reentrant]
+[TrainerPlacement, Reentrant]
 public sealed class TrainerGrain(
     IServiceProvider services,
     TrainingSlots slots,
@@ -36,7 +37,8 @@ public sealed class TrainerGrain(
         }
         _pump?.Dispose();
         // Checked again here, before anything is opened: this silo's roots, and links as they are now.
-        spec = spec with { ConfigJson = new Pastanoodles.Training.InputRoots(options.Value.InputRoots).Confine(spec.ConfigJson, $"experiment '{spec.RunId}'") };
+        var origin = $"experiment '{spec.RunId}'";
+        spec = spec with { ConfigJson = new InputRoots(options.Value.InputRoots).Confine(TrainingConfig.Parse(spec.ConfigJson, origin), origin).ToJson() };
         var runDirectory = Path.Combine(options.Value.ArtifactsDirectory, spec.RunId);
         var started = _attempt = new TrainingAttempt(spec, resumeFrom, runDirectory, attempt);
         _endDelivered = false;

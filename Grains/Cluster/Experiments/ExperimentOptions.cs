@@ -28,6 +28,10 @@ public sealed class ExperimentOptions
     /// <summary>The longest an experiment keeps new metric points in memory only; checkpoints and state changes are written at once. Default: 5 s.</summary>
     public TimeSpan MetricsWriteInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Metric points per sealed page of a run's history (<see cref="MetricsPages"/>): the experiment's own state never holds
+    /// more, so each save stays this small however long the run. A run keeps the size it first sealed with. Default: 256.</summary>
+    public int MetricsPageSize { get; set; } = 256;
+
     /// <summary>The command that starts a training worker: the silo's own executable with <c>worker</c>
     /// (<c>["dotnet", ".../Pastanoodles.Silo.dll", "worker"]</c>). Each attempt then runs in its own process, so a native abort or
     /// an out-of-memory kill ends the worker, never the silo. Empty: attempts run on a thread of this process (tests with a fake engine).

@@ -1,6 +1,6 @@
 namespace Pastanoodles.Cluster;
 
-/// <summary>What an <see cref="ExperimentGrain"/> keeps durable: its spec, where the run is, its metrics history and checkpoints.</summary>
+/// <summary>What an <see cref="ExperimentGrain"/> keeps durable: its spec, where the run is, its newest metrics and its checkpoints.</summary>
 /// <remarks>Stored as JSON by the "store" provider (System.Text.Json by <see cref="FileGrainStorage"/>, Orleans' serializer by others),
 /// so it is a plain class of settable properties with serializer ids.</remarks>
 [GenerateSerializer, Alias("pastanoodles.ExperimentState")]
@@ -11,6 +11,7 @@ public sealed class ExperimentState
     [Id(1)] public RunState State { get; set; }
     [Id(2)] public int Step { get; set; }
     [Id(3)] public int TotalSteps { get; set; }
+    /// <summary>The metrics history after its last sealed page (<see cref="MetricsPages"/>), oldest first; never more than a page.</summary>
     [Id(4)] public List<MetricPoint> Metrics { get; set; } = [];
     [Id(5)] public List<CheckpointInfo> Checkpoints { get; set; } = [];
     [Id(6)] public RunOutcome? Outcome { get; set; }
@@ -42,12 +43,27 @@ public sealed class ExperimentState
     /// <summary>Each attempt's time on a device, oldest first.</summary>
     [Id(19)] public List<AttemptSpan> Timeline { get; set; } = [];
 
+    /// <summary>How many pages of the metrics history are sealed in <see cref="MetricsPages"/>, each <see cref="MetricsPageSize"/> points.</summary>
+    [Id(20)] public int MetricPages { get; set; }
+
+    /// <summary>The page size the sealed pages were written with (<see cref="ExperimentOptions.MetricsPageSize"/> at the first seal); 0 before it.</summary>
+    [Id(21)] public int MetricsPageSize { get; set; }
+
+    /// <summary>The last point of each split, kept here since the history it came from may be sealed away.</summary>
+    [Id(22)] public List<MetricPoint> LatestMetrics { get; set; } = [];
+
     public ExperimentStatus ToStatus() => new(
-        Spec!.RunId, Spec.Kind, State, Step, TotalSteps, LatestPerSplit(),
+        Spec!.RunId, Spec.Kind, State, Step, TotalSteps, [.. LatestMetrics.OrderBy(m => m.Split switch { Splits.Train => 0, Splits.Eval => 1, _ => 2 })],
         [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestAccuracy, Outcome?.FinalAdapter,
         Error, Silo, SubmittedAt, StartedAt, FinishedAt, Attempts, [.. AttemptFailures], MemoryEstimate, [.. Timeline]);
 
-    /// <summary>The last point of each split, in train, eval, test order.</summary>
-    List<MetricPoint> LatestPerSplit() =>
-        [.. Metrics.GroupBy(m => m.Split).Select(g => g.Last()).OrderBy(m => m.Split switch { Splits.Train => 0, Splits.Eval => 1, _ => 2 })];
+    /// <summary>Makes each of <paramref name="points"/> (oldest first) the latest of its split.</summary>
+    public void TrackLatest(IEnumerable<MetricPoint> points)
+    {
+        foreach (var point in points)
+        {
+            LatestMetrics.RemoveAll(m => m.Split == point.Split);
+            LatestMetrics.Add(point);
+        }
+    }
 }

@@ -5,17 +5,15 @@ namespace Pastanoodles.Cluster;
 
 /// <summary>The real <see cref="IExperimentRunner"/>: DPO or MCQA training with <see cref="Trainer"/>, reporting to the trainer grain.</summary>
 /// <remarks>
-/// The experiment's config JSON is parsed and validated first; its <c>output_dir</c> is replaced by the run folder the
-/// trainer grain chose, and paths in it must already be absolute (the client resolves them against the config
-/// file's folder before submitting). Plots are drawn into <c>plots/</c> of the run folder when the run ends.
+/// The config arrives as a <see cref="TrainingConfig"/>'s JSON, parsed and checked by the experiment grain at submit; its paths are
+/// absolute (the console resolved them) and confined to the silo's input roots, and its <c>output_dir</c> is replaced by the run
+/// folder the trainer grain chose. Plots are drawn into <c>plots/</c> of the run folder when the run ends.
 /// </remarks>
 public sealed class TrainingRunner : IExperimentRunner
 {
     public Task<RunOutcome> RunAsync(RunRequest request, IRunProgress progress, CancellationToken cancellationToken)
     {
         var config = TrainingConfig.Parse(request.Spec.ConfigJson, $"experiment '{request.Spec.RunId}'") with { OutputDir = request.RunDirectory };
-        if (config.Task != request.Spec.Kind)
-            throw new ArgumentException($"Experiment '{request.Spec.RunId}' was submitted as {request.Spec.Kind} but its config has task '{config.Task}'.");
         var checkpoints = new List<CheckpointInfo>();
         var reporter = new Reporter(progress, checkpoints);
         var result = Trainer.Train(config, reporter, ct: cancellationToken, resumeFrom: request.ResumeFrom?.Path, device: new Device(request.Device));

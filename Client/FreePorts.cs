@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Pastanoodles.Tests.Support;
+namespace Pastanoodles.Client;
 
-/// <summary>A loopback port nothing listens on right now (the OS picks it), for silos, gateways and "nothing answers here" tests.</summary>
+/// <summary>A loopback port nothing listens on right now (the OS picks it), for benchmark and test silos, gateways and "nothing answers here" tests.</summary>
 public static class FreePorts
 {
     public static int Next()

@@ -24,7 +24,6 @@ public static class GrainsServiceCollectionExtensions
         services.AddSingleton<IIncomingGrainCallFilter, CallLatencyFilter>();
         services.TryAddSingleton(provider => provider.GetRequiredService<PastanoodlesMetrics>()
             .Observe(new TrainingSlots(provider.GetRequiredService<IOptions<ExperimentOptions>>().Value.TrainingDevices)));
-        services.AddPlacementFilter<GpuOnlyFilterStrategy, GpuOnlyFilterDirector>(ServiceLifetime.Transient);
         services.AddPlacementDirector<TrainerPlacementStrategy, TrainerPlacementDirector>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ResumeUnfinishedExperiments>();
         services.TryAddSingleton<IExperimentRunner>(provider => provider.GetRequiredService<IOptions<ExperimentOptions>>() is { Value.WorkerCommand.Count: > 0 } options

@@ -1,8 +1,9 @@
 using Pastanoodles.Training;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orleans.Utilities;
+using Orleans.Storage;
 
 namespace Pastanoodles.Cluster;
 
@@ -23,9 +24,9 @@ public sealed partial class ExperimentGrain(
     ILogger<ExperimentGrain> logger) : Grain, IExperimentGrain, IRemindable
 {
     const string ReminderName = "resume";
-    readonly ObserverManager<IExperimentObserver> _observers = new(TimeSpan.FromMinutes(5), logger);
     IGrainTimer? _watchdog;
     DateTimeOffset _lastWrite;
+    MetricsPages _pages = null!;
 
     ExperimentState S => state.State;
     string RunId => this.GetPrimaryKeyString();
@@ -36,6 +37,9 @@ public sealed partial class ExperimentGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _pages = new MetricsPages(ServiceProvider.GetRequiredKeyedService<IGrainStorage>("store"), this.GetGrainId());
+        if (S.LatestMetrics.Count == 0)
+            S.TrackLatest(S.Metrics);   // state written before the history was paged
         if (Unfinished)
             StartWatchdog(dueTime: TimeSpan.Zero);   // a re-activation: make sure a trainer still has the run
         return Task.CompletedTask;
@@ -44,10 +48,15 @@ public sealed partial class ExperimentGrain(
     public async Task<ExperimentStatus> SubmitAsync(ExperimentSpec spec)
     {
         Validate(spec);
-        spec = spec with { ConfigJson = new InputRoots(options.Value.InputRoots).Confine(spec.ConfigJson, $"experiment '{spec.RunId}'") };
+        var origin = $"experiment '{spec.RunId}'";
+        var config = new InputRoots(options.Value.InputRoots).Confine(TrainingConfig.Parse(spec.ConfigJson, origin), origin);
+        if (config.Task != spec.Kind)
+            throw new ArgumentException($"Kind is '{spec.Kind}' but the config's task is '{config.Task}'. They must be equal.", nameof(spec));
+        spec = spec with { ConfigJson = config.ToJson() };
         if (S.Spec is not null)
             return S.Spec == spec ? S.ToStatus() : throw new ExperimentConflictException(RunId);
-        var estimate = options.Value.AdmissionControl ? Admit(spec) : null;
+        // Admission control before anything is stored: sizes against the model, peak memory against this silo's budget (gpu silos share one setting).
+        var estimate = options.Value.AdmissionControl ? TrainingAdmission.Admit(config, options.Value.TrainingMemoryBudget) : null;
         (S.Spec, S.State, S.SubmittedAt, S.MemoryEstimate) = (spec, RunState.Queued, DateTimeOffset.UtcNow, estimate?.ToString());
         await WriteAsync();
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).AddAsync(RunId);
@@ -62,8 +71,16 @@ public sealed partial class ExperimentGrain(
 
     public ValueTask<ExperimentSpec?> GetSpecAsync() => ValueTask.FromResult(S.Spec);
 
-    public ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip) =>
-        ValueTask.FromResult<IReadOnlyList<MetricPoint>>([.. S.Metrics.Skip(Math.Max(skip, 0))]);
+    public async ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip)
+    {
+        skip = Math.Max(skip, 0);
+        var points = new List<MetricPoint>();
+        var first = S.MetricPages == 0 ? 0 : Math.Min(skip / S.MetricsPageSize, S.MetricPages);
+        for (var page = first; page < S.MetricPages; page++)
+            points.AddRange(await _pages.ReadAsync(page));
+        points.AddRange(S.Metrics);
+        return [.. points.Skip(skip - first * S.MetricsPageSize)];
+    }
 
     public async Task<ExperimentStatus> CancelAsync()
     {
@@ -86,18 +103,6 @@ public sealed partial class ExperimentGrain(
         return S.ToStatus();
     }
 
-    public Task SubscribeAsync(IExperimentObserver observer)
-    {
-        _observers.Subscribe(observer, observer);
-        return Task.CompletedTask;
-    }
-
-    public Task UnsubscribeAsync(IExperimentObserver observer)
-    {
-        _observers.Unsubscribe(observer);
-        return Task.CompletedTask;
-    }
-
     public async Task ReportProgressAsync(ProgressReport report)
     {
         if (!Unfinished || !IsCurrent(report.Attempt))
@@ -106,7 +111,7 @@ public sealed partial class ExperimentGrain(
         if (report.StartedAtStep is int from)
         {
             // A new attempt redoes every step after its checkpoint, so what was logged after it is about to come again.
-            S.Metrics.RemoveAll(m => m.Step > from);
+            await ForgetMetricsAfterAsync(from);
             S.Checkpoints.RemoveAll(c => c.Step > from);
             (S.Attempts, S.StartedAt, mustWrite) = (S.Attempts + 1, DateTimeOffset.UtcNow, true);
             if (report is { Device: { } device, DeviceSince: { } since })
@@ -114,11 +119,12 @@ public sealed partial class ExperimentGrain(
         }
         (S.State, S.Silo, S.Step, S.TotalSteps, S.Error) = (report.State, report.Silo, report.Step, report.TotalSteps, report.Note);
         S.Metrics.AddRange(report.Metrics);
+        S.TrackLatest(report.Metrics);
         metrics.RecordProgress(RunId, report.Metrics);
         S.Checkpoints.AddRange(report.Checkpoints);
+        mustWrite |= await SealFullPagesAsync();
         if (mustWrite || DateTimeOffset.UtcNow - _lastWrite >= options.Value.MetricsWriteInterval)
             await WriteAsync();
-        Notify(report.Metrics);
     }
 
     public async Task ReportEndAsync(RunEnd end)
@@ -162,6 +168,39 @@ public sealed partial class ExperimentGrain(
             await UnregisterReminderAsync();
     }
 
+    /// <summary>Moves each full page of <see cref="ExperimentState.Metrics"/> to its own stored page; true if any moved.
+    /// The page is written before the state that counts it, so a crash between the two loses nothing.</summary>
+    async Task<bool> SealFullPagesAsync()
+    {
+        if (S.MetricPages == 0)
+            S.MetricsPageSize = options.Value.MetricsPageSize;
+        var size = S.MetricsPageSize;
+        var sealedAny = false;
+        while (S.Metrics.Count >= size)
+        {
+            await _pages.WriteAsync(S.MetricPages, S.Metrics.GetRange(0, size));
+            S.Metrics.RemoveRange(0, size);
+            (S.MetricPages, sealedAny) = (S.MetricPages + 1, true);
+        }
+        return sealedAny;
+    }
+
+    /// <summary>Drops every point after step <paramref name="step"/>, reopening the sealed pages that hold some.</summary>
+    async Task ForgetMetricsAfterAsync(int step)
+    {
+        while (S.MetricPages > 0 && (S.Metrics.Count == 0 || S.Metrics[0].Step > step))
+        {
+            var last = await _pages.ReadAsync(S.MetricPages - 1);
+            if (last.Count > 0 && last[^1].Step <= step)
+                break;
+            S.Metrics.InsertRange(0, last);
+            S.MetricPages--;
+        }
+        S.Metrics.RemoveAll(m => m.Step > step);
+        S.LatestMetrics.RemoveAll(m => m.Step > step);
+        S.TrackLatest(S.Metrics);
+    }
+
     bool IsCurrent(int attempt) => attempt == S.CurrentAttempt && !S.CurrentAttemptOver;
 
     /// <summary>A crashed worker: the run is retried from its last checkpoint until <see cref="ExperimentOptions.MaxCrashes"/> attempts crashed,
@@ -182,7 +221,6 @@ public sealed partial class ExperimentGrain(
         (S.State, S.CurrentAttemptOver) = (RunState.Queued, true);
         S.Error = $"attempt {end.Attempt} crashed ({S.Crashes} of {limit} allowed); retrying from {S.Checkpoints.LastOrDefault()?.Path ?? "step 0"}";
         await WriteAsync();
-        Notify([]);
         logger.LogWarning("Experiment {RunId}: {Note}: {Error}", RunId, S.Error, end.Error);
         await HandOffAsync();
     }
@@ -221,7 +259,6 @@ public sealed partial class ExperimentGrain(
             }
             (S.CurrentAttempt, S.CurrentAttemptOver, S.AttemptSilo, S.State) = (S.CurrentAttempt + 1, false, null, RunState.Queued);
             await WriteAsync();   // the token is durable before the queue holds it, so it is never issued twice
-            Notify([]);
             await EnqueueAsync();
         }
         catch (Exception ex) when (ex is OrleansMessageRejectionException or TimeoutException or SiloUnavailableException)
@@ -251,7 +288,6 @@ public sealed partial class ExperimentGrain(
             return;
         S.Error = waiting;
         await WriteAsync();
-        Notify([]);
     }
 
     async Task FinishAsync(RunState final, RunOutcome? outcome, string? error)
@@ -268,7 +304,6 @@ public sealed partial class ExperimentGrain(
             // A dispatcher that takes it later is refused by StartOnAsync: the run is final.
             logger.LogWarning(ex, "Could not take run {RunId} out of the training queue", RunId);
         }
-        Notify([]);
         await GrainFactory.GetGrain<IExperimentCatalogGrain>(IExperimentCatalogGrain.Key).MarkFinishedAsync(RunId);
         await UnregisterReminderAsync();
     }
@@ -293,14 +328,6 @@ public sealed partial class ExperimentGrain(
         _lastWrite = DateTimeOffset.UtcNow;
     }
 
-    void Notify(IReadOnlyList<MetricPoint> newMetrics)
-    {
-        if (_observers.Count == 0)
-            return;
-        var status = S.ToStatus();
-        _ = _observers.Notify(o => o.OnProgressAsync(status, newMetrics));   // one-way; failing observers are dropped
-    }
-
     void Validate(ExperimentSpec spec)
     {
         if (spec.RunId != RunId)
@@ -309,15 +336,6 @@ public sealed partial class ExperimentGrain(
             throw new ArgumentException($"RunId is '{spec.RunId}'. It must be 1-100 letters, digits, '-', '_' or '.', starting with a letter or digit.", nameof(spec));
         if (!ExperimentKinds.All.Contains(spec.Kind))
             throw new ArgumentException($"Kind is '{spec.Kind}'. It must be one of: {string.Join(", ", ExperimentKinds.All)}.", nameof(spec));
-    }
-
-    /// <summary>Admission control before anything is stored or allocated: sizes against the model, peak memory against the budget.</summary>
-    /// <remarks>The budget is this silo's <see cref="ExperimentOptions.TrainingMemoryBudget"/>; gpu silos are expected to share one setting.
-    /// </remarks>
-    MemoryEstimate Admit(ExperimentSpec spec)
-    {
-        var config = TrainingConfig.Parse(spec.ConfigJson, $"experiment '{spec.RunId}'");
-        return TrainingAdmission.Admit(config, options.Value.TrainingMemoryBudget);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
