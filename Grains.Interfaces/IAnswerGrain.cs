@@ -8,6 +8,10 @@ public interface IAnswerGrain : IGrainWithIntegerKey
     [Alias("Search")]
     Task<SearchResult> SearchAsync(string query, int k);
 
+    /// <summary>The top chunks by the request's retriever (BM25, or dense over the shards' stored vectors), optionally re-ranked.</summary>
+    [Alias("SearchWith")]
+    Task<SearchResult> SearchAsync(SearchRequest request);
+
     [Alias("Ask")]
     Task<AnswerResult> AskAsync(AnswerRequest request);
 }
