@@ -60,9 +60,9 @@ static class ClusterRetrievalCommands
         await output.WriteLineAsync($"{stats.Count} shards, {stats.Sum(s => s.Chunks)} chunks, {stats.SelectMany(s => s.Sources).Distinct().Count()} sources");
     }
 
-    public static async Task SearchAsync(IClusterClient client, TextWriter output, string text, int k)
+    public static async Task SearchAsync(IClusterClient client, TextWriter output, SearchRequest request)
     {
-        var result = await client.GetGrain<IAnswerGrain>(0).SearchAsync(text, k);
+        var result = await client.GetGrain<IAnswerGrain>(0).SearchAsync(request);
         await AnswerOutput.WarnFailedAsync(output, result.FailedShards);
         if (result.Hits.Count == 0)
             await output.WriteLineAsync("No hits.");

@@ -36,14 +36,13 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         }
         if (request.Retriever == Retriever.Dense)
         {
-            var dense = await Task.Run(encoder.Get);
-            var vector = await Task.Run(() => dense.Encode([request.Query])[0]);
-            return await ShardFanOut.DenseSearchAsync(GrainFactory, vector, dense.Name, request.Metric, corpus.Shards, request.K, logger);
+            var vector = await Task.Run(() => encoder.Encode([request.Query])[0]);
+            return await ShardFanOut.DenseSearchAsync(GrainFactory, vector, encoder.Name, request.Metric, corpus.Shards, request.K, logger);
         }
         if (request.Rerank is not { } mode)
             return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, request.K, logger, statsCache);
         var candidates = await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, Math.Max(request.K, request.RerankDepth), logger, statsCache);
-        var reranked = await Task.Run(() => new Reranker(encoder.Get(), request.Metric, mode, request.Bm25Weight).Rerank(request.Query, candidates.Hits));
+        var reranked = await Task.Run(() => new Reranker(encoder, request.Metric, mode, request.Bm25Weight).Rerank(request.Query, candidates.Hits));
         return candidates with { Hits = [.. reranked.Take(request.K)] };
     }
 
