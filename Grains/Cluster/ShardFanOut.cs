@@ -49,7 +49,7 @@ public static class ShardFanOut
         var hits = await CallAllAsync(all, s => grains.GetGrain<IShardGrain>(s).DenseSearchAsync(query, encoder, metric, k).AsTask(), "dense search", logger);
         var answered = hits.Values.OfType<ShardHits>().ToList();
         if (answered.Count > 0 && answered.All(h => h.Hits.Count == 0) && answered.Sum(h => h.Unscored) > 0)
-            throw new InvalidOperationException($"No chunk in the cluster corpus has a vector from encoder '{encoder}' ({answered.Sum(h => h.Unscored)} chunks without). " +
+            throw new InvalidDataException($"No chunk in the cluster corpus has a vector from encoder '{encoder}' ({answered.Sum(h => h.Unscored)} chunks without). " +
                 "HINT: ingest again with `pastanoodles corpus ingest DIR --encoder bert --replace` to store them.");
         return Result(all, hits, k);
     }

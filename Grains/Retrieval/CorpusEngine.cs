@@ -226,7 +226,7 @@ public sealed class CorpusEngine : IDisposable
             {
                 indexes = [.. _shards.Select(s => DenseIndex.Of(s.AllChunks(), encoder.Name, encoder.Dimension))];
                 if (indexes.Sum(i => i.Count) == 0 && indexes.Sum(i => i.Missing) > 0)
-                    throw new InvalidOperationException($"Index '{Root}' has no chunk with a vector from encoder '{encoder.Name}' ({indexes.Sum(i => i.Missing)} chunks without). " +
+                    throw new InvalidDataException($"Index '{Root}' has no chunk with a vector from encoder '{encoder.Name}' ({indexes.Sum(i => i.Missing)} chunks without). " +
                         $"HINT: run `pastanoodles corpus ingest DIR --index {Root} --encoder bert` to store them.");
                 _dense[key] = indexes;
             }

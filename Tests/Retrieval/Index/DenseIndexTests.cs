@@ -112,7 +112,7 @@ public class DenseIndexTests
             string.Join(' ', Enumerable.Range(0, 3 + random.Next(8)).Select(_ => words[random.Next(words.Length)])))).ToList();
         using var engine = CorpusEngine.Open(dir["index"], new CorpusOptions { Shards = 3 });
         engine.AddChunks(chunks);
-        var none = Assert.Throws<InvalidOperationException>(() => engine.DenseSearch("light", 5, encoder));
+        var none = Assert.Throws<InvalidDataException>(() => engine.DenseSearch("light", 5, encoder));
         Assert.StartsWith($"Index '{dir["index"]}' has no chunk with a vector from encoder 'counting-v1' (60 chunks without). HINT:", none.Message);
 
         engine.AddChunks(CorpusIngest.Embed(chunks, encoder));
