@@ -73,10 +73,10 @@ static class ClusterRetrievalCommands
         }
     }
 
-    public static async Task AskAsync(IClusterClient client, TextWriter output, string question, string? experiment, int k)
+    public static async Task AskAsync(IClusterClient client, TextWriter output, string question, string? experiment, int k, SearchRequest? retrieval = null)
     {
         McqaQuestion.Parse(question);   // a question without options fails here, before any grain call
-        var answer = await client.GetGrain<IAnswerGrain>(0).AskAsync(new AnswerRequest(question, experiment, UseRetrieval: true, TopK: k));
+        var answer = await client.GetGrain<IAnswerGrain>(0).AskAsync(new AnswerRequest(question, experiment, UseRetrieval: true, TopK: k, Retrieval: retrieval));
         await AnswerOutput.WriteAsync(output, answer);
     }
 

@@ -55,7 +55,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
 
         var watch = Stopwatch.StartNew();
         var search = request.UseRetrieval
-            ? await SearchAsync(question.Text, Math.Max(request.TopK, options.Value.ShardDepth))
+            ? await SearchAsync((request.Retrieval ?? new SearchRequest("", 1)) with { Query = question.Text, K = Math.Max(request.TopK, options.Value.ShardDepth) })
             : new SearchResult([], []);
         var sources = search.Hits.Take(request.TopK).ToList();
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
