@@ -8,6 +8,10 @@ public interface IAnswerGrain : IGrainWithIntegerKey
     [Alias("Search")]
     Task<SearchResult> SearchAsync(string query, int k);
 
+    /// <summary>The top chunks by the request's retriever (BM25, or dense over the shards' stored vectors), optionally re-ranked.</summary>
+    [Alias("SearchWith")]
+    Task<SearchResult> SearchAsync(SearchRequest request);
+
     [Alias("Ask")]
     Task<AnswerResult> AskAsync(AnswerRequest request);
 }
@@ -23,12 +27,15 @@ public sealed record SearchResult(
 /// <param name="ExperimentId">The completed run whose final adapter answers; null: the base model.</param>
 /// <param name="UseRetrieval">Put the retrieved chunks into the prompt; false gives an empty context.</param>
 /// <param name="TopK">How many chunks go into the prompt.</param>
+/// <param name="Retrieval">How the chunks are found (<see cref="SearchRequest"/>'s retriever and re-rank; its query and k are the
+/// question's text and <paramref name="TopK"/>); null: BM25.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.AnswerRequest")]
 public sealed record AnswerRequest(
     [property: Id(0)] string Question,
     [property: Id(1)] string? ExperimentId = null,
     [property: Id(2)] bool UseRetrieval = true,
-    [property: Id(3)] int TopK = 3);
+    [property: Id(3)] int TopK = 3,
+    [property: Id(4)] SearchRequest? Retrieval = null);
 
 /// <summary>The answer, what it was based on and how long each part took.</summary>
 /// <param name="Letter">The chosen letter.</param>

@@ -20,15 +20,22 @@ public interface IShardGrain : IGrainWithIntegerKey
     [Alias("Search")]
     ValueTask<ShardHits> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k);
 
+    /// <summary>The seed's dense retriever on this shard: its best <paramref name="k"/> chunks by <paramref name="metric"/> between
+    /// <paramref name="query"/> and every stored vector from <paramref name="encoder"/> (exact, a matrix–vector product), best first.
+    /// Chunks without such a vector are left out and counted in <see cref="ShardHits.Unscored"/>.</summary>
+    [Alias("DenseSearch")]
+    ValueTask<ShardHits> DenseSearchAsync(float[] query, string encoder, DenseMetric metric, int k);
+
     [Alias("GetStats")]
     ValueTask<ShardStats> GetStatsAsync();
 }
 
-/// <summary>One shard's hits for a query, and the version of its chunks they come from.</summary>
+/// <summary>One shard's hits for a query, the version of its chunks they come from, and (dense search) how many chunks had no vector to score.</summary>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ShardHits")]
 public sealed record ShardHits(
     [property: Id(0)] IReadOnlyList<SearchHit> Hits,
-    [property: Id(1)] string Version);
+    [property: Id(1)] string Version,
+    [property: Id(2)] int Unscored = 0);
 
 /// <summary>What one shard holds, and where it is active.</summary>
 /// <param name="Shard">The shard number.</param>

@@ -26,22 +26,26 @@ public static class AskCommands
         var quant = new Option<string>("--quant") { Description = "nf4 (4-bit base, as trained) or none.", DefaultValueFactory = _ => "nf4" };
         quant.AcceptOnlyFromAmong("nf4", "none");
         var rerank = new RerankChoice();
+        var retriever = RerankChoice.RetrieverOption();
         var command = new Command("ask", "Answer a multiple-choice question: retrieve the top-k chunks, fill the seed's prompt, and print the option letter the model scores highest and the sources used (locally with --index DIR, else through the cluster).")
         {
-            question, index, model, adapter, k, quant, experiment, gateway,
+            question, index, model, adapter, k, quant, experiment, gateway, retriever,
         };
         rerank.AddTo(command);
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, [model, adapter, quant, .. rerank.All]);
-                return ClusterRetrievalCommands.AskAsync(client, output, parse.GetValue(question)!, parse.GetValue(experiment), parse.GetValue(k));
+                ClusterRetrievalCommands.RejectLocalOptions(parse, model, adapter, quant, rerank.Encoder, rerank.Bert);
+                var retrieval = new SearchRequest("", 1, parse.GetValue(retriever), parse.GetValue(rerank.Metric), rerank.Mode(parse), parse.GetValue(rerank.Bm25Weight));
+                return ClusterRetrievalCommands.AskAsync(client, output, parse.GetValue(question)!, parse.GetValue(experiment), parse.GetValue(k), retrieval);
             })
             : CommandErrors.RunAsync(parse, async () =>
         {
             if (parse.GetValue(experiment) is not null)
                 throw new ArgumentException("--experiment answers through the cluster; with --index DIR give the run's adapter folder as --adapter instead.");
             McqaQuestion.Parse(parse.GetValue(question)!); // fail on a question without options before loading anything
+            if (parse.GetValue(retriever) != Retriever.Bm25)
+                throw new ArgumentException("--retriever dense answers through the cluster only; with --index DIR, `corpus search --retriever dense` shows what it finds.");
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
             var reranker = rerank.Build(parse, engine, out var owned);
             using var __ = owned;

@@ -3,6 +3,8 @@ using System.Diagnostics;
 using Pastanoodles.Client.Benchmarks;
 using Pastanoodles.Modeling.Phi;
 using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Index;
+using Pastanoodles.Retrieval.Rerank;
 using static TorchSharp.torch;
 
 namespace Pastanoodles.Client.Commands;
@@ -136,12 +138,14 @@ public static class BenchCommands
         var words = new Option<int>("--words") { Description = "Words per generated chunk.", DefaultValueFactory = _ => 150 };
         var queries = new Option<int>("--queries") { Description = "Queries timed per setup.", DefaultValueFactory = _ => 300 };
         var lsaSample = new Option<int>("--lsa-sample") { Description = "Chunks the LSA basis is fitted on.", DefaultValueFactory = _ => 20_000 };
-        var bertChunks = new Option<int>("--bert-chunks") { Description = "Generated chunks for the BERT rows (ingest with and without vectors, re-rank over stored vectors); 0 skips them.", DefaultValueFactory = _ => 500 };
+        var bertChunks = new Option<int>("--bert-chunks") { Description = "Generated chunks ingested with and without all-MiniLM-L6-v2 vectors; 0 skips every BERT and dense row.", DefaultValueFactory = _ => 500 };
+        var denseChunks = new Option<int>("--dense-chunks") { Description = "Vectors (384 floats) the dense top-k product alone is timed over.", DefaultValueFactory = _ => 100_000 };
         var command = new Command("retrieval",
             "Ingest a generated corpus into 1 and 4 shards; print ingest chunks/s and query latency p50/p99 for BM25 and BM25 + LSA re-rank; " +
-            "then, on a smaller corpus, ingest chunks/s with and without all-MiniLM-L6-v2 vectors and BM25 + BERT re-rank over the stored vectors.")
+            "then ingest chunks/s with and without all-MiniLM-L6-v2 vectors (--bert-chunks), BM25 + BERT re-rank and the dense retriever over stored vectors, " +
+            "and the dense top-k product alone over --dense-chunks vectors.")
         {
-            chunks, words, queries, lsaSample, bertChunks,
+            chunks, words, queries, lsaSample, bertChunks, denseChunks,
         };
         command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
@@ -179,39 +183,65 @@ public static class BenchCommands
                 }
             }
             if (parse.GetValue(bertChunks) > 0)
-                BertRows(parse.InvocationConfiguration.Output, data.Take(parse.GetValue(bertChunks)).ToList(), queryTexts);
+                BertRows(parse.InvocationConfiguration.Output, data.Take(parse.GetValue(bertChunks)).ToList(), data, queryTexts, parse.GetValue(denseChunks));
             return 0;
         }));
         return command;
     }
 
-    /// <summary>Ingest with and without stored all-MiniLM-L6-v2 vectors (1 shard), then BM25 and BM25 + BERT re-rank (depth 20) whose
-    /// candidates' vectors were stored at ingest, so only the query is encoded.</summary>
-    private static void BertRows(TextWriter output, IReadOnlyList<CorpusChunk> data, IReadOnlyList<string> queries)
+    /// <summary>all-MiniLM-L6-v2's costs: ingest chunks/s without and with vectors (real encoding, <paramref name="ingest"/> chunks); then, over
+    /// <paramref name="data"/> in 1 shard stored with unit vectors under MiniLM's name (encoding that many chunks takes hours on a CPU, and the
+    /// query-side cost depends on their count, not their values), BM25, BM25 + BERT re-rank of the top 20 with the query encoded on the calling
+    /// thread (before) and on <see cref="SerialTorchThread"/> (after), and the dense retriever; then the dense top-k product alone over
+    /// <paramref name="denseChunks"/> vectors.</summary>
+    private static void BertRows(TextWriter output, IReadOnlyList<CorpusChunk> ingest, IReadOnlyList<CorpusChunk> data, IReadOnlyList<string> queries, int denseChunks)
     {
-        using var encoder = Pastanoodles.Retrieval.Rerank.MiniLmPackage.Load();
+        using var encoder = MiniLmPackage.Load();
         var folder = Path.Combine(Path.GetTempPath(), $"pastanoodles-bench-{Guid.NewGuid():N}");
         try
         {
-            double Ingest(string name, Pastanoodles.Retrieval.Rerank.IDenseEncoder? vectors, out CorpusEngine engine)
+            double Ingest(string name, IReadOnlyList<CorpusChunk> chunks, IDenseEncoder? vectors)
             {
-                engine = CorpusEngine.Open(Path.Combine(folder, name));
+                using var engine = CorpusEngine.Open(Path.Combine(folder, name));
                 var watch = Stopwatch.StartNew();
-                engine.AddChunks(vectors is null ? data : CorpusIngest.Embed(data, vectors));
+                engine.AddChunks(vectors is null ? chunks : CorpusIngest.Embed(chunks, vectors));
                 engine.Commit();
-                return data.Count / watch.Elapsed.TotalSeconds;
+                return chunks.Count / watch.Elapsed.TotalSeconds;
             }
-            var plainRate = Ingest("plain", null, out var plain);
-            plain.Dispose();
-            var vectorRate = Ingest("vectors", encoder, out var engine);
-            using (engine)
+            output.WriteLine($"all-MiniLM-L6-v2, 1 shard, load average {LoadAverage()}");
+            output.WriteLine($"ingest {ingest.Count} chunks: {Ingest("plain", ingest, null):F0} chunks/s without vectors, {Ingest("vectors", ingest, encoder):F1} chunks/s with them");
+
+            var random = new Random(1);
+            using var stored = CorpusEngine.Open(Path.Combine(folder, "stored"));
+            stored.AddChunks(data.Select(c => c with { Vector = RandomUnit(random, encoder.Dimension), Encoder = encoder.Name }));
+            stored.Commit();
+            var callingThread = new CallingThreadEncoder(encoder);
+            var rows = new List<(string Setup, Action<string> Run)>
             {
-                var reranker = new Pastanoodles.Retrieval.Rerank.Reranker(encoder);
-                var bm25 = Latencies(queries, q => engine.Search(q, 5));
-                var reranked = Latencies(queries, q => engine.Search(q, 5, reranker));
-                output.WriteLine($"{data.Count} chunks, 1 shard, all-MiniLM-L6-v2, {Environment.ProcessorCount} cores");
-                output.WriteLine($"{"ingest chunks/s",16} {"with vectors",13} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"bert re-rank p50 ms",20} {"bert re-rank p99 ms",20}");
-                output.WriteLine($"{plainRate,16:F0} {vectorRate,13:F1} {Percentile(bm25, 50),12:F2} {Percentile(bm25, 99),12:F2} {Percentile(reranked, 50),20:F2} {Percentile(reranked, 99),20:F2}");
+                ("bm25", q => stored.Search(q, 5)),
+                ("bm25 + bert re-rank, query on the calling thread (before)", q => stored.Search(q, 5, new Reranker(callingThread))),
+                ("bm25 + bert re-rank, query on the serial torch thread", q => stored.Search(q, 5, new Reranker(encoder))),
+                ("query encoding alone, calling thread (before)", q => callingThread.Encode([q])),
+                ("query encoding alone, serial torch thread", q => encoder.Encode([q])),
+                ("dense top-5, cosine (query encoded)", q => stored.DenseSearch(q, 5, encoder)),
+                ("dense top-5, euclidean (query encoded)", q => stored.DenseSearch(q, 5, encoder, DenseMetric.Euclidean)),
+            };
+            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, load average {LoadAverage()}");
+            output.WriteLine($"{"setup",-60} {"p50 ms",9} {"p99 ms",9} {"CPU ms/query",13}");
+            foreach (var (setup, run) in rows)
+            {
+                var ms = Latencies(queries, run, out var cpu);
+                output.WriteLine($"{setup,-60} {Percentile(ms, 50),9:F2} {Percentile(ms, 99),9:F2} {cpu,13:F2}");
+            }
+
+            var index = DenseIndex.Of(Enumerable.Range(0, denseChunks).Select(i =>
+                new CorpusChunk($"d#{i}#0", "d", i, 0, "", RandomUnit(random, encoder.Dimension), "random")), "random", encoder.Dimension);
+            var vectors = queries.Select(_ => RandomUnit(random, encoder.Dimension)).ToList();
+            output.WriteLine($"dense top-5 product alone over {denseChunks} vectors of {encoder.Dimension} floats, load average {LoadAverage()}");
+            foreach (var metric in new[] { DenseMetric.Cosine, DenseMetric.Euclidean })
+            {
+                var ms = Latencies(Enumerable.Range(0, vectors.Count).Select(i => i.ToString()).ToList(), i => index.Search(vectors[int.Parse(i)], metric, 5), out var cpu);
+                output.WriteLine($"{metric.ToString().ToLowerInvariant(),-60} {Percentile(ms, 50),9:F2} {Percentile(ms, 99),9:F2} {cpu,13:F2}");
             }
         }
         finally
@@ -221,10 +251,29 @@ public static class BenchCommands
         }
     }
 
-    private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run)
+    static float[] RandomUnit(Random random, int dimension)
+    {
+        var v = Enumerable.Range(0, dimension).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return [.. v.Select(x => x / norm)];
+    }
+
+    /// <summary>How queries were encoded before <see cref="SerialTorchThread"/>: on the calling thread, with every intra-op thread.</summary>
+    sealed class CallingThreadEncoder(BertSentenceEncoder encoder) : IDenseEncoder
+    {
+        public string Name => encoder.Name;
+        public int Dimension => encoder.Dimension;
+        public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => encoder.EncodeIds([.. texts.Select(encoder.Tokenize)]);
+    }
+
+    private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run) => Latencies(queries, run, out _);
+
+    /// <param name="cpuMs">The process's CPU time per query over the timed loop: on a loaded machine, nearer to what a quiet one would take than the wall time.</param>
+    private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run, out double cpuMs)
     {
         foreach (var q in queries.Take(20))
             run(q); // warm-up: JIT, reader caches
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var times = new double[queries.Count];
         for (var i = 0; i < queries.Count; i++)
         {
@@ -232,6 +281,7 @@ public static class BenchCommands
             run(queries[i]);
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / queries.Count;
         Array.Sort(times);
         return times;
     }

@@ -60,9 +60,9 @@ static class ClusterRetrievalCommands
         await output.WriteLineAsync($"{stats.Count} shards, {stats.Sum(s => s.Chunks)} chunks, {stats.SelectMany(s => s.Sources).Distinct().Count()} sources");
     }
 
-    public static async Task SearchAsync(IClusterClient client, TextWriter output, string text, int k)
+    public static async Task SearchAsync(IClusterClient client, TextWriter output, SearchRequest request)
     {
-        var result = await client.GetGrain<IAnswerGrain>(0).SearchAsync(text, k);
+        var result = await client.GetGrain<IAnswerGrain>(0).SearchAsync(request);
         await AnswerOutput.WarnFailedAsync(output, result.FailedShards);
         if (result.Hits.Count == 0)
             await output.WriteLineAsync("No hits.");
@@ -73,10 +73,10 @@ static class ClusterRetrievalCommands
         }
     }
 
-    public static async Task AskAsync(IClusterClient client, TextWriter output, string question, string? experiment, int k)
+    public static async Task AskAsync(IClusterClient client, TextWriter output, string question, string? experiment, int k, SearchRequest? retrieval = null)
     {
         McqaQuestion.Parse(question);   // a question without options fails here, before any grain call
-        var answer = await client.GetGrain<IAnswerGrain>(0).AskAsync(new AnswerRequest(question, experiment, UseRetrieval: true, TopK: k));
+        var answer = await client.GetGrain<IAnswerGrain>(0).AskAsync(new AnswerRequest(question, experiment, UseRetrieval: true, TopK: k, Retrieval: retrieval));
         await AnswerOutput.WriteAsync(output, answer);
     }
 

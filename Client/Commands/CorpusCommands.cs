@@ -129,23 +129,39 @@ public static class CorpusCommands
         var index = IndexOption(required: false);
         var k = new Option<int>("-k") { Description = "Number of hits.", DefaultValueFactory = _ => 5 };
         var rerank = new RerankChoice();
-        var command = new Command("search", "Search every shard with collection-wide BM25, merge, optionally re-rank; prints rank, score, source, page, snippet.")
+        var retriever = RerankChoice.RetrieverOption();
+        var command = new Command("search", "Search every shard with collection-wide BM25 (or, with --retriever dense, every stored chunk vector), merge, " +
+                                            "optionally re-rank; prints rank, score, source, page, snippet.")
         {
-            text, index, k,
+            text, index, k, retriever,
         };
         rerank.AddTo(command);
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Rerank, rerank.Encoder, rerank.Bert, rerank.Metric);
-                return ClusterRetrievalCommands.SearchAsync(client, output, parse.GetValue(text)!, parse.GetValue(k));
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert);
+                var request = new SearchRequest(parse.GetValue(text)!, parse.GetValue(k), parse.GetValue(retriever), parse.GetValue(rerank.Metric),
+                    rerank.Mode(parse), parse.GetValue(rerank.Bm25Weight));
+                return ClusterRetrievalCommands.SearchAsync(client, output, request);
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
-            var reranker = rerank.Build(parse, engine, out var owned);
-            using var _ = owned;
-            var hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker);
+            IReadOnlyList<SearchHit> hits;
+            if (parse.GetValue(retriever) == Retriever.Dense)
+            {
+                if (rerank.Mode(parse) is not null)
+                    throw new ArgumentException("--rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out.");
+                var (_, encoder) = rerank.DenseEncoder(parse, engine, defaultEncoder: "bert");
+                using var __ = encoder as IDisposable;
+                hits = engine.DenseSearch(parse.GetValue(text)!, parse.GetValue(k), encoder, parse.GetValue(rerank.Metric));
+            }
+            else
+            {
+                var reranker = rerank.Build(parse, engine, out var owned);
+                using var _ = owned;
+                hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker);
+            }
             if (hits.Count == 0)
                 parse.InvocationConfiguration.Output.WriteLine("No hits.");
             for (var i = 0; i < hits.Count; i++)

@@ -55,10 +55,12 @@ public sealed class RerankChoice
 
     /// <summary>The encoder the options name, and its name for reports: LSA of <paramref name="engine"/>, or BERT loaded
     /// from --bert or else the built-in all-MiniLM-L6-v2 (the caller disposes it). Errors name the option and the valid choices.</summary>
-    public (string Name, IDenseEncoder Encoder) DenseEncoder(ParseResult parse, CorpusEngine engine)
+    /// <param name="defaultEncoder">The encoder when --encoder is not given (the dense retriever's is bert: LSA vectors are not stored).</param>
+    public (string Name, IDenseEncoder Encoder) DenseEncoder(ParseResult parse, CorpusEngine engine, string? defaultEncoder = null)
     {
         var bert = parse.GetValue(Bert);
-        if (parse.GetValue(Encoder) == "bert")
+        var name = parse.GetResult(Encoder) is { Implicit: false } || defaultEncoder is null ? parse.GetValue(Encoder) : defaultEncoder;
+        if (name == "bert")
         {
             return ("bert", LoadBert(bert));
         }
@@ -70,28 +72,43 @@ public sealed class RerankChoice
     /// <summary>BERT from an HF folder, or the built-in all-MiniLM-L6-v2 when <paramref name="folder"/> is null.</summary>
     public static BertSentenceEncoder LoadBert(string? folder) => folder is null ? MiniLmPackage.Load() : BertSentenceEncoder.Load(folder);
 
-    /// <summary>The re-ranker the options name, or null for --rerank none.</summary>
-    public Reranker? Build(ParseResult parse, CorpusEngine engine, out IDisposable? owned)
+    /// <summary>--retriever: bm25 (the default) or dense, the seed's top-k over every stored chunk vector.</summary>
+    public static Option<Retriever> RetrieverOption() => new("--retriever")
     {
-        owned = null;
+        Description = "Where candidates come from: Bm25 (analyzed chunks) or Dense (the query's vector against every chunk vector stored at ingest, " +
+                      "exact top-k by --metric, as Chroma's flat index; needs an index ingested with --encoder bert).",
+        DefaultValueFactory = _ => Retriever.Bm25,
+    };
+
+    /// <summary>What --rerank asks the dense similarity to do, or null for none.</summary>
+    public RerankMode? Mode(ParseResult parse)
+    {
         var rerank = parse.GetValue(Rerank)!.ToLowerInvariant();
-        var mode = rerank switch
+        var weight = parse.GetValue(Bm25Weight);
+        if (weight is < 0 or > 1)
+            throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+        return rerank switch
         {
-            "none" => (RerankMode?)null,
+            "none" => null,
             "dense" or "lsa" => RerankMode.Replace,
             "rrf" or "lsa-rrf" => RerankMode.Fusion,
             "weighted" => RerankMode.Weighted,
             _ => throw new ArgumentException($"--rerank is '{rerank}'. Valid choices: none, dense, rrf, weighted (or lsa, lsa-rrf)."),
         };
+    }
+
+    /// <summary>The re-ranker the options name, or null for --rerank none.</summary>
+    public Reranker? Build(ParseResult parse, CorpusEngine engine, out IDisposable? owned)
+    {
+        owned = null;
+        var rerank = parse.GetValue(Rerank)!.ToLowerInvariant();
+        var mode = Mode(parse);
         if (rerank.StartsWith("lsa") && parse.GetValue(Encoder) == "bert")
             throw new ArgumentException($"--rerank is '{rerank}' but --encoder is 'bert'. HINT: use --rerank dense or rrf with --encoder bert.");
         if (mode is null)
             return null;
         var (_, encoder) = DenseEncoder(parse, engine);
         owned = encoder as IDisposable;
-        var weight = parse.GetValue(Bm25Weight);
-        if (weight is < 0 or > 1)
-            throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
-        return new Reranker(encoder, parse.GetValue(Metric), mode.Value, weight);
+        return new Reranker(encoder, parse.GetValue(Metric), mode.Value, parse.GetValue(Bm25Weight));
     }
 }

@@ -23,14 +23,14 @@ public sealed class CorpusEngine : IDisposable
 {
     public const string LsaFileName = "lsa.bin";
 
-    /// <summary>BM25 candidates a re-ranker re-orders by default: the depth README's chunk-size and re-rank table was measured at
-    /// (recall@5 was already 1.000 there, so deeper lists only add candidates the re-ranker can wrongly promote).</summary>
-    public const int DefaultRerankDepth = 20;
+    /// <inheritdoc cref="SearchRequest.DefaultRerankDepth"/>
+    public const int DefaultRerankDepth = SearchRequest.DefaultRerankDepth;
 
     private readonly ShardIndex[] _shards;
     private readonly ShardRouter _router;
     private readonly RecursiveCharacterTextSplitter _splitter;
     private LsaEncoder? _lsa;
+    private readonly Dictionary<(string Encoder, int Dimension), DenseIndex[]> _dense = [];   // per shard; dropped on every change
 
     private CorpusEngine(string root, CorpusOptions options)
     {
@@ -132,15 +132,21 @@ public sealed class CorpusEngine : IDisposable
     /// <summary>Deletes every chunk of <paramref name="source"/> in every shard, then adds <paramref name="chunks"/>.</summary>
     void ReplaceChunks(string source, IReadOnlyList<CorpusChunk> chunks)
     {
+        lock (_dense)
+            _dense.Clear();
         foreach (var shard in _shards)
             shard.DeleteSource(source);
         AddChunks(chunks);
     }
 
     /// <summary>Adds (or replaces by id) ready-made chunks, each in the shard its id hashes to.</summary>
-    public void AddChunks(IEnumerable<CorpusChunk> chunks) =>
+    public void AddChunks(IEnumerable<CorpusChunk> chunks)
+    {
+        lock (_dense)
+            _dense.Clear();
         Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             chunk => _shards[_router.ShardOf(chunk.Id)].Upsert(chunk));
+    }
 
     public void Commit()
     {
@@ -196,6 +202,36 @@ public sealed class CorpusEngine : IDisposable
         if (reranker is not null)
             hits = reranker.Rerank(query, hits);
         return hits.Take(k).ToList();
+    }
+
+    /// <summary>The seed's retriever: the exact top <paramref name="k"/> chunks by <paramref name="metric"/> between the query's vector and
+    /// every chunk's vector stored from <paramref name="encoder"/> (Chroma's flat index), each shard scored on its own and merged as BM25's are.
+    /// Chunks without a vector from that encoder are left out; with none at all it is an error naming the index and the encoder.</summary>
+    public IReadOnlyList<SearchHit> DenseSearch(string query, int k, IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine)
+    {
+        if (k < 1)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        var indexes = DenseIndexes(encoder);
+        var vector = encoder.Encode([query])[0];
+        return Merge(indexes.Select(index => index.Search(vector, metric, k)), k);
+    }
+
+    /// <summary>Each shard's <see cref="DenseIndex"/> of <paramref name="encoder"/>'s stored vectors, built on first use after a change.</summary>
+    public IReadOnlyList<DenseIndex> DenseIndexes(IDenseEncoder encoder)
+    {
+        var key = (encoder.Name, encoder.Dimension);
+        lock (_dense)
+        {
+            if (!_dense.TryGetValue(key, out var indexes))
+            {
+                indexes = [.. _shards.Select(s => DenseIndex.Of(s.AllChunks(), encoder.Name, encoder.Dimension))];
+                if (indexes.Sum(i => i.Count) == 0 && indexes.Sum(i => i.Missing) > 0)
+                    throw new InvalidDataException($"Index '{Root}' has no chunk with a vector from encoder '{encoder.Name}' ({indexes.Sum(i => i.Missing)} chunks without). " +
+                        $"HINT: run `pastanoodles corpus ingest DIR --index {Root} --encoder bert` to store them.");
+                _dense[key] = indexes;
+            }
+            return indexes;
+        }
     }
 
     /// <summary>Merges per-shard hit lists by score, ties broken by chunk id (code point order, which is Lucene's UTF-8

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Client;
@@ -29,6 +30,28 @@ public class RerankOptionsTests
     }
 
     [Fact]
+    public void Search_with_the_dense_retriever_ranks_every_stored_vector_and_needs_them()
+    {
+        using var folder = new TempDir();
+        var index = Index(folder);
+        var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
+        var missing = Cli.Run("corpus", "search", "The speed of light.", "--index", index, "--retriever", "dense", "--bert", bert);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.StartsWith($"error: Index '{index}' has no chunk with a vector from encoder 'bert' (3 chunks without). HINT: run `pastanoodles corpus ingest DIR --index {index} --encoder bert`", missing.Error);
+
+        Assert.Equal(0, Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--encoder", "bert", "--bert", bert).ExitCode);
+        var result = Cli.Run("corpus", "search", "The speed of light.", "--index", index, "-k", "3", "--retriever", "dense", "--bert", bert);
+        Assert.True(result.ExitCode == 0, result.Error);
+        // Every chunk is scored, even one sharing no word with the query (BM25 would not return it): 3 hits, the identical text first at cosine 1.
+        var ranks = result.Output.Split('\n').Where(l => Regex.IsMatch(l, @"^\s+\d\s")).ToList();
+        Assert.Equal(3, ranks.Count);
+        Assert.Matches(@"^\s+1\s+1\.0000\s+a\.pdf\s+page 2\s+start 0$", ranks[0]);
+
+        var both = Cli.Run("corpus", "search", "light", "--index", index, "--retriever", "dense", "--rerank", "rrf", "--bert", bert);
+        Assert.Equal((1, "error: --rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out."), (both.ExitCode, both.Error.Trim()));
+    }
+
+    [Fact]
     public void Eval_retrieval_names_the_bert_setups()
     {
         using var folder = new TempDir();
@@ -42,6 +65,9 @@ public class RerankOptionsTests
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("bm25 + bert cosine re-rank (lemmas)", result.Output);
         Assert.Contains("bm25 + bert cosine rrf (no lemmas)", result.Output);
+        Assert.Contains("hybrid: bm25 0.5 + bert cosine (lemmas)", result.Output);
+        foreach (var row in new[] { "dense bert cosine (raw text)", "dense bert euclidean (raw text)", "dense bert cosine (analyzed text)", "dense bert euclidean (analyzed text)" })
+            Assert.Matches($@"{Regex.Escape(row)}\s+[01]\.\d{{3}}\s+[01]\.\d{{3}}\s+[01]\.\d{{3}}\s+\d+\.\d", result.Output);
         Assert.Contains("ignored 1 extra field(s)", result.Error);
     }
 

@@ -3,28 +3,47 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Pastanoodles.Answering;
+using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Analysis;
+using Pastanoodles.Retrieval.Rerank;
 
 namespace Pastanoodles.Cluster;
 
 /// <summary>Answers on any silo: fans the question out to every shard, merges, fills the seed's prompt and scores the option
 /// letters with the silo's shared base plus the chosen experiment's final adapter, attached for this answer only (<see cref="SiloModels"/>).</summary>
 [StatelessWorker]
-public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo, ILogger<AnswerGrain> logger)
+public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo,
+    ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
 {
     // The analyzer the shard grains index with, from the corpus' stored settings (which never change once set); thread-safe.
     (int Shards, CourseAnalyzer Analyzer)? _corpus;
 
-    public async Task<SearchResult> SearchAsync(string query, int k)
+    public Task<SearchResult> SearchAsync(string query, int k) => SearchAsync(new SearchRequest(query, k));
+
+    /// <summary>As <see cref="CorpusEngine.Search"/> and <see cref="CorpusEngine.DenseSearch"/> do locally: the dense retriever asks every shard
+    /// to score its stored vectors; BM25 with a re-rank fetches the top <see cref="SearchRequest.RerankDepth"/> (with their stored vectors)
+    /// and re-orders them here. Either way a shard is called once and only the query is encoded.</summary>
+    public async Task<SearchResult> SearchAsync(SearchRequest request)
     {
+        if (request.K < 1)
+            throw new ArgumentException($"K is {request.K}. K must be 1 or more.", nameof(request));
         if (_corpus is not { } corpus)
         {
             if (await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync() is not { } settings)
                 return new SearchResult([], []);   // nothing ingested yet
             _corpus = corpus = (settings.Shards, new CourseAnalyzer(settings.Lemmatize));
         }
-        return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, query, corpus.Shards, k, logger, statsCache);
+        if (request.Retriever == Retriever.Dense)
+        {
+            var vector = await Task.Run(() => encoder.Encode([request.Query])[0]);
+            return await ShardFanOut.DenseSearchAsync(GrainFactory, vector, encoder.Name, request.Metric, corpus.Shards, request.K, logger);
+        }
+        if (request.Rerank is not { } mode)
+            return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, request.K, logger, statsCache);
+        var candidates = await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, Math.Max(request.K, request.RerankDepth), logger, statsCache);
+        var reranked = await Task.Run(() => new Reranker(encoder, request.Metric, mode, request.Bm25Weight).Rerank(request.Query, candidates.Hits));
+        return candidates with { Hits = [.. reranked.Take(request.K)] };
     }
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)
@@ -36,7 +55,7 @@ public sealed class AnswerGrain(SiloModels models, ShardStatsCache statsCache, I
 
         var watch = Stopwatch.StartNew();
         var search = request.UseRetrieval
-            ? await SearchAsync(question.Text, Math.Max(request.TopK, options.Value.ShardDepth))
+            ? await SearchAsync((request.Retrieval ?? new SearchRequest("", 1)) with { Query = question.Text, K = Math.Max(request.TopK, options.Value.ShardDepth) })
             : new SearchResult([], []);
         var sources = search.Hits.Take(request.TopK).ToList();
         var retrievalMs = watch.Elapsed.TotalMilliseconds;

@@ -34,6 +34,7 @@ public static class GrainsServiceCollectionExtensions
         services.AddOptions<ShardOptions>().BindConfiguration(ShardOptions.Section);
         services.TryAddSingleton<SiloModels>();
         services.TryAddSingleton<ShardStatsCache>();
+        services.TryAddSingleton<SiloEncoder>();
         return services;
     }
 }

@@ -39,6 +39,21 @@ public static class ShardFanOut
         return Result(all, all.ToDictionary(s => s, s => hits.GetValueOrDefault(s)), k);
     }
 
+    /// <summary>The dense retriever over the shard grains: every shard scores its own stored vectors against <paramref name="query"/>
+    /// (one round trip each), and the hits are merged as BM25's are. With no vector from <paramref name="encoder"/> anywhere it is an error.</summary>
+    public static async Task<SearchResult> DenseSearchAsync(IGrainFactory grains, float[] query, string encoder, DenseMetric metric, int shards, int k, ILogger logger)
+    {
+        if (k < 1)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        var all = Enumerable.Range(0, shards).ToList();
+        var hits = await CallAllAsync(all, s => grains.GetGrain<IShardGrain>(s).DenseSearchAsync(query, encoder, metric, k).AsTask(), "dense search", logger);
+        var answered = hits.Values.OfType<ShardHits>().ToList();
+        if (answered.Count > 0 && answered.All(h => h.Hits.Count == 0) && answered.Sum(h => h.Unscored) > 0)
+            throw new InvalidDataException($"No chunk in the cluster corpus has a vector from encoder '{encoder}' ({answered.Sum(h => h.Unscored)} chunks without). " +
+                "HINT: ingest again with `pastanoodles corpus ingest DIR --encoder bert --replace` to store them.");
+        return Result(all, hits, k);
+    }
+
     static SearchResult Result(IReadOnlyList<int> all, Dictionary<int, ShardHits?> hits, int k) => new(
         CorpusEngine.Merge(all.Where(s => hits[s] is not null).Select(s => hits[s]!.Hits), k),
         [.. all.Where(s => hits[s] is null)]);

@@ -21,6 +21,7 @@ public sealed class ShardGrain(
     CachedShardIndex? _index;
     CorpusOptions? _settings;   // the corpus grain's; null while the corpus has none (nothing was ingested yet)
     string _folder = "";
+    (string Version, DenseIndex Index)? _dense;   // the stored vectors of the last encoder asked for, as one matrix, until the chunks change
 
     int Shard => (int)this.GetPrimaryKeyLong();
     ShardState S => state.State;
@@ -89,6 +90,18 @@ public sealed class ShardGrain(
 
     public ValueTask<ShardHits> SearchAsync(IReadOnlyList<string> terms, QueryStats global, int k) =>
         ValueTask.FromResult(new ShardHits(_index!.Search(terms, global, k), S.Version));
+
+    public async ValueTask<ShardHits> DenseSearchAsync(float[] query, string encoder, DenseMetric metric, int k)
+    {
+        if (_dense is not { } dense || dense.Version != S.Version || dense.Index.Encoder != encoder || dense.Index.Dimension != query.Length)
+        {
+            var (chunks, version) = (S.Chunks.ToList(), S.Version);   // a turn's copy: the index is built off the scheduler
+            _dense = dense = (version, await Task.Run(() => DenseIndex.Of(chunks, encoder, query.Length)));
+        }
+        var index = dense.Index;
+        var hits = await Task.Run(() => index.Search(query, metric, k));
+        return new ShardHits([.. hits.Select(h => SearchHit.From(h.Chunk, h.Score, Shard))], dense.Version, index.Missing);
+    }
 
     public ValueTask<ShardStats> GetStatsAsync() => ValueTask.FromResult(new ShardStats(
         Shard, S.Chunks.Count, [.. S.Chunks.Select(c => c.Source).Distinct().Order(CodePointOrder.Instance)],

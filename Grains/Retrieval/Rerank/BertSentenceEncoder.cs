@@ -86,8 +86,15 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
         return _tokenizer.Encode(text, MaxSeqLength);
     }
 
+    /// <summary>The unit vectors of <paramref name="texts"/>, in order. A single text (a query) runs on <see cref="SerialTorchThread"/>,
+    /// with one intra-op thread; batches (ingest) use every thread.</summary>
     public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts)
     {
+        if (texts.Count == 1)
+        {
+            var ids = Tokenize(texts[0]);
+            return SerialTorchThread.Run(() => EncodeIds([ids]));
+        }
         var vectors = new float[texts.Count][];
         for (var start = 0; start < texts.Count; start += BatchSize)
         {

@@ -2,15 +2,6 @@
 // Euclidean distance. Scores are "higher is better": cosine similarity, or the negated Euclidean distance.
 namespace Pastanoodles.Retrieval.Rerank;
 
-/// <summary>How re-ranking compares a query vector with a chunk vector.</summary>
-public enum DenseMetric { Cosine, Euclidean }
-
-/// <summary>What the dense similarity does to the BM25 order: replace it; be fused with it by reciprocal rank
-/// fusion (score = Σ 1/(60 + rank), ranks from 1, over the BM25 and the dense ranking; Cormack et al. 2009); or be
-/// mixed with it by weight: score = w · minmax(BM25) + (1 − w) · minmax(dense), each min-max normalized over the
-/// candidates (Elasticsearch's linear retriever with the minmax normalizer).</summary>
-public enum RerankMode { Replace, Fusion, Weighted }
-
 /// <summary>Re-orders hits by the dense similarity of their text to the query; the hit's score becomes that similarity.</summary>
 public sealed class Reranker
 {
@@ -19,8 +10,8 @@ public sealed class Reranker
     /// <summary>The k constant of reciprocal rank fusion (the usual default, as in Elasticsearch).</summary>
     public const int FusionK = 60;
 
-    /// <summary>The default BM25 weight of <see cref="RerankMode.Weighted"/>; see README "Retrieval" for the sweep behind it.</summary>
-    public const double DefaultBm25Weight = 0.5;
+    /// <inheritdoc cref="SearchRequest.DefaultBm25Weight"/>
+    public const double DefaultBm25Weight = SearchRequest.DefaultBm25Weight;
 
     /// <param name="bm25Weight">w of <see cref="RerankMode.Weighted"/>, between 0 (dense only) and 1 (BM25 only).</param>
     public Reranker(IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine, RerankMode mode = RerankMode.Replace, double bm25Weight = DefaultBm25Weight)

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+using Pastanoodles.Retrieval.Rerank;
+
+namespace Pastanoodles.Cluster;
+
+/// <summary>The dense encoder this silo's answer grains encode queries with: the built-in all-MiniLM-L6-v2 (<see cref="MiniLmPackage"/>),
+/// the encoder `corpus ingest --encoder bert` stores the shards' vectors with. Loaded on first use, once per silo (STYLE §7).</summary>
+/// <remarks>Blocking on first use: call off the grain scheduler. A failed load is forgotten, so the next call tries again. Thread-safe.</remarks>
+public sealed class SiloEncoder(ILogger<SiloEncoder> logger) : IDenseEncoder, IDisposable
+{
+    readonly object _lock = new();
+    BertSentenceEncoder? _encoder;
+    long _texts;
+
+    public string Name => MiniLmPackage.Name;
+
+    public int Dimension => MiniLmPackage.Config.HiddenSize;
+
+    /// <summary>Texts this silo has encoded (tests count them: a re-rank over stored vectors encodes the query alone).</summary>
+    public long Texts => Interlocked.Read(ref _texts);
+
+    public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts)
+    {
+        Interlocked.Add(ref _texts, texts.Count);
+        return Loaded().Encode(texts);
+    }
+
+    BertSentenceEncoder Loaded()
+    {
+        lock (_lock)
+        {
+            if (_encoder is null)
+            {
+                _encoder = MiniLmPackage.Load();
+                logger.LogInformation("Loaded {Encoder} for dense retrieval and re-ranking", _encoder.Name);
+            }
+            return _encoder;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+            _encoder?.Dispose();
+    }
+}

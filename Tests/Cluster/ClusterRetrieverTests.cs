@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Pastanoodles.Cluster;
+using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Retrieval.Rerank;
+
+namespace Pastanoodles.Tests.Cluster;
+
+/// <summary>Dense re-ranking and the dense retriever through real silos, over vectors the shards stored at ingest: the same hits and scores
+/// as the local index, with only the query encoded.</summary>
+public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClassFixture<CorpusClusterFixture>
+{
+    /// <summary>all-MiniLM-L6-v2 under its own name, remembering every vector, so the cluster and the local index store the very same floats.</summary>
+    sealed class RememberingEncoder(IDenseEncoder inner) : IDenseEncoder
+    {
+        readonly ConcurrentDictionary<string, float[]> _vectors = new();
+        public string Name => inner.Name;
+        public int Dimension => inner.Dimension;
+        public int Computed => _vectors.Count;
+        public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts)
+        {
+            var missing = texts.Where(t => !_vectors.ContainsKey(t)).Distinct().ToList();
+            if (missing.Count > 0)
+                foreach (var (text, vector) in missing.Zip(inner.Encode(missing)))
+                    _vectors[text] = vector;
+            return [.. texts.Select(t => _vectors[t])];
+        }
+    }
+
+    long SiloTexts => fixture.Cluster.Silos.Sum(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<SiloEncoder>().Texts);
+
+    [Fact]
+    public async Task With_stored_vectors_cluster_rerank_and_dense_search_equal_the_local_index_and_encode_only_the_query()
+    {
+        using var miniLm = MiniLmPackage.Load();
+        var remembering = new RememberingEncoder(miniLm);
+        await ClusterIngest.IngestDirectoryAsync(fixture.Client, CorpusClusterFixture.Corpus, encoder: remembering, replace: true);
+        fixture.Local.StoreVectors(remembering);
+        Assert.Equal(fixture.Local.Count, remembering.Computed);   // every chunk's text encoded once, for both
+        var answers = fixture.Client.GetGrain<IAnswerGrain>(0);
+        var queries = RetrievalQuestionReader.Read(CorpusClusterFixture.Questions).Select(q => q.QueryWithOptions).Take(4).ToList();
+
+        var searches = 0;
+        foreach (var query in queries)
+        {
+            foreach (var mode in new[] { RerankMode.Replace, RerankMode.Fusion, RerankMode.Weighted })
+            {
+                var local = fixture.Local.Search(query, 5, new Reranker(miniLm, DenseMetric.Cosine, mode, 0.3));
+                var cluster = await answers.SearchAsync(new SearchRequest(query, 5, Rerank: mode, Bm25Weight: 0.3));
+                Assert.Empty(cluster.FailedShards);
+                Assert.Equal(local.Select(h => (h.ChunkId, h.Score)), cluster.Hits.Select(h => (h.ChunkId, h.Score)));
+                searches++;
+            }
+            foreach (var metric in new[] { DenseMetric.Cosine, DenseMetric.Euclidean })
+            {
+                var local = fixture.Local.DenseSearch(query, 5, miniLm, metric);
+                var cluster = await answers.SearchAsync(new SearchRequest(query, 5, Retriever.Dense, metric));
+                Assert.Equal(local.Select(h => (h.ChunkId, h.Score)), cluster.Hits.Select(h => (h.ChunkId, h.Score)));
+                searches++;
+            }
+        }
+        Assert.Equal(searches, SiloTexts);   // one text per search: the query; every candidate's vector came from its shard
+    }
+}
