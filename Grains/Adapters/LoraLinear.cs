@@ -40,7 +40,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     {
         var baseWeight = Resolve(baseLayer);
         var (inFeatures, outFeatures) = (baseWeight.in_features, baseWeight.out_features);
-        var device = BaseWeight(baseLayer, ScalarType.Float32).device;
+        using var w = BaseWeight(baseLayer, ScalarType.Float32);      // dequantized once, for its device and DoRA's norm
+        var device = w.device;
         base_layer = baseLayer;
         lora_A = nn.Linear(inFeatures, config.R, hasBias: false, device: device, dtype: ScalarType.Float32);
         lora_B = nn.Linear(config.R, outFeatures, hasBias: false, device: device, dtype: ScalarType.Float32);
@@ -52,7 +53,6 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
             using (var drawn = empty(lora_A.weight!.shape, ScalarType.Float32).uniform_(-bound, bound, generator))
                 lora_A.weight!.copy_(drawn);                                // drawn on the CPU: the same values on every device
             lora_B.weight!.zero_();
-            using var w = BaseWeight(baseLayer, ScalarType.Float32);
             _weightNormSquared = DoraNorm.RowNormsSquared(w).DetachFromDisposeScope();
             if (config.UseDora)
                 lora_magnitude_vector = new Parameter(_weightNormSquared.sqrt(), requires_grad: true);
