@@ -71,8 +71,7 @@ public static class AdapterBenchmark
     static long Rss()
     {
         PeakMemory.Reset();
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return PeakMemory.Resident();
     }
 
     /// <summary>PEFT folders for <paramref name="config"/>, each a fresh adapter with B and the magnitude moved by its own seed.</summary>

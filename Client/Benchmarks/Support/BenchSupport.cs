@@ -29,9 +29,16 @@ public static class PeakMemory
     }
 
 
-    public static long Read()
+    /// <summary>The peak since the last <see cref="Reset"/>, bytes; -1 where there is no /proc.</summary>
+    public static long Read() => Field("VmHWM");
+
+    /// <summary>Resident memory now, bytes; -1 where there is no /proc.</summary>
+    public static long Resident() => Field("VmRSS");
+
+    // "VmHWM:\t 3791692 kB", but "VmHWM:\t13893844 kB" from 10 GB on: the number is padded to 8 columns after a tab.
+    static long Field(string name)
     {
-        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:")) : null;
-        return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) : null;
+        return line is null ? -1 : long.Parse(line[(name.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[0]) * 1024;
     }
 }
