@@ -48,6 +48,7 @@ public static class DoraNorm
     public static Tensor RowNormsSquared(Tensor weight)
     {
         using var _ = no_grad();
-        return weight.square().sum(1);
+        using var scope = NewDisposeScope();                         // the [out, in] square is freed here, not by the GC
+        return weight.square().sum(1).MoveToOuterDisposeScope();
     }
 }

@@ -178,7 +178,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer, ScalarType dtype)
     {
         var weight = Resolve(layer);
-        return weight.IsQuantized ? weight.DequantizedWeight(weight.ComputeDType).to(dtype) : weight.DequantizedWeight(dtype);
+        if (!weight.IsQuantized)
+            return weight.DequantizedWeight(dtype);
+        using var computed = weight.DequantizedWeight(weight.ComputeDType);  // rounded through the compute dtype, as the forward sees it
+        return computed.to(dtype);
     }
 
     static IBaseWeight Resolve(nn.Module<Tensor, Tensor> layer) => BaseLayers.Of(layer)

@@ -9,8 +9,8 @@ namespace Pastanoodles.Modeling;
 /// resident: small long-lived blocks allocated in between (the adapters' gradients, optimizer state) keep the heap from shrinking.
 /// Each thread of libtorch's pool may also get its own arena (up to 8 per core), each holding its own freed memory.</para>
 /// <para><see cref="Configure"/> fixes the threshold (which turns the dynamic adjustment off, mallopt(3)) and caps the arenas. Measured
-/// on Phi-2's architecture with 4 layers, one DPO step at 2 × 2048 tokens with gradient checkpointing: peak RSS 4,338 MB by default,
-/// 2,857 MB with these settings (README "Memory at the real size").</para>
+/// on Phi-2's architecture with 4 layers, one DPO step at 2 × 2048 tokens with gradient checkpointing: peak RSS 4,236 MiB by default,
+/// 2,790 MiB with these settings (README "Memory at the real size").</para>
 /// </remarks>
 public static class NativeHeap
 {

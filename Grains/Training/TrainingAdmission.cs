@@ -8,8 +8,9 @@ namespace Pastanoodles.Training;
 /// <summary>A run's peak memory, estimated from its config before anything is allocated, in bytes per part.</summary>
 /// <param name="Runtime">The .NET runtime and libtorch themselves, measured on a run too small to add anything.</param>
 /// <param name="Weights">The base model as it stays resident: NF4 linear weights (half a byte each plus their block constants), the
-/// embeddings, lm_head, norms and biases in the compute dtype, and what building and dequantizing leave behind
-/// (<see cref="TrainingAdmission.TransientBytesPerWeight"/>).</param>
+/// embeddings, lm_head, norms and biases in the compute dtype. Building draws and quantizes one layer at a time and each forward
+/// dequantizes one layer at a time; freed, those transients leave the resident set (<see cref="Modeling.NativeHeap"/>), and they are
+/// below the training peak that follows.</param>
 /// <param name="Adapters">LoRA/DoRA parameters and their gradients (fp32).</param>
 /// <param name="Optimizer">AdamW's two moments per adapter parameter (fp32).</param>
 /// <param name="Activations">The larger of a training micro-batch (what it keeps for backward at <c>max_length</c>, plus its lm_head
@@ -39,11 +40,6 @@ public static class TrainingAdmission
     /// "Admission control"), less its few MB of weights and logits.</summary>
     public const long RuntimeBytes = 235_000_000;
 
-    /// <summary>Per base linear weight, what building and dequantizing leave resident beyond the weights themselves: a layer is drawn
-    /// in fp32 and quantized, and each forward dequantizes it through int32 indices and fp32 values (12 bytes a weight, one layer at a
-    /// time), and glibc keeps such freed blocks in its per-thread arenas (after the first free of an mmapped block its mmap threshold
-    /// rises up to 32 MB, mallopt(3)). Fitted to mid, max_length 256, checkpointing on: 2224 MB measured; README "Admission control".</summary>
-    public const double TransientBytesPerWeight = 8;
 
     /// <summary>Per base linear weight of a layer whose activations are kept for backward: the 16-bit dequantized weight autograd keeps
     /// for the input gradient (2 bytes), and 3.5 bytes more measured on mid without checkpointing (3211 MB after one step).</summary>
@@ -96,7 +92,7 @@ public static class TrainingAdmission
         long linearPerLayer = 4 * h * h + 2 * h * model.IntermediateSize, linear = layers * linearPerLayer;
         // NF4: half a byte per weight, plus an fp32 absmax per block of 64, or (double quant) an 8-bit one plus an fp32 per 256 blocks.
         double nf4 = 0.5 + (config.DoubleQuant ? 1.0 / 64 + 4.0 / (64 * 256) : 4.0 / 64);
-        long weights = (long)(linear * ((config.Quantization == "nf4" ? nf4 : dtype) + TransientBytesPerWeight))
+        long weights = (long)(linear * (config.Quantization == "nf4" ? nf4 : dtype))
             + dtype * (2 * v * h + v + layers * (4 * h + model.IntermediateSize + 2 * h));
 
         long adapterParameters = Targets(config, model).Sum(t => (long)config.Lora.R * (t.In + t.Out) + (config.Lora.UseDora ? t.Out : 0));
