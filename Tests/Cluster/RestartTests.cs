@@ -96,7 +96,7 @@ public sealed class RestartTests : IDisposable
         var failed = await cluster.Client.WaitForStateAsync(runId, RunState.Failed, $"the gpu silo's trainer refuses {runId} and the run fails");
 
         Assert.True(waiting.State == RunState.Queued, waiting.Error);
-        Assert.StartsWith("waiting for a trainer on a gpu silo: No active silo has role 'gpu'", waiting.Error);
+        Assert.Equal("waiting in the cluster's training queue for a free device on any gpu silo", waiting.Error);
         Assert.Equal($"handing the run to a trainer failed: InvalidDataException: experiment '{runId}': train_file '{trainFile}' is not under " +
             $"the folders this silo reads (Silo:InputRoots: {_data.Path}, {_data.Path}). Put the file in the shared data or artifacts folder and name it there.",
             failed.Error);

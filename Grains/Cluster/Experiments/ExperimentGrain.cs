@@ -152,7 +152,18 @@ public sealed partial class ExperimentGrain(
         (S.AttemptSilo, S.Silo, S.Error) = (silo, silo, null);
         await WriteAsync();   // durable before the trainer runs: a second start of this attempt, anywhere, is refused
         logger.LogInformation("Experiment {RunId} attempt {Attempt} starts on {Silo}", RunId, attempt, silo);
-        var trainer = await TrainerOf(attempt, silo).StartAttemptAsync(S.Spec!, S.Checkpoints.LastOrDefault(), attempt);
+        TrainerStatus trainer;
+        try
+        {
+            trainer = await TrainerOf(attempt, silo).StartAttemptAsync(S.Spec!, S.Checkpoints.LastOrDefault(), attempt);
+        }
+        catch (Exception ex) when (ex is not (TrainerSiloGoneException or OrleansMessageRejectionException or TimeoutException or SiloUnavailableException))
+        {
+            // The trainer refused the run (its silo's input roots, a config it cannot build): no other silo would do better.
+            logger.LogError(ex, "The trainer on {Silo} refused run {RunId}", silo, RunId);
+            await FinishAsync(RunState.Failed, outcome: null, $"handing the run to a trainer failed: {ex.GetType().Name}: {ex.Message}");
+            return false;
+        }
         if (trainer.Attempt == attempt && trainer.End is { } ended)
             await ReportEndAsync(ended);
         return true;
