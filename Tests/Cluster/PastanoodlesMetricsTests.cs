@@ -42,30 +42,43 @@ public sealed class PastanoodlesMetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task Queue_length_and_busy_devices_follow_the_training_slots()
+    public async Task Busy_devices_follow_the_training_slots()
     {
         var slots = NewMetrics().Observe(new TrainingSlots(["cuda:0", "cuda:1"]));
-        (long Queue, long Cuda0, long Cuda1) Read()
+        (long Cuda0, long Cuda1) Read()
         {
             var exported = _exported.Collect();
             long Busy(string device) => Assert.Single(Points(exported, "pastanoodles.trainer.device.busy",
                 (PastanoodlesMetrics.SiloTag, _silo), (PastanoodlesMetrics.DeviceTag, device))).GetSumLong();
-            return (Assert.Single(Points(exported, "pastanoodles.trainer.queue.length", (PastanoodlesMetrics.SiloTag, _silo))).GetSumLong(), Busy("cuda:0"), Busy("cuda:1"));
+            return (Busy("cuda:0"), Busy("cuda:1"));
         }
 
-        Assert.Equal((0, 0, 0), Read());
+        Assert.Equal((0, 0), Read());
         var first = await slots.AcquireAsync("a", CancellationToken.None);
         var second = await slots.AcquireAsync("b", CancellationToken.None);
         var third = slots.AcquireAsync("c", CancellationToken.None);
-        var fourth = slots.AcquireAsync("d", CancellationToken.None);
-        Assert.Equal((2, 1, 1), Read());
+        Assert.Equal((1, 1), Read());
 
         first.Dispose();
         (await third).Dispose();
-        Assert.Equal((0, 1, 1), Read());   // "d" took the device "c" gave back
+        Assert.Equal((0, 1), Read());
         second.Dispose();
-        (await fourth).Dispose();
-        Assert.Equal((0, 0, 0), Read());
+        Assert.Equal((0, 0), Read());
+    }
+
+    [Fact]
+    public void The_queue_length_is_reported_only_while_this_silo_hosts_the_queue()
+    {
+        var metrics = NewMetrics();
+        IEnumerable<long> Queue() => Points(_exported.Collect(), "pastanoodles.trainer.queue.length", (PastanoodlesMetrics.SiloTag, _silo)).Select(p => p.GetSumLong());
+
+        Assert.Empty(Queue());
+        metrics.ReportQueue(3);
+        Assert.Equal([3], Queue());
+        metrics.ReportQueue(0);
+        Assert.Equal([0], Queue());
+        metrics.ReportQueue(null);   // the queue grain left this silo
+        Assert.Empty(Queue());
     }
 
     [Fact]

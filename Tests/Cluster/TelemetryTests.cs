@@ -56,11 +56,39 @@ public sealed class TelemetryTests(CorpusClusterFixture fixture)
         // The gpu silo's device is free again and nothing waits.
         var gpu = fixture.Cluster.Silos.Single(s => s.Name != "Silo_0").SiloAddress.ToString();
         Assert.Equal(0, Assert.Single(Points(metrics, "pastanoodles.trainer.device.busy", (PastanoodlesMetrics.SiloTag, gpu), (PastanoodlesMetrics.DeviceTag, "cpu"))).GetSumLong());
-        Assert.Equal(0, Assert.Single(Points(metrics, "pastanoodles.trainer.queue.length", (PastanoodlesMetrics.SiloTag, gpu))).GetSumLong());
+        Assert.Equal(0, Assert.Single(Points(metrics, "pastanoodles.trainer.queue.length")).GetSumLong());   // one point: the silo that hosts the queue
 
         // Orleans' own meter and .NET's runtime meter come through the same wiring.
         Assert.Contains(metrics, m => m.MeterName == "Microsoft.Orleans" && m.Name == "orleans-catalog-activations");
         Assert.True(Points(metrics, "dotnet.process.cpu.time").Sum(p => p.GetSumDouble()) > 0, "process CPU time");
+    }
+
+    [Fact]
+    public async Task The_queue_length_is_the_cluster_queue_reported_once()
+    {
+        using var exported = new ExportedMetrics();
+        var config = DpoTrainerTests.Learnable("ignored") with { SyntheticRows = 4000 };   // long enough to hold the one device
+        var runIds = Enumerable.Range(1, 3).Select(i => Experiments.NewRunId($"queued-{i}")).ToList();
+        foreach (var runId in runIds)
+            await fixture.Client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, config.ToJson()));
+        var queue = fixture.Client.GetGrain<ITrainingQueueGrain>(ITrainingQueueGrain.Key);
+        try
+        {
+            // One run holds the gpu silo's only device, two wait.
+            var waiting = await Phase.Until("two runs wait", () => queue.GetWaitingAsync().AsTask(), w => w.Count == 2, "2 waiting", TimeSpan.FromSeconds(60),
+                describe: w => string.Join(", ", w));
+            Assert.Equal(runIds[1..], waiting);
+            Assert.Equal(2, Assert.Single(Points(exported.Collect(), "pastanoodles.trainer.queue.length")).GetSumLong());
+
+            await fixture.Client.GetGrain<IExperimentGrain>(runIds[2]).CancelAsync();   // a cancel leaves the queue
+            Assert.Equal(1, Assert.Single(Points(exported.Collect(), "pastanoodles.trainer.queue.length")).GetSumLong());
+        }
+        finally
+        {
+            foreach (var runId in runIds)
+                await fixture.Client.GetGrain<IExperimentGrain>(runId).CancelAsync();
+        }
+        Assert.Equal(0, Assert.Single(Points(exported.Collect(), "pastanoodles.trainer.queue.length")).GetSumLong());
     }
 
     /// <summary>Waits for the run to end; the deadline follows its progress (60 s without a new step or state), not the wall clock.</summary>

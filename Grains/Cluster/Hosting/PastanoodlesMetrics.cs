@@ -4,7 +4,7 @@ using TagList = System.Diagnostics.TagList;
 namespace Pastanoodles.Cluster;
 
 /// <summary>This silo's own instruments on the <see cref="MeterName"/> meter: training progress per run, ask and shard search latency,
-/// and the trainer queue and devices. Plain <c>System.Diagnostics.Metrics</c>; the silo's OpenTelemetry wiring exports them
+/// the cluster's training queue and this silo's devices. Plain <c>System.Diagnostics.Metrics</c>; the silo's OpenTelemetry wiring exports them
 /// (README, Monitoring, lists every instrument with its unit and tags).</summary>
 /// <remarks>A silo singleton, created through <see cref="IMeterFactory"/> so that each silo of an in-process test cluster has its own meter.
 /// Training values are gauges (the last value a run reported); the full series stays in the experiment grain.</remarks>
@@ -30,6 +30,8 @@ public sealed class PastanoodlesMetrics
     readonly Histogram<double> _askDuration, _shardSearchDuration;
     readonly string _silo;
     volatile TrainingSlots? _slots;
+    int _queueLength = NoQueue;
+    const int NoQueue = -1;
 
     public PastanoodlesMetrics(IMeterFactory meters, string silo)
     {
@@ -45,13 +47,16 @@ public sealed class PastanoodlesMetrics
             "Time to answer one question on this silo: retrieval over every shard, the prompt and the letter scores.");
         _shardSearchDuration = meter.CreateHistogram<double>("pastanoodles.shard.search.duration", "s", "Time one shard takes to search its index.");
         meter.CreateObservableUpDownCounter("pastanoodles.trainer.queue.length", ObserveQueue, "{run}",
-            "Runs on this silo waiting for a free training device.");
+            "Runs waiting in the cluster's training queue. Only the silo that hosts the queue reports it, so a sum over silos is the cluster's queue.");
         meter.CreateObservableUpDownCounter("pastanoodles.trainer.device.busy", ObserveDevices, "{run}",
             "Runs training on each device of this silo: 1 while a run holds the device, else 0 (more where a device is listed more than once).");
     }
 
-    /// <summary>Reports this silo's queue and devices from now on (a silo has them once it hosts a trainer).</summary>
+    /// <summary>Reports this silo's devices from now on (a silo has them once it hosts a trainer).</summary>
     public TrainingSlots Observe(TrainingSlots slots) => _slots = slots;
+
+    /// <summary>The cluster's training queue, hosted on this silo, now holds <paramref name="waiting"/> runs; null: it is no longer hosted here.</summary>
+    public void ReportQueue(int? waiting) => Volatile.Write(ref _queueLength, waiting ?? NoQueue);
 
     /// <summary>Records what a run reported: its loss, accuracy and throughput under TRL's keys, tagged with the run and split.</summary>
     public void RecordProgress(string runId, IEnumerable<MetricPoint> points)
@@ -88,7 +93,7 @@ public sealed class PastanoodlesMetrics
     }
 
     IEnumerable<Measurement<int>> ObserveQueue() =>
-        _slots is { } slots ? [new(slots.Waiting.Count, new KeyValuePair<string, object?>(SiloTag, _silo))] : [];
+        Volatile.Read(ref _queueLength) is var waiting and >= 0 ? [new(waiting, new KeyValuePair<string, object?>(SiloTag, _silo))] : [];
 
     IEnumerable<Measurement<int>> ObserveDevices() =>
         _slots is { } slots

@@ -13,9 +13,22 @@ public sealed class TrainingQueueGrain(
     [PersistentState("training-queue", "store")] IPersistentState<TrainingQueueState> state,
     IClusterMembershipService membership,
     IOptions<ExperimentOptions> options,
+    PastanoodlesMetrics metrics,
     ILogger<TrainingQueueGrain> logger) : Grain, ITrainingQueueGrain
 {
     TrainingQueueState S => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        metrics.ReportQueue(S.Waiting.Count);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.ReportQueue(null);
+        return Task.CompletedTask;
+    }
 
     public async Task<int> EnqueueAsync(QueuedRun run)
     {
@@ -28,7 +41,7 @@ public sealed class TrainingQueueGrain(
         if (at >= 0)
             S.Waiting.RemoveAt(at);
         var position = Insert(run);
-        await state.WriteStateAsync();
+        await SaveAsync();
         return position + 1;
     }
 
@@ -44,7 +57,7 @@ public sealed class TrainingQueueGrain(
             changed = true;
         }
         if (changed)
-            await state.WriteStateAsync();
+            await SaveAsync();
         if (head is not null)
             logger.LogInformation("Silo {Silo} took run {RunId} (attempt {Attempt}) from the training queue; {Waiting} wait", silo, head.RunId, head.Attempt, S.Waiting.Count);
         return head;
@@ -53,16 +66,23 @@ public sealed class TrainingQueueGrain(
     public async Task ConfirmAsync(string runId, int attempt)
     {
         if (S.Taken.TryGetValue(runId, out var taken) && taken.Run.Attempt == attempt && S.Taken.Remove(runId))
-            await state.WriteStateAsync();
+            await SaveAsync();
     }
 
     public async Task RemoveAsync(string runId)
     {
         if (S.Taken.Remove(runId) | S.Waiting.RemoveAll(w => w.RunId == runId) > 0)
-            await state.WriteStateAsync();
+            await SaveAsync();
     }
 
     public ValueTask<IReadOnlyList<string>> GetWaitingAsync() => ValueTask.FromResult<IReadOnlyList<string>>([.. S.Waiting.Select(w => w.RunId)]);
+
+    /// <summary>Writes the queue, then shows its length on this silo's <c>pastanoodles.trainer.queue.length</c>.</summary>
+    async Task SaveAsync()
+    {
+        await state.WriteStateAsync();
+        metrics.ReportQueue(S.Waiting.Count);
+    }
 
     /// <summary>Puts runs taken by a silo that is gone, or never confirmed, back at their places.</summary>
     bool ReturnAbandoned()
