@@ -36,6 +36,7 @@ public static class AskCommands
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
                 ClusterRetrievalCommands.RejectLocalOptions(parse, model, adapter, quant, rerank.Encoder, rerank.Bert);
+                SearchRequest.CheckCount(parse.GetValue(k), "-k", AnswerPipeline.MaxK);
                 var retrieval = new SearchRequest("", 1, parse.GetValue(retriever), parse.GetValue(rerank.Metric), rerank.Mode(parse), parse.GetValue(rerank.Bm25Weight));
                 return ClusterRetrievalCommands.AskAsync(client, output, parse.GetValue(question)!, parse.GetValue(experiment), parse.GetValue(k), retrieval);
             })
@@ -44,6 +45,7 @@ public static class AskCommands
             if (parse.GetValue(experiment) is not null)
                 throw new ArgumentException("--experiment answers through the cluster; with --index DIR give the run's adapter folder as --adapter instead.");
             McqaQuestion.Parse(parse.GetValue(question)!); // fail on a question without options before loading anything
+            SearchRequest.CheckCount(parse.GetValue(k), "-k", AnswerPipeline.MaxK);
             if (parse.GetValue(retriever) != Retriever.Bm25)
                 throw new ArgumentException("--retriever dense answers through the cluster only; with --index DIR, `corpus search --retriever dense` shows what it finds.");
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);

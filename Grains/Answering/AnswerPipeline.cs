@@ -29,6 +29,10 @@ public sealed class AnswerPipeline
 {
     public const int DefaultK = 3;
 
+    /// <summary>The most chunks a prompt takes: about 8 chunks of 1000 characters fill Phi-2's 2048 tokens, and the prompt is cut from
+    /// the left past that, so more would only cost retrieval time.</summary>
+    public const int MaxK = 32;
+
     readonly CorpusEngine _engine;
     readonly LoadedModel _model;
     readonly Reranker? _reranker;
@@ -36,11 +40,9 @@ public sealed class AnswerPipeline
 
     public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth)
     {
-        if (k < 1)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
         _engine = engine;
         _model = model;
-        K = k;
+        K = SearchRequest.CheckCount(k, nameof(k), MaxK);
         _reranker = reranker;
         _rerankDepth = rerankDepth;
     }

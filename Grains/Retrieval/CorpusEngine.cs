@@ -174,8 +174,7 @@ public sealed class CorpusEngine : IDisposable
     /// <paramref name="reranker"/>, the top <paramref name="rerankDepth"/> BM25 hits re-ordered by it, cut to k.</summary>
     public IReadOnlyList<SearchHit> Search(string query, int k, Reranker? reranker = null, int rerankDepth = DefaultRerankDepth)
     {
-        if (k < 1)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        SearchRequest.CheckCount(k, nameof(k));
         var depth = reranker is null ? k : Math.Max(k, rerankDepth);
         var terms = QueryTerms(Analyzer, query);
         if (terms.Count == 0)
@@ -209,8 +208,7 @@ public sealed class CorpusEngine : IDisposable
     /// Chunks without a vector from that encoder are left out; with none at all it is an error naming the index and the encoder.</summary>
     public IReadOnlyList<SearchHit> DenseSearch(string query, int k, IDenseEncoder encoder, DenseMetric metric = DenseMetric.Cosine)
     {
-        if (k < 1)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        SearchRequest.CheckCount(k, nameof(k));
         var indexes = DenseIndexes(encoder);
         var vector = encoder.Encode([query])[0];
         return Merge(indexes.Select(index => index.Search(vector, metric, k)), k);

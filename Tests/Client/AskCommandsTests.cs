@@ -65,6 +65,7 @@ public class AskCommandsTests
     [InlineData("index", "No course index in")]
     [InlineData("adapter", "Adapter folder")]
     [InlineData("options", "has no options")]
+    [InlineData("k", "error: -k is 100. -k must be 1 to 32.")]
     public void Errors_are_one_clear_line(string broken, string expected)
     {
         using var folder = new TempDir();
@@ -72,6 +73,8 @@ public class AskCommandsTests
         var args = new List<string> { "ask", broken == "options" ? "Why is resizing cheap?" : Question, "--index", index };
         if (broken == "adapter")
             args.AddRange(["--adapter", folder.Combine("missing-adapter")]);
+        if (broken == "k")
+            args.AddRange(["-k", "100"]);
         var result = Cli.Run([.. args]);
         Assert.Equal(1, result.ExitCode);
         var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));

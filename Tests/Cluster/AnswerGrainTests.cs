@@ -45,6 +45,24 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
         Assert.Equal(local.LogLikelihoods.OrderBy(p => p.Key), cluster.LogLikelihoods.OrderBy(p => p.Key));
     }
 
+    [Theory]
+    [InlineData("top-k", "TopK is 100000. TopK must be 1 to 32.")]
+    [InlineData("k", "K is 100000. K must be 1 to 1000.")]
+    [InlineData("depth", "RerankDepth is 0. RerankDepth must be 1 to 1000.")]
+    [InlineData("weight", "Bm25Weight is 2. It must be between 0 (dense only) and 1 (BM25 only).")]
+    public async Task A_request_out_of_range_is_refused_with_one_line(string what, string error)
+    {
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => what switch
+        {
+            "top-k" => Answers.AskAsync(new AnswerRequest(Question, TopK: 100_000)),
+            "k" => Answers.SearchAsync(new SearchRequest(Question, 100_000)),
+            "depth" => Answers.SearchAsync(new SearchRequest(Question, 3, Rerank: RerankMode.Fusion, RerankDepth: 0)),
+            _ => Answers.AskAsync(new AnswerRequest(Question, Retrieval: new SearchRequest("", 1, Rerank: RerankMode.Weighted, Bm25Weight: 2))),
+        });
+
+        Assert.Equal(error, refused.Message);
+    }
+
     [Fact]
     public async Task The_model_is_loaded_once_per_silo_across_many_concurrent_asks()
     {

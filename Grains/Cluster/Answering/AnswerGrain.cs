@@ -26,8 +26,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
     /// and re-orders them here. Either way a shard is called once and only the query is encoded.</summary>
     public async Task<SearchResult> SearchAsync(SearchRequest request)
     {
-        if (request.K < 1)
-            throw new ArgumentException($"K is {request.K}. K must be 1 or more.", nameof(request));
+        request.Validate();
         if (_corpus is not { } corpus)
         {
             if (await GrainFactory.GetGrain<ICorpusGrain>(ICorpusGrain.Key).GetSettingsAsync() is not { } settings)
@@ -48,8 +47,8 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)
     {
-        if (request.TopK < 1)
-            throw new ArgumentException($"TopK is {request.TopK}. TopK must be 1 or more.", nameof(request));
+        SearchRequest.CheckCount(request.TopK, nameof(request.TopK), AnswerPipeline.MaxK);
+        request.Retrieval?.Validate();
         var question = McqaQuestion.Parse(request.Question);
         var (model, adapter) = await ModelForAsync(request.ExperimentId);
 

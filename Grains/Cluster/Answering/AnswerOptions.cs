@@ -41,8 +41,8 @@ public sealed class AnswerOptionsValidator : IValidateOptions<AnswerOptions>
             errors.Add($"Answer:MaxAdapters is set to {options.MaxAdapters}. Answer:MaxAdapters must be 1 or more.");
         if (options.MaxAdapterBytes < 0)
             errors.Add($"Answer:MaxAdapterBytes is set to {options.MaxAdapterBytes}. Answer:MaxAdapterBytes must be 0 (no limit) or more.");
-        if (options.ShardDepth < 0)
-            errors.Add($"Answer:ShardDepth is set to {options.ShardDepth}. Answer:ShardDepth must be 0 (the request's TopK) or more.");
+        if (options.ShardDepth is < 0 or > SearchRequest.MaxK)
+            errors.Add($"Answer:ShardDepth is set to {options.ShardDepth}. Answer:ShardDepth must be 0 (the request's TopK) to {SearchRequest.MaxK}.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -15,8 +15,7 @@ public static class ShardFanOut
     public static async Task<SearchResult> SearchAsync(IGrainFactory grains, CourseAnalyzer analyzer, string query, int shards, int k, ILogger logger,
         ShardStatsCache? cache = null)
     {
-        if (k < 1)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        SearchRequest.CheckCount(k, nameof(k));
         var terms = CorpusEngine.QueryTerms(analyzer, query).Select(t => t.Text).ToList();
         if (shards == 0 || terms.Count == 0)
             return new SearchResult([], []);
@@ -43,8 +42,7 @@ public static class ShardFanOut
     /// (one round trip each), and the hits are merged as BM25's are. With no vector from <paramref name="encoder"/> anywhere it is an error.</summary>
     public static async Task<SearchResult> DenseSearchAsync(IGrainFactory grains, float[] query, string encoder, DenseMetric metric, int shards, int k, ILogger logger)
     {
-        if (k < 1)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        SearchRequest.CheckCount(k, nameof(k));
         var all = Enumerable.Range(0, shards).ToList();
         var hits = await CallAllAsync(all, s => grains.GetGrain<IShardGrain>(s).DenseSearchAsync(query, encoder, metric, k).AsTask(), "dense search", logger);
         var answered = hits.Values.OfType<ShardHits>().ToList();

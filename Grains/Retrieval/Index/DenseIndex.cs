@@ -63,8 +63,7 @@ public sealed class DenseIndex
     {
         if (query.Length != Dimension)
             throw new ArgumentException($"The query vector should be of size {Dimension} (encoder '{Encoder}'), but is {query.Length}.", nameof(query));
-        if (k < 1)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k is {k}. k must be 1 or more.");
+        SearchRequest.CheckCount(k, nameof(k));
         var queryNorm = MathF.Sqrt(Dot(query, query));
         var scores = new float[_chunks.Length];
         for (var i = 0; i < scores.Length; i++)
