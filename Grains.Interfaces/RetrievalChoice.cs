@@ -37,4 +37,21 @@ public sealed record SearchRequest(
 
     /// <summary>The default BM25 weight of <see cref="RerankMode.Weighted"/>; see README "Retrieval" for the sweep behind it.</summary>
     public const double DefaultBm25Weight = 0.5;
+
+    /// <summary>The most hits a search returns and the most candidates a re-rank re-orders: far past what a prompt or an eval uses,
+    /// and a bound on what one request can make every shard do.</summary>
+    public const int MaxK = 1000;
+
+    /// <summary><paramref name="value"/> when it is 1 to <paramref name="max"/>; else a one-line <see cref="ArgumentException"/> naming it.</summary>
+    public static int CheckCount(int value, string name, int max = MaxK) =>
+        value is >= 1 && value <= max ? value : throw new ArgumentException($"{name} is {value}. {name} must be 1 to {max}.");
+
+    /// <summary>Throws a one-line <see cref="ArgumentException"/> naming the first field out of its range.</summary>
+    public void Validate()
+    {
+        CheckCount(K, nameof(K));
+        CheckCount(RerankDepth, nameof(RerankDepth));
+        if (Bm25Weight is not (>= 0 and <= 1))
+            throw new ArgumentException($"{nameof(Bm25Weight)} is {Bm25Weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+    }
 }
