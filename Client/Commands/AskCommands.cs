@@ -46,13 +46,11 @@ public static class AskCommands
                 throw new ArgumentException("--experiment answers through the cluster; with --index DIR give the run's adapter folder as --adapter instead.");
             McqaQuestion.Parse(parse.GetValue(question)!); // fail on a question without options before loading anything
             SearchRequest.CheckCount(parse.GetValue(k), "-k", AnswerPipeline.MaxK);
-            if (parse.GetValue(retriever) != Retriever.Bm25)
-                throw new ArgumentException("--retriever dense answers through the cluster only; with --index DIR, `corpus search --retriever dense` shows what it finds.");
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
-            var reranker = rerank.Build(parse, engine, out var owned);
+            var (reranker, dense) = rerank.Local(parse, engine, parse.GetValue(retriever), out var owned);
             using var __ = owned;
             using var loaded = LoadedModel.Load(parse.GetValue(model)!, parse.GetValue(adapter), parse.GetValue(quant) == "nf4");
-            var answer = new AnswerPipeline(engine, loaded, parse.GetValue(k), reranker).Answer(parse.GetValue(question)!);
+            var answer = new AnswerPipeline(engine, loaded, parse.GetValue(k), reranker, dense: dense).Answer(parse.GetValue(question)!);
             await AnswerOutput.WriteAsync(parse.InvocationConfiguration.Output, AnswerGrain.ToResult(answer, loaded.Description, [], silo: ""));
         }));
         return command;

@@ -147,21 +147,9 @@ public static class CorpusCommands
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
             using var engine = CorpusEngine.OpenExisting(parse.GetValue(index)!);
-            IReadOnlyList<SearchHit> hits;
-            if (parse.GetValue(retriever) == Retriever.Dense)
-            {
-                if (rerank.Mode(parse) is not null)
-                    throw new ArgumentException("--rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out.");
-                var (_, encoder) = rerank.DenseEncoder(parse, engine, defaultEncoder: "bert");
-                using var __ = encoder as IDisposable;
-                hits = engine.DenseSearch(parse.GetValue(text)!, parse.GetValue(k), encoder, parse.GetValue(rerank.Metric));
-            }
-            else
-            {
-                var reranker = rerank.Build(parse, engine, out var owned);
-                using var _ = owned;
-                hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker);
-            }
+            var (reranker, dense) = rerank.Local(parse, engine, parse.GetValue(retriever), out var owned);
+            using var _ = owned;
+            var hits = engine.Search(parse.GetValue(text)!, parse.GetValue(k), reranker, dense: dense);
             if (hits.Count == 0)
                 parse.InvocationConfiguration.Output.WriteLine("No hits.");
             for (var i = 0; i < hits.Count; i++)

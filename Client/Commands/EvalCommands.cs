@@ -128,15 +128,17 @@ public static class EvalCommands
         var questionOnly = new Option<bool>("--question-only") { Description = "Query with the question alone, without its options." };
         var sweep = new Option<bool>("--sweep") { Description = "Also print MRR@10 of the weighted re-rank for BM25 weights 0, 0.1, …, 1, to choose --bm25-weight on your own questions." };
         var command = new Command("retrieval",
-            "Page-level recall@1, recall@5, MRR@10 and p50 latency for BM25 and BM25 + dense re-rank (LSA, or BERT with --encoder bert: replace, rrf, weighted), with lemmatization on and off.")
+            "Page-level recall@1, recall@5, MRR@10 and p50 latency for BM25, the dense retriever (cosine, Euclidean) and BM25 + dense re-rank " +
+            "(LSA, or BERT with --encoder bert: replace, rrf, weighted), with lemmatization on and off; through the cluster without --index.")
         {
             file, index, rerank.Encoder, rerank.Bert, rerank.Metric, rerank.Bm25Weight, depth, questionOnly, sweep, gateway,
         };
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.Metric, rerank.Bm25Weight, depth, sweep);
-                return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.GetValue(file)!, parse.GetValue(questionOnly));
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, depth, sweep);
+                return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.GetValue(file)!, parse.GetValue(questionOnly),
+                    parse.GetValue(rerank.Metric), rerank.Weight(parse));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
         {
@@ -148,9 +150,7 @@ public static class EvalCommands
                 parse.InvocationConfiguration.Error.WriteLine($"warning: {unknown.Count} source(s) of the questions are not in the index: {string.Join(", ", unknown.Take(5))}");
             var dense = rerank.DenseEncoder(parse, engine);
             using var _ = dense.Encoder as IDisposable;
-            var weight = parse.GetValue(rerank.Bm25Weight);
-            if (weight is < 0 or > 1)
-                throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+            var weight = rerank.Weight(parse);
             var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
                 withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense, bm25Weight: weight);
             var output = parse.InvocationConfiguration.Output;

@@ -80,13 +80,18 @@ public sealed class RerankChoice
         DefaultValueFactory = _ => Retriever.Bm25,
     };
 
+    /// <summary>--bm25-weight, checked.</summary>
+    public double Weight(ParseResult parse)
+    {
+        var weight = parse.GetValue(Bm25Weight);
+        return weight is >= 0 and <= 1 ? weight : throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+    }
+
     /// <summary>What --rerank asks the dense similarity to do, or null for none.</summary>
     public RerankMode? Mode(ParseResult parse)
     {
         var rerank = parse.GetValue(Rerank)!.ToLowerInvariant();
-        var weight = parse.GetValue(Bm25Weight);
-        if (weight is < 0 or > 1)
-            throw new ArgumentException($"--bm25-weight is {weight}. It must be between 0 (dense only) and 1 (BM25 only).");
+        Weight(parse);
         return rerank switch
         {
             "none" => null,
@@ -110,5 +115,18 @@ public sealed class RerankChoice
         var (_, encoder) = DenseEncoder(parse, engine);
         owned = encoder as IDisposable;
         return new Reranker(encoder, parse.GetValue(Metric), mode.Value, parse.GetValue(Bm25Weight));
+    }
+
+    /// <summary>A local search as the options name it: BM25 with the --rerank re-ranker, or with --retriever dense the seed's top-k over the
+    /// vectors stored from the --encoder (bert by default). The caller disposes <paramref name="owned"/>.</summary>
+    public (Reranker? Reranker, DenseRetriever? Dense) Local(ParseResult parse, CorpusEngine engine, Retriever retriever, out IDisposable? owned)
+    {
+        if (retriever == Retriever.Bm25)
+            return (Build(parse, engine, out owned), null);
+        if (Mode(parse) is not null)
+            throw new ArgumentException("--rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out.");
+        var (_, encoder) = DenseEncoder(parse, engine, defaultEncoder: "bert");
+        owned = encoder as IDisposable;
+        return (null, new DenseRetriever(encoder, parse.GetValue(Metric)));
     }
 }

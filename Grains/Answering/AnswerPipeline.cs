@@ -37,14 +37,18 @@ public sealed class AnswerPipeline
     readonly LoadedModel _model;
     readonly Reranker? _reranker;
     readonly int _rerankDepth;
+    readonly DenseRetriever? _dense;
 
-    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth)
+    /// <param name="dense">The seed's dense retriever instead of BM25 (and then no <paramref name="reranker"/>).</param>
+    public AnswerPipeline(CorpusEngine engine, LoadedModel model, int k = DefaultK, Reranker? reranker = null, int rerankDepth = CorpusEngine.DefaultRerankDepth,
+        DenseRetriever? dense = null)
     {
         _engine = engine;
         _model = model;
         K = SearchRequest.CheckCount(k, nameof(k), MaxK);
         _reranker = reranker;
         _rerankDepth = rerankDepth;
+        _dense = dense;
     }
 
     /// <summary>Chunks put into the prompt.</summary>
@@ -54,7 +58,7 @@ public sealed class AnswerPipeline
     {
         var question = McqaQuestion.Parse(questionWithOptions);
         var watch = Stopwatch.StartNew();
-        var hits = _engine.Search(question.Text, K, _reranker, _rerankDepth);
+        var hits = _engine.Search(question.Text, K, _reranker, _rerankDepth, _dense);
         return Answer(_model, _model.Adapter?.Name, question, hits, watch.Elapsed.TotalMilliseconds);
     }
 

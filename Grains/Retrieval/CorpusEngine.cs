@@ -171,10 +171,14 @@ public sealed class CorpusEngine : IDisposable
     }
 
     /// <summary>The top <paramref name="k"/> chunks for <paramref name="query"/> by BM25 over the whole collection; with a
-    /// <paramref name="reranker"/>, the top <paramref name="rerankDepth"/> BM25 hits re-ordered by it, cut to k.</summary>
-    public IReadOnlyList<SearchHit> Search(string query, int k, Reranker? reranker = null, int rerankDepth = DefaultRerankDepth)
+    /// <paramref name="reranker"/>, the top <paramref name="rerankDepth"/> BM25 hits re-ordered by it, cut to k; with
+    /// <paramref name="dense"/>, the dense retriever's (<see cref="DenseSearch"/>) instead of BM25's.</summary>
+    public IReadOnlyList<SearchHit> Search(string query, int k, Reranker? reranker = null, int rerankDepth = DefaultRerankDepth, DenseRetriever? dense = null)
     {
         SearchRequest.CheckCount(k, nameof(k));
+        if (dense is not null)
+            return reranker is null ? DenseSearch(query, k, dense.Encoder, dense.Metric)
+                : throw new ArgumentException("A re-rank re-orders BM25's candidates; the dense retriever has none to re-order.");
         var depth = reranker is null ? k : Math.Max(k, rerankDepth);
         var terms = QueryTerms(Analyzer, query);
         if (terms.Count == 0)

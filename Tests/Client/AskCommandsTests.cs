@@ -49,6 +49,31 @@ public class AskCommandsTests
     }
 
     [Fact]
+    public void Ask_with_the_dense_retriever_prompts_with_the_dense_top_k_over_every_stored_vector()
+    {
+        using var folder = new TempDir();
+        PdfFixtures.WriteTextPdf(folder.Combine("pdfs", "a.pdf"), ["The energy of a wave."], ["A heap is a tree."], ["The speed of light."]);
+        var index = folder.Combine("index");
+        var bert = TinyBert.Write(Directory.CreateDirectory(folder.Combine("bert")).FullName);
+        Assert.Equal(0, Cli.Run("corpus", "ingest", folder.Combine("pdfs"), "--index", index, "--encoder", "bert", "--bert", bert).ExitCode);
+        const string question = "How fast is light? A. Very fast B. Slow";
+        static List<string> Ranks(string output) =>
+            [.. output.Split('\n').Select(l => Regex.Match(l, @"^\s+\d+\s+(-?\d+\.\d{4})\s+(a\.pdf\s+page \d+\s+start \d+)$")).Where(m => m.Success)
+                .Select(m => $"{m.Groups[1].Value} {m.Groups[2].Value}")];
+
+        var ask = Cli.Run("ask", question, "--index", index, "-k", "3", "--retriever", "dense", "--bert", bert);
+        var search = Cli.Run("corpus", "search", question, "--index", index, "-k", "3", "--retriever", "dense", "--bert", bert);
+        var bm25 = Cli.Run("ask", question, "--index", index, "-k", "3");
+
+        Assert.True(ask.ExitCode == 0, ask.Error);
+        Assert.Equal(3, Ranks(ask.Output).Count);   // every chunk is scored, including those sharing no word with the question
+        Assert.Equal(Ranks(search.Output), Ranks(ask.Output));   // the prompt's sources are the dense retriever's top 3, in its order
+        Assert.True(Ranks(bm25.Output).Count < 3, bm25.Output);   // BM25 finds only the chunks with the question's words
+        var both = Cli.Run("ask", question, "--index", index, "--retriever", "dense", "--rerank", "rrf", "--bert", bert);
+        Assert.Equal((1, "error: --rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out."), (both.ExitCode, both.Error.Trim()));
+    }
+
+    [Fact]
     public void Ask_with_an_adapter_loads_it_and_scores_differently()
     {
         using var folder = new TempDir();

@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval.Evaluation;
 using Pastanoodles.Retrieval.Rerank;
+using Pastanoodles.Tests.Support;
 
 namespace Pastanoodles.Tests.Cluster;
 
@@ -60,5 +63,27 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
             }
         }
         Assert.Equal(searches, SiloTexts);   // one text per search: the query; every candidate's vector came from its shard
+
+        // `eval retrieval` through the cluster: every setup, each with the local index's scores for the same retriever.
+        var questions = RetrievalQuestionReader.Read(CorpusClusterFixture.Questions);
+        var eval = await Cli.RunAsync(fixture.Client, "eval", "retrieval", CorpusClusterFixture.Questions);
+        Assert.Equal((0, ""), (eval.ExitCode, eval.Error));
+        RetrievalScores Dense(DenseMetric metric) =>
+            RetrievalEvaluation.Score("", q => fixture.Local.DenseSearch(q, RetrievalEvaluation.Depth, miniLm, metric), questions);
+        RetrievalScores Reranked(RerankMode mode) =>
+            RetrievalEvaluation.Score("", fixture.Local, questions, new Reranker(miniLm, DenseMetric.Cosine, mode, SearchRequest.DefaultBm25Weight));
+        foreach (var (setup, scores) in new[]
+        {
+            ("bm25 (lemmas, cluster)", RetrievalEvaluation.Score("", fixture.Local, questions)),
+            ("dense bert cosine (cluster)", Dense(DenseMetric.Cosine)),
+            ("dense bert euclidean (cluster)", Dense(DenseMetric.Euclidean)),
+            ("hybrid: bm25 0.5 + bert cosine (cluster)", Reranked(RerankMode.Weighted)),
+            ("bm25 + bert cosine re-rank (cluster)", Reranked(RerankMode.Replace)),
+            ("bm25 + bert cosine rrf (cluster)", Reranked(RerankMode.Fusion)),
+        })
+        {
+            Assert.Matches(string.Create(CultureInfo.InvariantCulture,
+                $@"(?m)^{Regex.Escape(setup)}\s+{scores.RecallAt1:F3}\s+{scores.RecallAt5:F3}\s+{scores.MrrAt10:F3}\s+\d+\.\d$"), eval.Output);
+        }
     }
 }

@@ -21,6 +21,29 @@ public sealed class TrainingWorkerTests(ITestOutputHelper output)
         (change ?? (c => c))(DpoTrainerTests.Learnable("ignored") with { SyntheticRows = 48, EvalSteps = 2, SaveSteps = 2 }).ToJson();
 
     [Fact]
+    public Task With_admission_on_the_consoles_r_100000_and_2e9_rows_runs_are_refused_at_submit_and_no_worker_starts() => OnTwoGpuSilosAsync(async (cluster, client) =>
+    {
+        using var files = new TempDir();
+        foreach (var (runId, config, reason) in new[]
+        {
+            ("r-100000", Config(c => c with { Lora = c.Lora with { R = 100000 } }), "lora.r is 100000. It must be at most 64, min(in, out) of q_proj (64 -> 64) in tiny."),
+            ("rows-2e9", Config(c => c with { SyntheticRows = 2_000_000_000 }), "synthetic_rows is 2000000000. It must be at most 1000000."),
+        })
+        {
+            File.WriteAllText(files[$"{runId}.json"], config);
+
+            var (exitCode, stdout, stderr) = await Task.Run(() =>
+                Cli.Run("experiment", "submit", files[$"{runId}.json"], "--id", runId, "--kind", "dpo", "--cluster", cluster.Redis.Url));
+
+            Assert.Equal((1, ""), (exitCode, stdout));
+            Assert.Equal($"error: {reason}", stderr.Trim());   // one line, before any allocation
+            Assert.Null(await client.GetGrain<IExperimentGrain>(runId).GetStatusAsync());
+        }
+        Assert.Empty(await client.GetGrain<ITrainingQueueGrain>(ITrainingQueueGrain.Key).GetWaitingAsync());
+        Assert.All(cluster.Silos, s => Assert.Empty(ProcessTable.ChildrenOf(s.ProcessId)));   // no worker was ever started
+    }, admission: true);
+
+    [Fact]
     public Task A_worker_that_aborts_natively_fails_its_run_after_two_crashes_and_both_silos_live() => OnTwoGpuSilosAsync(async (cluster, client) =>
     {
         var grain = client.GetGrain<IExperimentGrain>("r-100000");
@@ -64,7 +87,7 @@ public sealed class TrainingWorkerTests(ITestOutputHelper output)
             Assert.True(done.AttemptFailures.Any(f => f.Contains("over the training memory budget of 900 MB", StringComparison.Ordinal)),
                 string.Join("\n", done.AttemptFailures));
             Assert.All(peaks, p => Assert.True(p.Value is > 0 and < budget + 200_000_000, $"silo :{p.Key} RSS peaked at {p.Value / 1e6:0} MB; budget {budget / 1e6:0} MB"));
-        }, $"--Silo:TrainingMemoryBudget={budget}");
+        }, [$"--Silo:TrainingMemoryBudget={budget}"]);
     }
 
     [Fact]
@@ -108,12 +131,12 @@ public sealed class TrainingWorkerTests(ITestOutputHelper output)
         Assert.Equal("attempt-2", folders[^1]);
         var trainSteps = (await grain.GetMetricsAsync(0)).Where(m => m.Split == Splits.Train).Select(m => m.Step).ToList();
         Assert.Equal(Enumerable.Range(1, done.TotalSteps), trainSteps);
-    }, "--Silo:WorkerHeartbeatTimeout=00:00:10");
+    }, ["--Silo:WorkerHeartbeatTimeout=00:00:10"]);
 
-    /// <summary>Runs <paramref name="body"/> on a Redis cluster of two gpu silo processes (admission off, plus <paramref name="arguments"/>),
+    /// <summary>Runs <paramref name="body"/> on a Redis cluster of two gpu silo processes (admission off unless <paramref name="admission"/>, plus <paramref name="arguments"/>),
     /// then checks that neither silo died or restarted: the same processes run, and the membership table holds the same two silos
     /// (address and generation), both active, and no dead one.</summary>
-    Task OnTwoGpuSilosAsync(Func<RedisCluster, IClusterClient, Task> body, params string[] arguments) =>
+    Task OnTwoGpuSilosAsync(Func<RedisCluster, IClusterClient, Task> body, string[]? arguments = null, bool admission = false) =>
         RedisCluster.RunAsync([SiloRoles.Gpu, SiloRoles.Gpu], output, async cluster =>
         {
             await using var connection = await cluster.ConnectAsync();
@@ -127,7 +150,7 @@ public sealed class TrainingWorkerTests(ITestOutputHelper output)
             Assert.Equal(pids, cluster.Silos.Select(s => s.ProcessId));
             Assert.All(pids, pid => Assert.True(ProcessTable.Runs(pid), $"silo pid {pid} is gone"));
             Assert.Equal(members, await MembersAsync(connection.Client));
-        }, OneThread, [NoAdmission, .. arguments]);
+        }, OneThread, [.. admission ? [] : new[] { NoAdmission }, .. arguments ?? []]);
 
     /// <summary>Every silo the membership table has ever held, as "address status" (the address carries the silo's generation).</summary>
     static async Task<List<string>> MembersAsync(IGrainFactory client) =>
