@@ -49,22 +49,7 @@ public static class ClientProcess
         var error = process.StandardError.ReadToEndAsync();
         // Progress: the console (and any child it runs under) keeps using CPU. A loaded machine slows it; a hung one stops it.
         await process.WaitForExitAsync().Within($"pastanoodles {string.Join(' ', args)} exits", stall: TimeSpan.FromSeconds(120),
-            progress: () => CpuSeconds(process.Id));
+            progress: () => ProcessTable.CpuSecondsOfTree(process.Id));
         return (process.ExitCode, await output, await error);
-    }
-
-    /// <summary>User + system CPU seconds of a process and its descendants so far, whole seconds (Linux /proc); 0 once it is gone.</summary>
-    static long CpuSeconds(int pid)
-    {
-        try
-        {
-            var fields = File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ');   // state, ppid, ...: utime and stime are 12 and 13
-            long ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
-            var children = Directory.GetDirectories($"/proc/{pid}/task")
-                .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries));
-            return ticks / 100 + children.Sum(child => CpuSeconds(int.Parse(child)));   // USER_HZ is 100 on Linux
-        }
-        catch (IOException) { return 0; }                      // exited between the reads
-        catch (UnauthorizedAccessException) { return 0; }
     }
 }

@@ -21,6 +21,18 @@ public static class ProcessTable
         catch (Exception ex) when (ex is IOException or FormatException or IndexOutOfRangeException) { return 0; }
     }
 
+    /// <summary>User + system CPU seconds of <paramref name="pid"/> and all its descendants so far, whole seconds; 0 for a process gone.</summary>
+    public static long CpuSecondsOfTree(int pid)
+    {
+        try
+        {
+            var fields = Stat(pid);   // utime and stime are fields 12 and 13 after the name
+            var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+            return ticks / 100 + ChildrenOf(pid).Sum(CpuSecondsOfTree);   // USER_HZ is 100 on Linux
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException) { return 0; }
+    }
+
     public static void Signal(int pid, string signal) => System.Diagnostics.Process.Start("kill", [$"-{signal}", $"{pid}"])!.WaitForExit();
 
     /// <summary>The fields of /proc/PID/stat after the command name: state, ppid, ...</summary>

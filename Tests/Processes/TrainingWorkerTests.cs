@@ -76,7 +76,7 @@ public sealed class TrainingWorkerTests(ITestOutputHelper output)
             var done = await WaitForFinalAsync(grain, "run with 2e9 synthetic rows fails after 2 memory kills", () =>
             {
                 foreach (var silo in cluster.Silos)
-                    peaks[silo.SiloPort] = Math.Max(peaks[silo.SiloPort], WorkerProcessRunner.ResidentBytes(silo.ProcessId) ?? 0);
+                    peaks[silo.SiloPort] = Math.Max(peaks[silo.SiloPort], Pastanoodles.Modeling.ProcessMemory.Resident(silo.ProcessId) ?? 0);
             });
             output.WriteLine($"silo RSS peaks: {string.Join(", ", peaks.Select(p => $":{p.Key} {p.Value / 1e6:0} MB"))}");
 

@@ -28,17 +28,9 @@ public static class PeakMemory
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-
     /// <summary>The peak since the last <see cref="Reset"/>, bytes; -1 where there is no /proc.</summary>
-    public static long Read() => Field("VmHWM");
+    public static long Read() => Pastanoodles.Modeling.ProcessMemory.Peak() ?? -1;
 
     /// <summary>Resident memory now, bytes; -1 where there is no /proc.</summary>
-    public static long Resident() => Field("VmRSS");
-
-    // "VmHWM:\t 3791692 kB", but "VmHWM:\t13893844 kB" from 10 GB on: the number is padded to 8 columns after a tab.
-    static long Field(string name)
-    {
-        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) : null;
-        return line is null ? -1 : long.Parse(line[(name.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[0]) * 1024;
-    }
+    public static long Resident() => Pastanoodles.Modeling.ProcessMemory.Resident() ?? -1;
 }

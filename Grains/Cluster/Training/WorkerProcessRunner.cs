@@ -1,3 +1,4 @@
+using Pastanoodles.Modeling;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -58,7 +59,7 @@ public sealed class WorkerProcessRunner(IOptions<ExperimentOptions> options) : I
             var silent = DateTime.UtcNow - reader.LastLine;
             if (silent > o.WorkerHeartbeatTimeout)
                 killedFor = $"it sent no heartbeat for {silent.TotalSeconds:0.#} s (limit {o.WorkerHeartbeatTimeout.TotalSeconds:0.#} s), so it was killed";
-            else if (ResidentBytes(process.Id) is long rss && rss > o.TrainingMemoryBudget)
+            else if (ProcessMemory.Resident(process.Id) is long rss && rss > o.TrainingMemoryBudget)
                 killedFor = $"its memory (RSS) reached {rss / 1e6:0} MB, over the training memory budget of {o.TrainingMemoryBudget / 1e6:0} MB " +
                     "(Silo:TrainingMemoryBudget), so it was killed";
             else
@@ -102,20 +103,6 @@ public sealed class WorkerProcessRunner(IOptions<ExperimentOptions> options) : I
         15 => "SIGTERM",
         _ => "see `kill -l`",
     };
-
-    /// <summary>VmRSS from <c>/proc/PID/status</c>, or null when it cannot be read (the process is gone, or not Linux).</summary>
-    public static long? ResidentBytes(int pid)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                    return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024;
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return null;
-    }
 
     /// <summary>Reads the worker's stdout to its end, passing progress on; lines that are not protocol JSON are ignored.</summary>
     sealed class Reader(IRunProgress progress)
