@@ -48,17 +48,54 @@ public sealed class TrainingQueueTests(ITestOutputHelper output)
             Assert.All(done, s => Assert.True(s is { State: RunState.Completed, Attempts: 1, Timeline.Count: 1 }, RedisCluster.Progress(s)));
             Assert.Equal(second, cluster.SiloAt(done[1].Silo!));   // the head of the queue went to the silo that joined, at once:
             Assert.True(done[1].Timeline![0].Start < done[0].Timeline![0].End, "queued-2 started only after queued-1 freed the first silo");
-            var spans = done.SelectMany(s => s.Timeline!.Select(t => (s.RunId, Span: t))).ToList();
-            foreach (var device in spans.GroupBy(x => (x.Span.Silo, x.Span.Device)))
-            {
-                var onDevice = device.OrderBy(x => x.Span.Start).ToList();
-                // First submitted, first served: each silo takes the queue's head, so its runs start in submit order.
-                Assert.Equal(onDevice.Select(x => x.RunId).Order(StringComparer.Ordinal), onDevice.Select(x => x.RunId));
-                foreach (var (before, after) in onDevice.Zip(onDevice.Skip(1)))
-                    Assert.True(before.Span.End <= after.Span.Start,
-                        $"{before.RunId} ({before.Span.Start:HH:mm:ss.fff}-{before.Span.End:HH:mm:ss.fff}) and {after.RunId} (from {after.Span.Start:HH:mm:ss.fff}) overlap on {device.Key}");
-            }
-            Assert.Equal(2, spans.Select(x => x.Span.Silo).Distinct().Count());
+            AssertFirstInFirstOutAndOneRunPerDevice(done);
+            Assert.Equal(2, done.Select(s => s.Silo).Distinct().Count());
             Assert.Empty(await client.GetGrain<ITrainingQueueGrain>(ITrainingQueueGrain.Key).GetWaitingAsync());
         }, TrainingWorkerTests.OneThread, ["--Silo:WorkerHeartbeatTimeout=00:30:00"]);
+
+    /// <summary>Every silo takes the queue's head, so on each device runs start in submit order (run ids sort as submitted), and a device
+    /// trains one run at a time, from the runs' recorded attempt timelines.</summary>
+    internal static void AssertFirstInFirstOutAndOneRunPerDevice(IEnumerable<ExperimentStatus> runs)
+    {
+        var spans = runs.SelectMany(s => s.Timeline!.Select(t => (s.RunId, Span: t))).ToList();
+        foreach (var device in spans.GroupBy(x => (x.Span.Silo, x.Span.Device)))
+        {
+            var onDevice = device.OrderBy(x => x.Span.Start).ToList();
+            Assert.Equal(onDevice.Select(x => x.RunId).Order(StringComparer.Ordinal), onDevice.Select(x => x.RunId));
+            foreach (var (before, after) in onDevice.Zip(onDevice.Skip(1)))
+                Assert.True(before.Span.End <= after.Span.Start,
+                    $"{before.RunId} ({before.Span.Start:HH:mm:ss.fff}-{before.Span.End:HH:mm:ss.fff}) and {after.RunId} (from {after.Span.Start:HH:mm:ss.fff}) overlap on {device.Key}");
+        }
+    }
+}
+
+/// <summary>How long runs wait in the cluster's queue with 1 and with 2 gpu silos: the same 6 tiny runs submitted at once, every run
+/// trained once, first in first out, one per device. Prints each run's wait (README "Many experiments, one cluster" quotes them).
+/// Not under the Redis trait: the queue is the subject here, not the store, so .ci/run does not repeat it over redis-server.</summary>
+[Collection(RedisProcessCollection.Name)]
+public sealed class QueueWaitTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public Task Six_runs_submitted_at_once_wait_their_turn_on_each_gpu_silo(int gpuSilos) =>
+        RedisCluster.RunAsync(Enumerable.Repeat(SiloRoles.Gpu, gpuSilos), output, async cluster =>
+        {
+            await using var connection = await cluster.ConnectAsync();
+            var runIds = Enumerable.Range(1, 6).Select(i => $"wait-{i}").ToList();
+            foreach (var runId in runIds)
+                await connection.Client.GetGrain<IExperimentGrain>(runId).SubmitAsync(new ExperimentSpec(runId, ExperimentKinds.Dpo, TrainingWorkerTests.Config()));
+
+            var done = await Phase.Until("every run completes", () => Task.WhenAll(runIds.Select(async id => (await connection.Client.GetGrain<IExperimentGrain>(id).GetStatusAsync())!)),
+                all => all.All(s => s.State.IsFinal()), "6 final runs", RedisCluster.TrainingStall, describe: all => string.Join("; ", all.Select(RedisCluster.Progress)));
+
+            Assert.All(done, s => Assert.True(s is { State: RunState.Completed, Attempts: 1, Timeline.Count: 1 }, RedisCluster.Progress(s)));
+            TrainingQueueTests.AssertFirstInFirstOutAndOneRunPerDevice(done);
+            Assert.Equal(gpuSilos, done.Select(s => s.Silo).Distinct().Count());   // every silo took work
+            var waits = done.Select(s => (s.Timeline![0].Start - s.SubmittedAt).TotalSeconds).ToList();
+            var makespan = (done.Max(s => s.Timeline![0].End)!.Value - done.Min(s => s.SubmittedAt)).TotalSeconds;
+            output.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{gpuSilos} gpu silo(s): queue waits {string.Join(", ", waits.Select(w => $"{w:0.0}"))} s (mean {waits.Average():0.0} s); " +
+                $"all 6 done {makespan:0.0} s after the first submit; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+        }, TrainingWorkerTests.OneThread);
 }
