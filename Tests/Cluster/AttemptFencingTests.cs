@@ -32,4 +32,29 @@ public class AttemptFencingTests(ClusterFixture fixture)
         Assert.DoesNotContain(await grain.GetMetricsAsync(0), m => m.Step == 10);
         Assert.Equal(RunState.Cancelled, (await grain.CancelAsync()).State);
     }
+
+    [Fact]
+    public async Task A_report_sent_again_after_a_failed_delivery_is_taken_once()
+    {
+        var runId = Experiments.NewRunId("resent");
+        await Client.SubmitAsync(runId, new CountingConfig(Steps: 20, HoldAtStep: 3, CheckpointEvery: 2));
+        await fixture.Journal.WaitForHoldAsync(runId).Within($"runner of {runId} reaches its hold at step 3");
+        var grain = Client.GetGrain<IExperimentGrain>(runId);
+        var before = await Phase.Until("step 2 reported", () => Client.StatusAsync(runId), s => s.Step == 2 && s.Checkpoints.Count == 1, "step 2, 1 checkpoint");
+
+        // What the current attempt's trainer resends when its first delivery failed after the grain applied it: the same points,
+        // the same checkpoint, and (for an attempt's first report) the same start.
+        var point = new MetricPoint(3, Splits.Train, new Dictionary<string, double> { ["loss"] = 0.5 }, DateTimeOffset.UtcNow);
+        var checkpoint = new CheckpointInfo(3, Path.Combine(Path.GetDirectoryName(before.Checkpoints[0].Path)!, "checkpoint-3"), DateTimeOffset.UtcNow);
+        var report = new ProgressReport(before.Silo!, RunState.Running, 3, 20, [point], [checkpoint], Attempt: 1);
+        await grain.ReportProgressAsync(report);
+        await grain.ReportProgressAsync(report);
+        await grain.ReportProgressAsync(report with { Metrics = [], Checkpoints = [], StartedAtStep = 0 });   // attempt 1's start, again
+
+        var after = await Client.StatusAsync(runId);
+        Assert.True((3, before.Attempts) == (after.Step, after.Attempts), $"before {before.Attempts} {string.Join(",", before.Timeline!)}; after {after.Attempts} {string.Join(",", after.Timeline!)}");
+        Assert.Equal([.. before.Checkpoints, checkpoint], after.Checkpoints);
+        Assert.Equal([1, 2, 3], (await grain.GetMetricsAsync(0)).Where(m => m.Split == Splits.Train).Select(m => m.Step));
+        Assert.Equal(RunState.Cancelled, (await grain.CancelAsync()).State);
+    }
 }

@@ -107,21 +107,23 @@ public sealed partial class ExperimentGrain(
     {
         if (!Unfinished || !IsCurrent(report.Attempt))
             return;   // a late report after a cancel, or from an attempt that is no longer the run's (fenced)
+        // A trainer resends a report whose delivery failed (the save, say) though this grain may have applied it: take each part once.
         var mustWrite = report.State != S.State || report.Checkpoints.Count > 0;
-        if (report.StartedAtStep is int from)
+        if (report.StartedAtStep is int from && S.StartCounted != report.Attempt)
         {
             // A new attempt redoes every step after its checkpoint, so what was logged after it is about to come again.
             await ForgetMetricsAfterAsync(from);
             S.Checkpoints.RemoveAll(c => c.Step > from);
-            (S.Attempts, S.StartedAt, mustWrite) = (S.Attempts + 1, DateTimeOffset.UtcNow, true);
+            (S.Attempts, S.StartedAt, S.StartCounted, mustWrite) = (S.Attempts + 1, DateTimeOffset.UtcNow, report.Attempt, true);
             if (report is { Device: { } device, DeviceSince: { } since })
                 S.Timeline.Add(new AttemptSpan(report.Attempt, report.Silo, device, since));
         }
         (S.State, S.Silo, S.Step, S.TotalSteps, S.Error) = (report.State, report.Silo, report.Step, report.TotalSteps, report.Note);
-        S.Metrics.AddRange(report.Metrics);
-        S.TrackLatest(report.Metrics);
-        metrics.RecordProgress(RunId, report.Metrics);
-        S.Checkpoints.AddRange(report.Checkpoints);
+        var fresh = report.Metrics.Where(p => S.LatestMetrics.Find(l => l.Split == p.Split) is not { } latest || p.Step > latest.Step).ToList();
+        S.Metrics.AddRange(fresh);
+        S.TrackLatest(fresh);
+        metrics.RecordProgress(RunId, fresh);
+        S.Checkpoints.AddRange(report.Checkpoints.Where(c => !S.Checkpoints.Any(known => known.Step == c.Step && known.Path == c.Path)));
         mustWrite |= await SealFullPagesAsync();
         if (mustWrite || DateTimeOffset.UtcNow - _lastWrite >= options.Value.MetricsWriteInterval)
             await WriteAsync();

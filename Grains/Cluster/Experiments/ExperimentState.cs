@@ -52,6 +52,9 @@ public sealed class ExperimentState
     /// <summary>The last point of each split, kept here since the history it came from may be sealed away.</summary>
     [Id(22)] public List<MetricPoint> LatestMetrics { get; set; } = [];
 
+    /// <summary>The attempt whose start (its first report) was counted in Attempts and Timeline, so a resent first report counts once.</summary>
+    [Id(23)] public int StartCounted { get; set; }
+
     public ExperimentStatus ToStatus() => new(
         Spec!.RunId, Spec.Kind, State, Step, TotalSteps, [.. LatestMetrics.OrderBy(m => m.Split switch { Splits.Train => 0, Splits.Eval => 1, _ => 2 })],
         [.. Checkpoints], Outcome?.BestCheckpoint, Outcome?.TestAccuracy, Outcome?.FinalAdapter,
