@@ -16,7 +16,7 @@ public sealed class MetricsPages(IGrainStorage storage, GrainId grain)
     {
         var state = new GrainState<MetricsPage>(new MetricsPage());
         await storage.ReadStateAsync(StateName(page), grain, state);
-        return state.State.Points;
+        return state.State?.Points ?? [];   // a provider may leave State null for a page it never wrote
     }
 
     /// <summary>Writes page <paramref name="page"/> whole, over a leftover of the same number if there is one.</summary>
