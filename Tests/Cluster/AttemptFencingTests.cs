@@ -9,14 +9,21 @@ public class AttemptFencingTests(ClusterFixture fixture)
 {
     IClusterClient Client => fixture.Client;
 
-    [Fact]
-    public async Task Reports_checkpoints_and_ends_of_any_attempt_but_the_current_one_are_ignored()
+    /// <summary>A counting run of 20 steps held by its runner at step 3, once step 2 and its checkpoint have been reported.</summary>
+    async Task<(string RunId, IExperimentGrain Grain, ExperimentStatus Before)> HeldAtStep3Async(string prefix)
     {
-        var runId = Experiments.NewRunId("fenced");
+        var runId = Experiments.NewRunId(prefix);
         await Client.SubmitAsync(runId, new CountingConfig(Steps: 20, HoldAtStep: 3, CheckpointEvery: 2));
         await fixture.Journal.WaitForHoldAsync(runId).Within($"runner of {runId} reaches its hold at step 3");
         var grain = Client.GetGrain<IExperimentGrain>(runId);
         var before = await Phase.Until("step 2 reported", () => Client.StatusAsync(runId), s => s.Step == 2 && s.Checkpoints.Count == 1, "step 2, 1 checkpoint");
+        return (runId, grain, before);
+    }
+
+    [Fact]
+    public async Task Reports_checkpoints_and_ends_of_any_attempt_but_the_current_one_are_ignored()
+    {
+        var (runId, grain, before) = await HeldAtStep3Async("fenced");
 
         foreach (var stale in new[] { 0, 2 })   // an older attempt (a zombie) and one never issued
         {
@@ -36,11 +43,7 @@ public class AttemptFencingTests(ClusterFixture fixture)
     [Fact]
     public async Task A_report_sent_again_after_a_failed_delivery_is_taken_once()
     {
-        var runId = Experiments.NewRunId("resent");
-        await Client.SubmitAsync(runId, new CountingConfig(Steps: 20, HoldAtStep: 3, CheckpointEvery: 2));
-        await fixture.Journal.WaitForHoldAsync(runId).Within($"runner of {runId} reaches its hold at step 3");
-        var grain = Client.GetGrain<IExperimentGrain>(runId);
-        var before = await Phase.Until("step 2 reported", () => Client.StatusAsync(runId), s => s.Step == 2 && s.Checkpoints.Count == 1, "step 2, 1 checkpoint");
+        var (runId, grain, before) = await HeldAtStep3Async("resent");
 
         // What the current attempt's trainer resends when its first delivery failed after the grain applied it: the same points,
         // the same checkpoint, and (for an attempt's first report) the same start.
