@@ -191,9 +191,9 @@ public static class BenchCommands
 
     /// <summary>all-MiniLM-L6-v2's costs: ingest chunks/s without and with vectors (real encoding, <paramref name="ingest"/> chunks); then, over
     /// <paramref name="data"/> in 1 shard stored with unit vectors under MiniLM's name (encoding that many chunks takes hours on a CPU, and the
-    /// query-side cost depends on their count, not their values), BM25, BM25 + BERT re-rank of the top 20 with the query encoded on the calling
-    /// thread (before) and on <see cref="SerialTorchThread"/> (after), and the dense retriever; then the dense top-k product alone over
-    /// <paramref name="denseChunks"/> vectors.</summary>
+    /// query-side cost depends on their count, not their values), BM25, BM25 + BERT re-rank of the top 20 with the query's forward in float32
+    /// (before) and in the encoder's query dtype (bfloat16 where the CPU has it), each query alone, and the dense retriever; then the dense
+    /// top-k product alone over <paramref name="denseChunks"/> vectors. Every query is a different text (nothing is cached).</summary>
     private static void BertRows(TextWriter output, IReadOnlyList<CorpusChunk> ingest, IReadOnlyList<CorpusChunk> data, IReadOnlyList<string> queries, int denseChunks)
     {
         using var encoder = MiniLmPackage.Load();
@@ -215,18 +215,19 @@ public static class BenchCommands
             using var stored = CorpusEngine.Open(Path.Combine(folder, "stored"));
             stored.AddChunks(data.Select(c => c with { Vector = RandomUnit(random, encoder.Dimension), Encoder = encoder.Name }));
             stored.Commit();
-            var callingThread = new CallingThreadEncoder(encoder);
+            IDenseEncoder float32 = new Float32Queries(encoder);
+            var dtype = encoder.QueryDtype.ToString().ToLowerInvariant();
             var rows = new List<(string Setup, Action<string> Run)>
             {
                 ("bm25", q => stored.Search(q, 5)),
-                ("bm25 + bert re-rank, query on the calling thread (before)", q => stored.Search(q, 5, new Reranker(callingThread))),
-                ("bm25 + bert re-rank, query on the serial torch thread", q => stored.Search(q, 5, new Reranker(encoder))),
-                ("query encoding alone, calling thread (before)", q => callingThread.Encode([q])),
-                ("query encoding alone, serial torch thread", q => encoder.Encode([q])),
-                ("dense top-5, cosine (query encoded)", q => stored.DenseSearch(q, 5, encoder)),
-                ("dense top-5, euclidean (query encoded)", q => stored.DenseSearch(q, 5, encoder, DenseMetric.Euclidean)),
+                ("bm25 + bert re-rank, query in float32 (before)", q => stored.Search(q, 5, new Reranker(float32))),
+                ($"bm25 + bert re-rank, query in {dtype}", q => stored.Search(q, 5, new Reranker(encoder))),
+                ("query encoding alone, float32 (before)", q => float32.EncodeQuery(q)),
+                ($"query encoding alone, {dtype}", q => encoder.EncodeQuery(q)),
+                ($"dense top-5, cosine (query encoded in {dtype})", q => stored.DenseSearch(q, 5, encoder)),
+                ($"dense top-5, euclidean (query encoded in {dtype})", q => stored.DenseSearch(q, 5, encoder, DenseMetric.Euclidean)),
             };
-            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, load average {LoadAverage()}");
+            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, query dtype {dtype}, load average {LoadAverage()}");
             output.WriteLine($"{"setup",-60} {"p50 ms",9} {"p99 ms",9} {"CPU ms/query",13}");
             foreach (var (setup, run) in rows)
             {
@@ -258,12 +259,12 @@ public static class BenchCommands
         return [.. v.Select(x => x / norm)];
     }
 
-    /// <summary>How queries were encoded before <see cref="SerialTorchThread"/>: on the calling thread, with every intra-op thread.</summary>
-    sealed class CallingThreadEncoder(BertSentenceEncoder encoder) : IDenseEncoder
+    /// <summary>How queries were encoded before <see cref="BertSentenceEncoder.QueryDtype"/>: alone, in float32, on <see cref="SerialTorchThread"/>.</summary>
+    sealed class Float32Queries(BertSentenceEncoder encoder) : IDenseEncoder
     {
         public string Name => encoder.Name;
         public int Dimension => encoder.Dimension;
-        public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => encoder.EncodeIds([.. texts.Select(encoder.Tokenize)]);
+        public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => encoder.Encode(texts);
     }
 
     private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run) => Latencies(queries, run, out _);

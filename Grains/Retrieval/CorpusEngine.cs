@@ -214,7 +214,7 @@ public sealed class CorpusEngine : IDisposable
     {
         SearchRequest.CheckCount(k, nameof(k));
         var indexes = DenseIndexes(encoder);
-        var vector = encoder.Encode([query])[0];
+        var vector = encoder.EncodeQuery(query);
         return Merge(indexes.Select(index => index.Search(vector, metric, k)), k);
     }
 

@@ -35,7 +35,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         }
         if (request.Retriever == Retriever.Dense)
         {
-            var vector = await Task.Run(() => encoder.Encode([request.Query])[0]);
+            var vector = await Task.Run(() => encoder.EncodeQuery(request.Query));
             return await ShardFanOut.DenseSearchAsync(GrainFactory, vector, encoder.Name, request.Metric, corpus.Shards, request.K, logger);
         }
         if (request.Rerank is not { } mode)

@@ -25,6 +25,12 @@ public sealed class SiloEncoder(ILogger<SiloEncoder> logger) : IDenseEncoder, ID
         return Loaded().Encode(texts);
     }
 
+    public float[] EncodeQuery(string query)
+    {
+        Interlocked.Increment(ref _texts);
+        return Loaded().EncodeQuery(query);
+    }
+
     BertSentenceEncoder Loaded()
     {
         lock (_lock)

@@ -63,12 +63,12 @@ public sealed class Reranker
         return hits.Select((hit, i) => hit with { Score = 1f / (FusionK + i + 1) + 1f / (FusionK + denseRank[i]) });
     }
 
-    /// <summary>The query's vector and each hit's: the one stored at ingest when this encoder made it, else encoded now
-    /// (in one batch with the query).</summary>
+    /// <summary>The query's vector (<see cref="IDenseEncoder.EncodeQuery"/>) and each hit's: the one stored at ingest when this encoder
+    /// made it, else encoded now (in one batch).</summary>
     (float[] Query, float[][] Hits) Vectors(string query, IReadOnlyList<SearchHit> hits)
     {
         var vectors = new float[hits.Count][];
-        var texts = new List<string> { query };
+        var texts = new List<string>();
         var missing = new List<int>();
         for (var i = 0; i < hits.Count; i++)
         {
@@ -80,10 +80,10 @@ public sealed class Reranker
                 missing.Add(i);
             }
         }
-        var encoded = _encoder.Encode(texts);
+        var encoded = texts.Count > 0 ? _encoder.Encode(texts) : [];
         for (var j = 0; j < missing.Count; j++)
-            vectors[missing[j]] = encoded[j + 1];
-        return (encoded[0], vectors);
+            vectors[missing[j]] = encoded[j];
+        return (_encoder.EncodeQuery(query), vectors);
     }
 
     /// <summary>(x − min) / (max − min); all 1 when every score is the same (nothing to tell them apart).</summary>
