@@ -37,7 +37,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
                 $"max_seq_length is {maxSeqLength}. It must be between 2 ([CLS] and [SEP]) and max_position_embeddings {model.Config.MaxPositionEmbeddings}.");
         QueryDtype = queryDtype ?? DefaultQueryDtype;
         if (QueryDtype is not (ScalarType.Float32 or ScalarType.BFloat16))
-            throw new ArgumentOutOfRangeException(nameof(queryDtype), QueryDtype, $"The query dtype is {QueryDtype}. It must be float32 or bfloat16.");
+            throw new ArgumentException($"The query dtype is {QueryDtype}. It must be float32 or bfloat16.");
         _model = model;
         _queryModel = new(() => QueryDtype == ScalarType.Float32 ? model : CastCopy(model, QueryDtype));
         _tokenizer = tokenizer;
