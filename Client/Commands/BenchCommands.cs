@@ -217,26 +217,25 @@ public static class BenchCommands
             stored.Commit();
             IDenseEncoder float32 = new Float32Queries(encoder);
             var dtype = encoder.QueryDtype.ToString().ToLowerInvariant();
+            const int depth = CorpusEngine.DefaultRerankDepth;
+            IReadOnlyList<SearchHit> After(Reranker reranker, string q) => reranker.Rerank(q, stored.Search(q, depth)).Take(5).ToList();
             var rows = new List<(string Setup, Action<string> Run)>
             {
                 ("bm25", q => stored.Search(q, 5)),
-                ("bm25 + bert re-rank, query in float32 (before)", q => stored.Search(q, 5, new Reranker(float32))),
-                ($"bm25 + bert re-rank, query in {dtype}", q => stored.Search(q, 5, new Reranker(encoder))),
+                ($"bm25 top {depth} with their vectors (the re-rank's candidates)", q => stored.Search(q, depth)),
+                ("bm25 + bert re-rank, float32 query after the search (before)", q => After(new Reranker(float32), q)),
+                ($"bm25 + bert re-rank, {dtype} query after the search", q => After(new Reranker(encoder), q)),
+                ($"bm25 + bert re-rank, {dtype} query during the search (after)", q => stored.Search(q, 5, new Reranker(encoder))),
                 ("query encoding alone, float32 (before)", q => float32.EncodeQuery(q)),
                 ($"query encoding alone, {dtype}", q => encoder.EncodeQuery(q)),
                 ($"dense top-5, cosine (query encoded in {dtype})", q => stored.DenseSearch(q, 5, encoder)),
                 ($"dense top-5, euclidean (query encoded in {dtype})", q => stored.DenseSearch(q, 5, encoder, DenseMetric.Euclidean)),
             };
-            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, query dtype {dtype}, load average {LoadAverage()}");
+            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, each through every row in turn, query dtype {dtype}, load average {LoadAverage()}");
             output.WriteLine($"{"setup",-60} {"p50 ms",9} {"p99 ms",9} {"CPU ms/query",13}");
-            foreach (var (_, run) in rows)
-                foreach (var q in queries.Take(20))
-                    run(q);   // every row warmed up before any is timed, so the JIT's tiers favour no row by its place
-            foreach (var (setup, run) in rows)
-            {
-                var ms = Latencies(queries, run, out var cpu);
+            foreach (var ((setup, _), (ms, cpu)) in rows.Zip(Interleaved(queries, [.. rows.Select(r => r.Run)])))
                 output.WriteLine($"{setup,-60} {Percentile(ms, 50),9:F2} {Percentile(ms, 99),9:F2} {cpu,13:F2}");
-            }
+            output.WriteLine($"load average {LoadAverage()}");
 
             var index = DenseIndex.Of(Enumerable.Range(0, denseChunks).Select(i =>
                 new CorpusChunk($"d#{i}#0", "d", i, 0, "", RandomUnit(random, encoder.Dimension), "random")), "random", encoder.Dimension);
@@ -271,6 +270,30 @@ public static class BenchCommands
     }
 
     private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run) => Latencies(queries, run, out _);
+
+    /// <summary>Sorted latencies and CPU ms per query of each of <paramref name="runs"/>, each query going through every run in turn, so
+    /// that a changing load falls on all of them alike (one after the other, the last rows of a run met another load than the first).
+    /// Every run is warmed up on 20 queries before any is timed.</summary>
+    private static (double[] Ms, double CpuMs)[] Interleaved(IReadOnlyList<string> queries, IReadOnlyList<Action<string>> runs)
+    {
+        foreach (var run in runs)
+            foreach (var q in queries.Take(20))
+                run(q);
+        var times = runs.Select(_ => new double[queries.Count]).ToArray();
+        var cpu = new TimeSpan[runs.Count];
+        for (var i = 0; i < queries.Count; i++)
+            for (var r = 0; r < runs.Count; r++)
+            {
+                var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+                var start = Stopwatch.GetTimestamp();
+                runs[r](queries[i]);
+                times[r][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                cpu[r] += Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
+            }
+        foreach (var t in times)
+            Array.Sort(t);
+        return [.. times.Zip(cpu, (t, c) => (t, c.TotalMilliseconds / queries.Count))];
+    }
 
     /// <param name="cpuMs">The process's CPU time per query over the timed loop: on a loaded machine, nearer to what a quiet one would take than the wall time.</param>
     private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run, out double cpuMs)
