@@ -53,11 +53,11 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     /// <summary>What <see cref="EncodeQuery"/> computes in; <see cref="Encode"/> is always float32.</summary>
     public ScalarType QueryDtype { get; }
 
-    /// <summary>float32 or bfloat16 (HF's torch_dtype spellings; fp32 and bf16 also accepted), or an error naming <paramref name="field"/>.</summary>
+    /// <summary>float32 or bfloat16 (HF's torch_dtype spellings, any case), or a one-line error naming <paramref name="field"/>.</summary>
     public static ScalarType ParseDtype(string value, string field) => value.ToLowerInvariant() switch
     {
-        "float32" or "fp32" => ScalarType.Float32,
-        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        "float32" => ScalarType.Float32,
+        "bfloat16" => ScalarType.BFloat16,
         _ => throw new ArgumentException($"{field} is '{value}'. It must be float32 or bfloat16."),
     };
 

@@ -99,7 +99,7 @@ public sealed class BertSentenceEncoderTests : IDisposable
         var ex = Assert.Throws<ArgumentException>(() => BertSentenceEncoder.Load(_dir.Path, ScalarType.Float16));
         Assert.Equal("The query dtype is Float16. It must be float32 or bfloat16.", ex.Message);
         Assert.Equal(ScalarType.BFloat16, BertSentenceEncoder.ParseDtype("bfloat16", "--query-dtype"));
-        Assert.Equal(ScalarType.Float32, BertSentenceEncoder.ParseDtype("FP32", "--query-dtype"));
+        Assert.Equal(ScalarType.Float32, BertSentenceEncoder.ParseDtype("Float32", "--query-dtype"));
         Assert.Equal("--query-dtype is 'int8'. It must be float32 or bfloat16.",
             Assert.Throws<ArgumentException>(() => BertSentenceEncoder.ParseDtype("int8", "--query-dtype")).Message);
     }
