@@ -191,9 +191,10 @@ public static class BenchCommands
 
     /// <summary>all-MiniLM-L6-v2's costs: ingest chunks/s without and with vectors (real encoding, <paramref name="ingest"/> chunks); then, over
     /// <paramref name="data"/> in 1 shard stored with unit vectors under MiniLM's name (encoding that many chunks takes hours on a CPU, and the
-    /// query-side cost depends on their count, not their values), BM25, BM25 + BERT re-rank of the top 20 with the query's forward in float32
-    /// (before) and in the encoder's query dtype (bfloat16 where the CPU has it), each query alone, and the dense retriever; then the dense
-    /// top-k product alone over <paramref name="denseChunks"/> vectors. Every query is a different text (nothing is cached).</summary>
+    /// query-side cost depends on their count, not their values), BM25, its top 20 alone, BM25 + BERT re-rank of the top 20 with the query's
+    /// forward in float32 after the search (before), in the encoder's query dtype (bfloat16 where the CPU has it) after and during the search,
+    /// each query's encoding alone, and the dense retriever, each query through every row in turn; then the dense top-k product alone over
+    /// <paramref name="denseChunks"/> vectors. Every query is a different text (nothing is cached).</summary>
     private static void BertRows(TextWriter output, IReadOnlyList<CorpusChunk> ingest, IReadOnlyList<CorpusChunk> data, IReadOnlyList<string> queries, int denseChunks)
     {
         using var encoder = MiniLmPackage.Load();
