@@ -46,7 +46,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     }
 
     /// <summary>bfloat16 where the CPU multiplies bf16 natively (AVX512-BF16 or AMX-BF16 in /proc/cpuinfo): a query's forward then costs
-    /// about 0.4× fp32's on one core, with its vector at cosine ≥ 0.9999 to fp32's (README "Re-rank latency"). float32 elsewhere, where
+    /// about half of fp32's on one core, with its vector at cosine ≥ 0.9999 to fp32's (README "Re-rank latency"). float32 elsewhere, where
     /// libtorch would emulate bf16 slower than fp32.</summary>
     public static ScalarType DefaultQueryDtype { get; } = CpuHasBf16() ? ScalarType.BFloat16 : ScalarType.Float32;
 
