@@ -191,9 +191,10 @@ public static class BenchCommands
 
     /// <summary>all-MiniLM-L6-v2's costs: ingest chunks/s without and with vectors (real encoding, <paramref name="ingest"/> chunks); then, over
     /// <paramref name="data"/> in 1 shard stored with unit vectors under MiniLM's name (encoding that many chunks takes hours on a CPU, and the
-    /// query-side cost depends on their count, not their values), BM25, BM25 + BERT re-rank of the top 20 with the query encoded on the calling
-    /// thread (before) and on <see cref="SerialTorchThread"/> (after), and the dense retriever; then the dense top-k product alone over
-    /// <paramref name="denseChunks"/> vectors.</summary>
+    /// query-side cost depends on their count, not their values), BM25, its top 20 alone, BM25 + BERT re-rank of the top 20 with the query's
+    /// forward in float32 after the search (before), in the encoder's query dtype (bfloat16 where the CPU has it) after and during the search,
+    /// each query's encoding alone, and the dense retriever, each query through every row in turn; then the dense top-k product alone over
+    /// <paramref name="denseChunks"/> vectors. Every query is a different text (nothing is cached).</summary>
     private static void BertRows(TextWriter output, IReadOnlyList<CorpusChunk> ingest, IReadOnlyList<CorpusChunk> data, IReadOnlyList<string> queries, int denseChunks)
     {
         using var encoder = MiniLmPackage.Load();
@@ -215,23 +216,35 @@ public static class BenchCommands
             using var stored = CorpusEngine.Open(Path.Combine(folder, "stored"));
             stored.AddChunks(data.Select(c => c with { Vector = RandomUnit(random, encoder.Dimension), Encoder = encoder.Name }));
             stored.Commit();
-            var callingThread = new CallingThreadEncoder(encoder);
-            var rows = new List<(string Setup, Action<string> Run)>
-            {
+            IDenseEncoder float32 = new Float32Queries(encoder);
+            var dtype = encoder.QueryDtype.ToString().ToLowerInvariant();
+            const int depth = CorpusEngine.DefaultRerankDepth;
+            IReadOnlyList<SearchHit> After(Reranker reranker, string q) => reranker.Rerank(q, stored.Search(q, depth)).Take(5).ToList();
+            // Two groups, each query through every row of a group in turn: a dense search reads every stored vector (150 MB at 100k
+            // chunks), which would evict the model's weights from the caches before the next row in the same loop.
+            List<(string Setup, Action<string> Run)>[] groups =
+            [
+            [
                 ("bm25", q => stored.Search(q, 5)),
-                ("bm25 + bert re-rank, query on the calling thread (before)", q => stored.Search(q, 5, new Reranker(callingThread))),
-                ("bm25 + bert re-rank, query on the serial torch thread", q => stored.Search(q, 5, new Reranker(encoder))),
-                ("query encoding alone, calling thread (before)", q => callingThread.Encode([q])),
-                ("query encoding alone, serial torch thread", q => encoder.Encode([q])),
-                ("dense top-5, cosine (query encoded)", q => stored.DenseSearch(q, 5, encoder)),
-                ("dense top-5, euclidean (query encoded)", q => stored.DenseSearch(q, 5, encoder, DenseMetric.Euclidean)),
-            };
-            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, load average {LoadAverage()}");
+                ($"bm25 top {depth} with their vectors (the re-rank's candidates)", q => stored.Search(q, depth)),
+                ("bm25 + bert re-rank, float32 query after the search (before)", q => After(new Reranker(float32), q)),
+                ($"bm25 + bert re-rank, {dtype} query after the search", q => After(new Reranker(encoder), q)),
+                ($"bm25 + bert re-rank, {dtype} query during the search (after)", q => stored.Search(q, 5, new Reranker(encoder))),
+                ("query encoding alone, float32 (before)", q => float32.EncodeQuery(q)),
+                ($"query encoding alone, {dtype}", q => encoder.EncodeQuery(q)),
+            ],
+            [
+                ($"dense top-5, cosine (query encoded in {dtype})", q => stored.DenseSearch(q, 5, encoder)),
+                ($"dense top-5, euclidean (query encoded in {dtype})", q => stored.DenseSearch(q, 5, encoder, DenseMetric.Euclidean)),
+            ],
+            ];
+            output.WriteLine($"{data.Count} chunks with stored vectors, {queries.Count} queries, each through every row of a group in turn, query dtype {dtype}, load average {LoadAverage()}");
             output.WriteLine($"{"setup",-60} {"p50 ms",9} {"p99 ms",9} {"CPU ms/query",13}");
-            foreach (var (setup, run) in rows)
+            foreach (var rows in groups)
             {
-                var ms = Latencies(queries, run, out var cpu);
-                output.WriteLine($"{setup,-60} {Percentile(ms, 50),9:F2} {Percentile(ms, 99),9:F2} {cpu,13:F2}");
+                foreach (var ((setup, _), (ms, cpu)) in rows.Zip(Interleaved(queries, [.. rows.Select(r => r.Run)])))
+                    output.WriteLine($"{setup,-60} {Percentile(ms, 50),9:F2} {Percentile(ms, 99),9:F2} {cpu,13:F2}");
+                output.WriteLine($"load average {LoadAverage()}");
             }
 
             var index = DenseIndex.Of(Enumerable.Range(0, denseChunks).Select(i =>
@@ -258,15 +271,39 @@ public static class BenchCommands
         return [.. v.Select(x => x / norm)];
     }
 
-    /// <summary>How queries were encoded before <see cref="SerialTorchThread"/>: on the calling thread, with every intra-op thread.</summary>
-    sealed class CallingThreadEncoder(BertSentenceEncoder encoder) : IDenseEncoder
+    /// <summary>How queries were encoded before <see cref="BertSentenceEncoder.QueryDtype"/>: alone, in float32, on <see cref="SerialTorchThread"/>.</summary>
+    sealed class Float32Queries(BertSentenceEncoder encoder) : IDenseEncoder
     {
         public string Name => encoder.Name;
         public int Dimension => encoder.Dimension;
-        public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => encoder.EncodeIds([.. texts.Select(encoder.Tokenize)]);
+        public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => encoder.Encode(texts);
     }
 
     private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run) => Latencies(queries, run, out _);
+
+    /// <summary>Sorted latencies and CPU ms per query of each of <paramref name="runs"/>, each query going through every run in turn, so
+    /// that a changing load falls on all of them alike (one after the other, the last rows of a run met another load than the first).
+    /// Every run is warmed up on 20 queries before any is timed.</summary>
+    private static (double[] Ms, double CpuMs)[] Interleaved(IReadOnlyList<string> queries, IReadOnlyList<Action<string>> runs)
+    {
+        foreach (var run in runs)
+            foreach (var q in queries.Take(20))
+                run(q);
+        var times = runs.Select(_ => new double[queries.Count]).ToArray();
+        var cpu = new TimeSpan[runs.Count];
+        for (var i = 0; i < queries.Count; i++)
+            for (var r = 0; r < runs.Count; r++)
+            {
+                var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+                var start = Stopwatch.GetTimestamp();
+                runs[r](queries[i]);
+                times[r][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                cpu[r] += Process.GetCurrentProcess().TotalProcessorTime - cpuStart;
+            }
+        foreach (var t in times)
+            Array.Sort(t);
+        return [.. times.Zip(cpu, (t, c) => (t, c.TotalMilliseconds / queries.Count))];
+    }
 
     /// <param name="cpuMs">The process's CPU time per query over the timed loop: on a loaded machine, nearer to what a quiet one would take than the wall time.</param>
     private static double[] Latencies(IReadOnlyList<string> queries, Action<string> run, out double cpuMs)

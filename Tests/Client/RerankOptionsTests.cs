@@ -102,6 +102,8 @@ public class RerankOptionsTests
     [InlineData("--rerank dense --bert /nonexistent/bert", "--encoder is 'lsa'")]
     [InlineData("--rerank rrf --encoder bert --bert /nonexistent/bert", "BERT folder '/nonexistent/bert' does not exist")]
     [InlineData("--rerank lsa --encoder bert --bert /x", "use --rerank dense or rrf")]
+    [InlineData("--rerank dense --query-dtype bfloat16", "--query-dtype is 'bfloat16' but --encoder is 'lsa'")]
+    [InlineData("--rerank dense --encoder bert --query-dtype fp16", "--query-dtype is 'fp16'. It must be float32 or bfloat16.")]
     public void Inconsistent_encoder_options_fail_with_one_line(string options, string expected)
     {
         using var folder = new TempDir();

@@ -55,5 +55,8 @@ public class SiloModelsTests
             ["Answer:MaxAdapters is set to 0. Answer:MaxAdapters must be 1 or more.",
              "Answer:MaxAdapterBytes is set to -1. Answer:MaxAdapterBytes must be 0 (no limit) or more."],
             Failures(new AnswerOptions { MaxAdapters = 0, MaxAdapterBytes = -1 }));
+        Assert.Empty(Failures(new AnswerOptions { QueryDtype = "float32" }));
+        Assert.Equal(["Answer:QueryDtype is 'fp16'. It must be float32 or bfloat16."],
+            Failures(new AnswerOptions { QueryDtype = "fp16" }));
     }
 }

@@ -35,13 +35,15 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         }
         if (request.Retriever == Retriever.Dense)
         {
-            var vector = await Task.Run(() => encoder.Encode([request.Query])[0]);
+            var vector = await Task.Run(() => encoder.EncodeQuery(request.Query));
             return await ShardFanOut.DenseSearchAsync(GrainFactory, vector, encoder.Name, request.Metric, corpus.Shards, request.K, logger);
         }
         if (request.Rerank is not { } mode)
             return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, request.K, logger, statsCache);
+        var encoding = Task.Run(() => encoder.EncodeQuery(request.Query));   // the query is encoded while the shards search
         var candidates = await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, Math.Max(request.K, request.RerankDepth), logger, statsCache);
-        var reranked = await Task.Run(() => new Reranker(encoder, request.Metric, mode, request.Bm25Weight).Rerank(request.Query, candidates.Hits));
+        var queryVector = await encoding;
+        var reranked = await Task.Run(() => new Reranker(encoder, request.Metric, mode, request.Bm25Weight).Rerank(request.Query, candidates.Hits, queryVector));
         return candidates with { Hits = [.. reranked.Take(request.K)] };
     }
 

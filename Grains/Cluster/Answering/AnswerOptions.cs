@@ -29,6 +29,11 @@ public sealed class AnswerOptions
     /// <summary>Bytes of adapter tensors each shared base keeps loaded; beyond it the least recently used are evicted.
     /// Default: 0, no byte limit (only <see cref="MaxAdapters"/>).</summary>
     public long MaxAdapterBytes { get; set; }
+
+    /// <summary>What the silo's all-MiniLM-L6-v2 computes a query's forward in: <c>float32</c> or <c>bfloat16</c>. Default (unset): bfloat16
+    /// where the CPU multiplies bf16 natively, else float32 (<see cref="Retrieval.Rerank.BertSentenceEncoder.DefaultQueryDtype"/>), as the
+    /// client's local search does, so the two agree.</summary>
+    public string? QueryDtype { get; set; }
 }
 
 /// <summary>Checks <see cref="AnswerOptions"/> at silo start.</summary>
@@ -41,6 +46,11 @@ public sealed class AnswerOptionsValidator : IValidateOptions<AnswerOptions>
             errors.Add($"Answer:MaxAdapters is set to {options.MaxAdapters}. Answer:MaxAdapters must be 1 or more.");
         if (options.MaxAdapterBytes < 0)
             errors.Add($"Answer:MaxAdapterBytes is set to {options.MaxAdapterBytes}. Answer:MaxAdapterBytes must be 0 (no limit) or more.");
+        if (options.QueryDtype is { } dtype)
+        {
+            try { Retrieval.Rerank.BertSentenceEncoder.ParseDtype(dtype, "Answer:QueryDtype"); }
+            catch (ArgumentException e) { errors.Add(e.Message); }
+        }
         if (options.ShardDepth is < 0 or > SearchRequest.MaxK)
             errors.Add($"Answer:ShardDepth is set to {options.ShardDepth}. Answer:ShardDepth must be 0 (the request's TopK) to {SearchRequest.MaxK}.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

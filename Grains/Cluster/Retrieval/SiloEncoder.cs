@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Pastanoodles.Retrieval.Rerank;
 
 namespace Pastanoodles.Cluster;
@@ -6,7 +7,7 @@ namespace Pastanoodles.Cluster;
 /// <summary>The dense encoder this silo's answer grains encode queries with: the built-in all-MiniLM-L6-v2 (<see cref="MiniLmPackage"/>),
 /// the encoder `corpus ingest --encoder bert` stores the shards' vectors with. Loaded on first use, once per silo (STYLE §7).</summary>
 /// <remarks>Blocking on first use: call off the grain scheduler. A failed load is forgotten, so the next call tries again. Thread-safe.</remarks>
-public sealed class SiloEncoder(ILogger<SiloEncoder> logger) : IDenseEncoder, IDisposable
+public sealed class SiloEncoder(IOptions<AnswerOptions> options, ILogger<SiloEncoder> logger) : IDenseEncoder, IDisposable
 {
     readonly object _lock = new();
     BertSentenceEncoder? _encoder;
@@ -25,14 +26,20 @@ public sealed class SiloEncoder(ILogger<SiloEncoder> logger) : IDenseEncoder, ID
         return Loaded().Encode(texts);
     }
 
+    public float[] EncodeQuery(string query)
+    {
+        Interlocked.Increment(ref _texts);
+        return Loaded().EncodeQuery(query);
+    }
+
     BertSentenceEncoder Loaded()
     {
         lock (_lock)
         {
             if (_encoder is null)
             {
-                _encoder = MiniLmPackage.Load();
-                logger.LogInformation("Loaded {Encoder} for dense retrieval and re-ranking", _encoder.Name);
+                _encoder = MiniLmPackage.Load(options.Value.QueryDtype is { } dtype ? BertSentenceEncoder.ParseDtype(dtype, "Answer:QueryDtype") : null);
+                logger.LogInformation("Loaded {Encoder} for dense retrieval and re-ranking, queries in {QueryDtype}", _encoder.Name, _encoder.QueryDtype);
             }
             return _encoder;
         }

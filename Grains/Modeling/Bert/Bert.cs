@@ -52,8 +52,8 @@ public sealed class BertSelfAttention : nn.Module
         RegisterComponents();
     }
 
-    /// <param name="allowed">[B, 1, 1, T] bool, true where a key is a real token (HF's extended attention mask).</param>
-    public Tensor forward(Tensor x, Tensor allowed)
+    /// <param name="allowed">[B, 1, 1, T] bool, true where a key is a real token (HF's extended attention mask); null when every token is.</param>
+    public Tensor forward(Tensor x, Tensor? allowed)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
@@ -100,7 +100,7 @@ public sealed class BertAttention : nn.Module
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x, Tensor allowed)
+    public Tensor forward(Tensor x, Tensor? allowed)
     {
         using var a = self.forward(x, allowed);
         return output.forward(a, x);
@@ -162,7 +162,7 @@ public sealed class BertLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor x, Tensor allowed)
+    public Tensor forward(Tensor x, Tensor? allowed)
     {
         using var scope = NewDisposeScope();
         var a = attention.forward(x, allowed);
@@ -181,7 +181,7 @@ public sealed class BertEncoder : nn.Module
         RegisterComponents();
     }
 
-    public Tensor forward(Tensor h, Tensor allowed)
+    public Tensor forward(Tensor h, Tensor? allowed)
     {
         using var scope = NewDisposeScope();
         foreach (var block in layer)
@@ -194,7 +194,7 @@ public sealed class BertEncoder : nn.Module
 /// <remarks>
 /// Differs from HF's default BertModel: no pooler (dense + tanh over [CLS]). sentence-transformers never uses it — its
 /// Pooling module averages the token embeddings — so its weights in a checkpoint are skipped on load, not built.
-/// fp32 only: the encoder is small and runs on the CPU beside the index.
+/// Loaded in fp32 and runs on the CPU beside the index; a query may run a bf16 copy (<c>model.to(bfloat16)</c>, BertSentenceEncoder).
 /// </remarks>
 public sealed class BertModel : nn.Module
 {
@@ -216,7 +216,8 @@ public sealed class BertModel : nn.Module
     {
         using var scope = NewDisposeScope();
         var tokenTypes = zeros_like(inputIds);                                    // one segment, as sentence-transformers
-        var allowed = attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1); // [B, 1, 1, T]
+        // HF's _prepare_4d_attention_mask_for_sdpa: with no padding there is no mask, so SDPA can take its fused kernel (a query alone).
+        var allowed = attentionMask.all().item<bool>() ? null : attentionMask.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1); // [B, 1, 1, T]
         var h = embeddings.forward(inputIds, tokenTypes);                         // [B, T, E]
         return encoder.forward(h, allowed).MoveToOuterDisposeScope();
     }

@@ -57,7 +57,7 @@ public static class RetrievalEvaluation
             var index = Index.DenseIndex.Encode(chunks, encoder);
             foreach (var metric in new[] { DenseMetric.Cosine, DenseMetric.Euclidean })
                 yield return Score($"dense {dense.Name} {metric.ToString().ToLowerInvariant()} ({text})", query =>
-                    [.. index.Search(encoder.Encode([query])[0], metric, Depth).Select(h => SearchHit.From(h.Chunk, h.Score, 0))], questions, withOptions);
+                    [.. index.Search(encoder.EncodeQuery(query), metric, Depth).Select(h => SearchHit.From(h.Chunk, h.Score, 0))], questions, withOptions);
         }
     }
 

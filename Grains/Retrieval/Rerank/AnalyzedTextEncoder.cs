@@ -20,4 +20,6 @@ public sealed class AnalyzedTextEncoder(IDenseEncoder inner, CourseAnalyzer anal
     public string Analyze(string text) => string.Join(' ', analyzer.Terms(text));   // thread-safe: Lucene keeps a token stream per thread
 
     public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => inner.Encode([.. texts.Select(Analyze)]);
+
+    public float[] EncodeQuery(string query) => inner.EncodeQuery(Analyze(query));
 }

@@ -24,7 +24,8 @@ public static class MiniLmPackage
     /// <summary>all-MiniLM-L6-v2's config.json (BertConfig's defaults): the ONNX file holds the weights but not the head count.</summary>
     public static BertConfig Config { get; } = new();
 
-    public static BertSentenceEncoder Load()
+    /// <param name="queryDtype">What a query's forward computes in (<see cref="BertSentenceEncoder.QueryDtype"/>); null for the default.</param>
+    public static BertSentenceEncoder Load(TorchSharp.torch.ScalarType? queryDtype = null)
     {
         var path = AssemblyPath;
         if (!File.Exists(path))
@@ -36,7 +37,7 @@ public static class MiniLmPackage
         using var vocab = new MemoryStream(ReadResource(assembly, VocabResource, path));
         var tokenizer = BertTokenizer.Load(vocab, $"{path}:{VocabResource}");
         var model = BertModelFolder.LoadOnnx(onnx, $"{path}:{ModelResource}", Config);
-        return new BertSentenceEncoder(model, tokenizer, BertSentenceEncoder.DefaultMaxSeqLength, Name);
+        return new BertSentenceEncoder(model, tokenizer, BertSentenceEncoder.DefaultMaxSeqLength, Name, queryDtype);
     }
 
     static byte[] ReadResource(Assembly assembly, string name, string path)

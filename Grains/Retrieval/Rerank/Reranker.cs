@@ -33,11 +33,14 @@ public sealed class Reranker
     public RerankMode Mode { get; }
 
     /// <summary>The hits, given in BM25 order, sorted by similarity or by fused rank (ties keep their BM25 order).</summary>
-    public IReadOnlyList<SearchHit> Rerank(string query, IReadOnlyList<SearchHit> hits)
+    /// <param name="queryVector">The query's <see cref="IDenseEncoder.EncodeQuery"/> from this re-ranker's encoder when the caller already has
+    /// it (encoded while the candidates were searched); null to encode it here.</param>
+    public IReadOnlyList<SearchHit> Rerank(string query, IReadOnlyList<SearchHit> hits, float[]? queryVector = null)
     {
         if (hits.Count == 0)
             return hits;
-        var (q, vectors) = Vectors(query, hits);
+        var q = queryVector ?? _encoder.EncodeQuery(query);
+        var vectors = Vectors(hits);
         var similarity = vectors.Select(v => Similarity(q, v)).ToArray();   // in BM25 order
         IEnumerable<SearchHit> scored = Mode switch
         {
@@ -63,12 +66,11 @@ public sealed class Reranker
         return hits.Select((hit, i) => hit with { Score = 1f / (FusionK + i + 1) + 1f / (FusionK + denseRank[i]) });
     }
 
-    /// <summary>The query's vector and each hit's: the one stored at ingest when this encoder made it, else encoded now
-    /// (in one batch with the query).</summary>
-    (float[] Query, float[][] Hits) Vectors(string query, IReadOnlyList<SearchHit> hits)
+    /// <summary>Each hit's vector: the one stored at ingest when this encoder made it, else encoded now (in one batch).</summary>
+    float[][] Vectors(IReadOnlyList<SearchHit> hits)
     {
         var vectors = new float[hits.Count][];
-        var texts = new List<string> { query };
+        var texts = new List<string>();
         var missing = new List<int>();
         for (var i = 0; i < hits.Count; i++)
         {
@@ -80,10 +82,10 @@ public sealed class Reranker
                 missing.Add(i);
             }
         }
-        var encoded = _encoder.Encode(texts);
+        var encoded = texts.Count > 0 ? _encoder.Encode(texts) : [];
         for (var j = 0; j < missing.Count; j++)
-            vectors[missing[j]] = encoded[j + 1];
-        return (encoded[0], vectors);
+            vectors[missing[j]] = encoded[j];
+        return vectors;
     }
 
     /// <summary>(x − min) / (max − min); all 1 when every score is the same (nothing to tell them apart).</summary>

@@ -1,7 +1,13 @@
 using System.Reflection;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Evaluation;
 using Pastanoodles.Retrieval.Rerank;
+using Pastanoodles.Tests.Cluster;
+using Pastanoodles.Tests.Support;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
 
 namespace Pastanoodles.Tests.Retrieval.Rerank;
 
@@ -9,15 +15,22 @@ namespace Pastanoodles.Tests.Retrieval.Rerank;
 /// ONNX Runtime running the same ONNX file.</summary>
 public sealed class MiniLmPackageTests : IClassFixture<MiniLmPackageTests.Loaded>
 {
+    /// <summary>all-MiniLM-L6-v2 with its queries in bf16 (what <see cref="BertSentenceEncoder.Encode"/> gives is fp32 either way), and with them in fp32.</summary>
     public sealed class Loaded : IDisposable
     {
-        public BertSentenceEncoder Encoder { get; } = MiniLmPackage.Load();
-        public void Dispose() => Encoder.Dispose();
+        public BertSentenceEncoder Encoder { get; } = MiniLmPackage.Load(ScalarType.BFloat16);
+        public BertSentenceEncoder Float32 { get; } = MiniLmPackage.Load(ScalarType.Float32);
+        public void Dispose()
+        {
+            Encoder.Dispose();
+            Float32.Dispose();
+        }
     }
 
-    readonly BertSentenceEncoder _encoder;
+    readonly BertSentenceEncoder _encoder, _float32;
+    readonly ITestOutputHelper _output;
 
-    public MiniLmPackageTests(Loaded loaded) => _encoder = loaded.Encoder;
+    public MiniLmPackageTests(Loaded loaded, ITestOutputHelper output) => (_encoder, _float32, _output) = (loaded.Encoder, loaded.Float32, output);
 
     static readonly string[] Sentences =
     [
@@ -89,6 +102,47 @@ public sealed class MiniLmPackageTests : IClassFixture<MiniLmPackageTests.Loaded
             var worst = Enumerable.Range(0, 384).Max(e => Math.Abs(mean[e] / norm - ours[s][e]));
             Assert.True(worst <= 1e-5, $"sentence {s}: largest difference {worst:E2}");
         }
+    }
+
+    /// <summary>A bf16 query moves every cosine by at most ‖q16 − q32‖ (the chunk vectors are unit length), so the chunks at a rank can
+    /// differ only where their fp32 scores are within twice that of each other: a tie within the error.</summary>
+    [Fact]
+    public void A_bf16_query_is_within_cosine_1e4_of_fp32_and_ranks_the_sample_questions_alike()
+    {
+        using var dir = new TempDir();
+        using var engine = CorpusEngine.Open(dir["index"]);
+        engine.IngestDirectory(CorpusClusterFixture.Corpus, fitLsa: false, encoder: _float32);
+        var queries = RetrievalQuestionReader.Read(CorpusClusterFixture.Questions).Select(q => q.QueryWithOptions).ToList();
+        var vectors = engine.AllChunks().ToDictionary(c => c.Id, c => c.Vector!);
+        var (worst, swapped, compared) = (1.0, 0, 0);
+        foreach (var query in queries)
+        {
+            var (q32, q16) = (_float32.EncodeQuery(query), _encoder.EncodeQuery(query));
+            var cosine = Dot(q32, q16);
+            worst = Math.Min(worst, cosine);
+            var error = Math.Sqrt(q32.Zip(q16, (a, b) => (double)(a - b) * (a - b)).Sum());
+            foreach (var (setup, reference, low) in new[]
+            {
+                ("dense", engine.DenseSearch(query, 5, _float32), engine.DenseSearch(query, 5, _encoder)),
+                ("re-rank", engine.Search(query, 5, new Reranker(_float32)), engine.Search(query, 5, new Reranker(_encoder))),
+            })
+            {
+                compared++;
+                if (reference.Select(h => h.ChunkId).SequenceEqual(low.Select(h => h.ChunkId)))
+                    continue;
+                swapped++;
+                for (var i = 0; i < low.Count; i++)
+                {
+                    var gap = Math.Abs(Dot(q32, vectors[low[i].ChunkId]) - Dot(q32, vectors[reference[i].ChunkId]));
+                    if (gap > 0)
+                        _output.WriteLine($"{setup}, question {queries.IndexOf(query) + 1}, rank {i + 1}: fp32 scores {gap:E2} apart, error bound 2 × {error:E2}");
+                    Assert.True(gap <= 2 * error, $"{setup}, '{query}': rank {i + 1} is {low[i].ChunkId} in bf16 and {reference[i].ChunkId} in fp32, " +
+                        $"whose fp32 scores differ by {gap:E2}, more than 2 × {error:E2}");
+                }
+            }
+        }
+        _output.WriteLine($"{queries.Count} questions: worst cosine {worst:F6}; top 5 differs in {swapped} of {compared} (dense and re-rank)");
+        Assert.True(worst >= 0.9999, $"worst cosine between a bf16 and an fp32 query vector: {worst:F6}");
     }
 
     static byte[] OnnxBytes()
