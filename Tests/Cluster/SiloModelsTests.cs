@@ -58,5 +58,9 @@ public class SiloModelsTests
         Assert.Empty(Failures(new AnswerOptions { QueryDtype = "float32" }));
         Assert.Equal(["Answer:QueryDtype is 'fp16'. It must be float32 or bfloat16."],
             Failures(new AnswerOptions { QueryDtype = "fp16" }));
+        Assert.Equal(Environment.ProcessorCount, new AnswerOptions().ForwardThreads);
+        Assert.Empty(Failures(new AnswerOptions { ForwardThreads = 0 }));
+        Assert.Equal(["Answer:ForwardThreads is set to -1. Answer:ForwardThreads must be 0 (the thread pool) or more."],
+            Failures(new AnswerOptions { ForwardThreads = -1 }));
     }
 }

@@ -62,11 +62,9 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
 
         var nf4 = options.Value.Nf4;
-        return await Task.Run(() =>
-        {
-            var loaded = models.Get(model, nf4);
-            return ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString());
-        });
+        var loaded = await Task.Run(() => models.Get(model, nf4));   // a first load quantizes on every core
+        return await models.RunAsync(() =>
+            ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString()));
     }
 
     /// <summary>The wire form of an engine's answer: what answered, the shards that did not, and where.</summary>

@@ -34,6 +34,11 @@ public sealed class AnswerOptions
     /// where the CPU multiplies bf16 natively, else float32 (<see cref="Retrieval.Rerank.BertSentenceEncoder.DefaultQueryDtype"/>), as the
     /// client's local search does, so the two agree.</summary>
     public string? QueryDtype { get; set; }
+
+    /// <summary>Answers this silo computes at once, each forward on a thread of its own with one libtorch intra-op thread
+    /// (<see cref="Modeling.TorchWorkerThreads"/>); more wait their turn. 0: on the .NET thread pool, each forward split over
+    /// libtorch's default intra-op threads, which suits one user at a time on a big CPU. Default: the silo's cores.</summary>
+    public int ForwardThreads { get; set; } = Environment.ProcessorCount;
 }
 
 /// <summary>Checks <see cref="AnswerOptions"/> at silo start.</summary>
@@ -51,6 +56,8 @@ public sealed class AnswerOptionsValidator : IValidateOptions<AnswerOptions>
             try { Retrieval.Rerank.BertSentenceEncoder.ParseDtype(dtype, "Answer:QueryDtype"); }
             catch (ArgumentException e) { errors.Add(e.Message); }
         }
+        if (options.ForwardThreads < 0)
+            errors.Add($"Answer:ForwardThreads is set to {options.ForwardThreads}. Answer:ForwardThreads must be 0 (the thread pool) or more.");
         if (options.ShardDepth is < 0 or > SearchRequest.MaxK)
             errors.Add($"Answer:ShardDepth is set to {options.ShardDepth}. Answer:ShardDepth must be 0 (the request's TopK) to {SearchRequest.MaxK}.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

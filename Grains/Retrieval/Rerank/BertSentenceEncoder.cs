@@ -4,6 +4,7 @@
 // and dot product agree, as Chroma's default MiniLM function assumes (shared/specs/rag.md §6).
 // A query (EncodeQuery, sentence-transformers' encode_query) runs by default in bf16 on CPUs that multiply bf16 natively, in a
 // copy of the model cast as HF's model.to(torch.bfloat16) does; texts to store (Encode, encode_document) stay fp32 and HF-exact.
+using Pastanoodles.Modeling;
 using System.Text.Json.Nodes;
 using Pastanoodles.Modeling.Bert;
 using Pastanoodles.Modeling.Checkpoints;

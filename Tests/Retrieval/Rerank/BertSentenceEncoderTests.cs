@@ -1,3 +1,4 @@
+using Pastanoodles.Modeling;
 using Pastanoodles.Retrieval.Rerank;
 using Pastanoodles.Tests.Support;
 using static TorchSharp.torch;

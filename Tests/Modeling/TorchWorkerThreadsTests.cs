@@ -1,0 +1,51 @@
+using Pastanoodles.Modeling;
+using static TorchSharp.torch;
+
+namespace Pastanoodles.Tests.Modeling;
+
+/// <summary><see cref="TorchWorkerThreads"/>: work runs on its own threads, each with one libtorch intra-op thread, as many at once
+/// as it has threads, and no other thread's intra-op count changes.</summary>
+public sealed class TorchWorkerThreadsTests
+{
+    [Fact]
+    public async Task Two_threads_run_two_items_at_once_each_with_one_intra_op_thread_and_leave_other_threads_alone()
+    {
+        var before = OnNewThread(get_num_threads);
+        using var threads = new TorchWorkerThreads(2, "test torch");
+        using var both = new Barrier(2);
+
+        // Each item waits for the other: they finish only if they run at once, on two threads.
+        var items = Enumerable.Range(0, 2).Select(_ => threads.RunAsync(() =>
+        {
+            var met = both.SignalAndWait(TimeSpan.FromMinutes(2));
+            using var product = ones(64, 64).matmul(ones(64, 64));   // a parallel op: the thread's count is in force
+            return (met, get_num_threads(), Thread.CurrentThread.Name, product[0, 0].item<float>());
+        })).ToList();
+        var results = await Task.WhenAll(items);
+
+        Assert.All(results, r => Assert.Equal((true, 1, 64f), (r.met, r.Item2, r.Item4)));
+        Assert.Equal(["test torch 1", "test torch 2"], results.Select(r => r.Name).Order());
+        Assert.Equal(before, OnNewThread(get_num_threads));
+        Assert.Equal(1, threads.Run(get_num_threads));
+    }
+
+    [Fact]
+    public async Task An_items_exception_reaches_its_caller_and_the_thread_goes_on()
+    {
+        using var threads = new TorchWorkerThreads(1, "test torch");
+
+        var failed = await Assert.ThrowsAsync<InvalidDataException>(() => threads.RunAsync<int>(() => throw new InvalidDataException("bad item")));
+
+        Assert.Equal("bad item", failed.Message);
+        Assert.Equal(42, await threads.RunAsync(() => 42));
+    }
+
+    static T OnNewThread<T>(Func<T> work)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = work());
+        thread.Start();
+        thread.Join();
+        return result;
+    }
+}
