@@ -1,4 +1,5 @@
 using Pastanoodles.Modeling;
+using Pastanoodles.Tests.Support;
 using static TorchSharp.torch;
 
 namespace Pastanoodles.Tests.Modeling;
@@ -10,7 +11,7 @@ public sealed class TorchWorkerThreadsTests
     [Fact]
     public async Task Two_threads_run_two_items_at_once_each_with_one_intra_op_thread_and_leave_other_threads_alone()
     {
-        var before = OnNewThread(get_num_threads);
+        var before = FreshThread.Run(get_num_threads);
         using var threads = new TorchWorkerThreads(2, "test torch");
         using var both = new Barrier(2);
 
@@ -25,7 +26,7 @@ public sealed class TorchWorkerThreadsTests
 
         Assert.All(results, r => Assert.Equal((true, 1, 64f), (r.met, r.Item2, r.Item4)));
         Assert.Equal(["test torch 1", "test torch 2"], results.Select(r => r.Name).Order());
-        Assert.Equal(before, OnNewThread(get_num_threads));
+        Assert.Equal(before, FreshThread.Run(get_num_threads));
         Assert.Equal(1, threads.Run(get_num_threads));
     }
 
@@ -38,14 +39,5 @@ public sealed class TorchWorkerThreadsTests
 
         Assert.Equal("bad item", failed.Message);
         Assert.Equal(42, await threads.RunAsync(() => 42));
-    }
-
-    static T OnNewThread<T>(Func<T> work)
-    {
-        T result = default!;
-        var thread = new Thread(() => result = work());
-        thread.Start();
-        thread.Join();
-        return result;
     }
 }

@@ -60,21 +60,12 @@ public sealed class BertSentenceEncoderTests : IDisposable
     [Fact]
     public void A_single_text_is_encoded_with_one_intra_op_thread_and_every_other_thread_keeps_its_own()
     {
-        var before = RunOnNewThread(TorchSharp.torch.get_num_threads);
+        var before = FreshThread.Run(TorchSharp.torch.get_num_threads);
         var onSerialThread = SerialTorchThread.Run(() => (TorchSharp.torch.get_num_threads(), Thread.CurrentThread.Name));
         _encoder.Encode(["the energy of a wave"]);
 
         Assert.Equal((1, "pastanoodles serial torch"), onSerialThread);
-        Assert.Equal(before, RunOnNewThread(TorchSharp.torch.get_num_threads));
-    }
-
-    static T RunOnNewThread<T>(Func<T> work)
-    {
-        T result = default!;
-        var thread = new Thread(() => result = work());
-        thread.Start();
-        thread.Join();
-        return result;
+        Assert.Equal(before, FreshThread.Run(TorchSharp.torch.get_num_threads));
     }
 
     [Fact]
