@@ -35,7 +35,7 @@ public static class AskCommands
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, model, adapter, quant, rerank.Encoder, rerank.Bert);
+                ClusterRetrievalCommands.RejectLocalOptions(parse, model, adapter, quant, rerank.Encoder, rerank.Bert, rerank.QueryDtype);
                 SearchRequest.CheckCount(parse.GetValue(k), "-k", AnswerPipeline.MaxK);
                 var retrieval = new SearchRequest("", 1, parse.GetValue(retriever), parse.GetValue(rerank.Metric), rerank.Mode(parse), parse.GetValue(rerank.Bm25Weight));
                 return ClusterRetrievalCommands.AskAsync(client, output, parse.GetValue(question)!, parse.GetValue(experiment), parse.GetValue(k), retrieval);

@@ -139,7 +139,7 @@ public static class CorpusCommands
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert);
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.QueryDtype);
                 var request = new SearchRequest(parse.GetValue(text)!, parse.GetValue(k), parse.GetValue(retriever), parse.GetValue(rerank.Metric),
                     rerank.Mode(parse), parse.GetValue(rerank.Bm25Weight));
                 return ClusterRetrievalCommands.SearchAsync(client, output, request);

@@ -52,6 +52,13 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
         Assert.Equal("error: No experiment has run id 'no-such-run'. List them with `pastanoodles experiment list`.", unknown.Error.Trim());
         Assert.Equal(1, local.ExitCode);
         Assert.StartsWith("error: --adapter applies to a local index (--index DIR)", local.Error);
+        // The silos encode queries in their own Answer:QueryDtype: the console's choice would be silently ignored.
+        foreach (var command in new[] { "ask", "corpus search" })
+        {
+            var dtype = await RunAsync([.. command.Split(' '), Question, "--query-dtype", "float32"]);
+            Assert.Equal((1, "error: --query-dtype applies to a local index (--index DIR); the cluster corpus and its silos' models have their own settings. " +
+                "HINT: leave it out, or add --index DIR to work locally."), (dtype.ExitCode, dtype.Error.Trim()));
+        }
     }
 
     [Fact]
