@@ -42,6 +42,9 @@ public sealed record SearchRequest(
     /// and a bound on what one request can make every shard do.</summary>
     public const int MaxK = 1000;
 
+    /// <summary>The most BM25 candidates a re-rank re-orders: each one without a stored vector is encoded for the query.</summary>
+    public const int MaxRerankDepth = 100;
+
     /// <summary><paramref name="value"/> when it is 1 to <paramref name="max"/>; else a one-line <see cref="ArgumentException"/> naming it.</summary>
     public static int CheckCount(int value, string name, int max = MaxK) =>
         value is >= 1 && value <= max ? value : throw new ArgumentException($"{name} is {value}. {name} must be 1 to {max}.");
@@ -50,7 +53,9 @@ public sealed record SearchRequest(
     public void Validate()
     {
         CheckCount(K, nameof(K));
-        CheckCount(RerankDepth, nameof(RerankDepth));
+        CheckCount(RerankDepth, nameof(RerankDepth), MaxRerankDepth);
+        if (Retriever == Retriever.Dense && Rerank is not null)
+            throw new ArgumentException("A re-rank re-orders BM25's candidates; the dense retriever has none to re-order. HINT: leave one of them out.");
         if (Bm25Weight is not (>= 0 and <= 1))
             throw new ArgumentException($"{nameof(Bm25Weight)} is {Bm25Weight}. It must be between 0 (dense only) and 1 (BM25 only).");
     }

@@ -48,7 +48,8 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
     [Theory]
     [InlineData("top-k", "TopK is 100000. TopK must be 1 to 32.")]
     [InlineData("k", "K is 100000. K must be 1 to 1000.")]
-    [InlineData("depth", "RerankDepth is 0. RerankDepth must be 1 to 1000.")]
+    [InlineData("depth", "RerankDepth is 0. RerankDepth must be 1 to 100.")]
+    [InlineData("dense-rerank", "A re-rank re-orders BM25's candidates; the dense retriever has none to re-order. HINT: leave one of them out.")]
     [InlineData("weight", "Bm25Weight is 2. It must be between 0 (dense only) and 1 (BM25 only).")]
     public async Task A_request_out_of_range_is_refused_with_one_line(string what, string error)
     {
@@ -57,6 +58,7 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
             "top-k" => Answers.AskAsync(new AnswerRequest(Question, TopK: 100_000)),
             "k" => Answers.SearchAsync(new SearchRequest(Question, 100_000)),
             "depth" => Answers.SearchAsync(new SearchRequest(Question, 3, Rerank: RerankMode.Fusion, RerankDepth: 0)),
+            "dense-rerank" => Answers.AskAsync(new AnswerRequest(Question, Retrieval: new SearchRequest("", 1, Retriever.Dense, Rerank: RerankMode.Fusion))),
             _ => Answers.AskAsync(new AnswerRequest(Question, Retrieval: new SearchRequest("", 1, Rerank: RerankMode.Weighted, Bm25Weight: 2))),
         });
 

@@ -60,4 +60,25 @@ public class AttemptFencingTests(ClusterFixture fixture)
         Assert.Equal([1, 2, 3], (await grain.GetMetricsAsync(0)).Where(m => m.Split == Splits.Train).Select(m => m.Step));
         Assert.Equal(RunState.Cancelled, (await grain.CancelAsync()).State);
     }
+
+    [Fact]
+    public async Task An_outcome_naming_a_folder_outside_the_runs_own_is_never_read_by_an_answer()
+    {
+        var (runId, grain, before) = await HeldAtStep3Async("outside");
+        try
+        {
+            // The current attempt's token is easy to guess: a client can report an end whose adapter is any folder.
+            await grain.ReportEndAsync(new RunEnd(RunState.Completed, new RunOutcome(null, 1, "/etc", []), null, before.Silo!, 1));
+            Assert.Equal(RunState.Completed, (await Client.StatusAsync(runId)).State);
+
+            var refused = await Assert.ThrowsAsync<InvalidDataException>(() => Client.GetGrain<IAnswerGrain>(0).AskAsync(
+                new AnswerRequest("What is a hash collision?\nA. Two keys in one bucket\nB. A resize", runId, UseRetrieval: false)));
+
+            Assert.StartsWith($"Experiment '{runId}': final adapter '/etc' is not under the folders this silo reads", refused.Message);
+        }
+        finally
+        {
+            fixture.Journal.Release(runId);
+        }
+    }
 }

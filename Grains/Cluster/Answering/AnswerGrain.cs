@@ -12,7 +12,8 @@ namespace Pastanoodles.Cluster;
 /// <summary>Answers on any silo: fans the question out to every shard, merges, fills the seed's prompt and scores the option
 /// letters with the silo's shared base plus the chosen experiment's final adapter, attached for this answer only (<see cref="SiloModels"/>).</summary>
 [StatelessWorker]
-public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardStatsCache statsCache, IOptions<AnswerOptions> options, ILocalSiloDetails silo,
+public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardStatsCache statsCache, IOptions<AnswerOptions> options,
+    IOptions<ExperimentOptions> experiments, ILocalSiloDetails silo,
     ILogger<AnswerGrain> logger)
     : Grain, IAnswerGrain
 {
@@ -50,13 +51,14 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
     public async Task<AnswerResult> AskAsync(AnswerRequest request)
     {
         SearchRequest.CheckCount(request.TopK, nameof(request.TopK), AnswerPipeline.MaxK);
-        request.Retrieval?.Validate();
+        var retrieval = (request.Retrieval ?? new SearchRequest("", 1)) with { Query = "", K = Math.Max(request.TopK, options.Value.ShardDepth) };
+        retrieval.Validate();   // before the question is parsed or a model named: its query and k are the answer's own
         var question = McqaQuestion.Parse(request.Question);
         var (model, adapter) = await ModelForAsync(request.ExperimentId);
 
         var watch = Stopwatch.StartNew();
         var search = request.UseRetrieval
-            ? await SearchAsync((request.Retrieval ?? new SearchRequest("", 1)) with { Query = question.Text, K = Math.Max(request.TopK, options.Value.ShardDepth) })
+            ? await SearchAsync(retrieval with { Query = question.Text })
             : new SearchResult([], []);
         var sources = search.Hits.Take(request.TopK).ToList();
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
@@ -80,8 +82,14 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var status = await GrainFactory.GetGrain<IExperimentGrain>(runId).GetStatusAsync() ?? throw new ExperimentNotFoundException(runId);
         if (status.State != RunState.Completed || status.FinalAdapter is null)
             throw new ExperimentNotCompletedException(runId, status.State.ToString().ToLowerInvariant());
-        var adapter = status.FinalAdapter;
+        // The outcome is whatever the run's current attempt reported: read nothing outside that run's folder, and load no base model
+        // from outside the silo's input folders, as a trainer would not (a client can call the experiment grain directly).
+        var o = experiments.Value;
+        var origin = $"Experiment '{runId}'";
+        var adapter = new Training.InputRoots([Path.Combine(o.ArtifactsDirectory, runId)]).Confine(status.FinalAdapter, "final adapter", origin);
         var baseModel = await Task.Run(() => Adapters.PeftAdapterFolder.ReadConfig(adapter).BaseModelNameOrPath);
-        return (string.IsNullOrEmpty(baseModel) ? options.Value.BaseModel : baseModel, adapter);
+        if (string.IsNullOrEmpty(baseModel))
+            return (options.Value.BaseModel, adapter);
+        return (Modeling.PhiSource.IsBuiltIn(baseModel) ? baseModel : new Training.InputRoots(o.InputRoots).Confine(baseModel, "base_model_name_or_path", origin), adapter);
     }
 }
