@@ -131,12 +131,12 @@ public static class EvalCommands
             "Page-level recall@1, recall@5, MRR@10 and p50 latency for BM25, the dense retriever (cosine, Euclidean) and BM25 + dense re-rank " +
             "(LSA, or BERT with --encoder bert: replace, rrf, weighted), with lemmatization on and off; through the cluster without --index.")
         {
-            file, index, rerank.Encoder, rerank.Bert, rerank.Metric, rerank.Bm25Weight, depth, questionOnly, sweep, gateway,
+            file, index, rerank.Encoder, rerank.Bert, rerank.QueryDtype, rerank.Metric, rerank.Bm25Weight, depth, questionOnly, sweep, gateway,
         };
         command.SetAction((parse, ct) => parse.GetValue(index) is null
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
-                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, depth, sweep);
+                ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.QueryDtype, depth, sweep);
                 return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.GetValue(file)!, parse.GetValue(questionOnly),
                     parse.GetValue(rerank.Metric), rerank.Weight(parse));
             })
