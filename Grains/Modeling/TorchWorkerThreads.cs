@@ -31,15 +31,19 @@ public sealed class TorchWorkerThreads : IDisposable
     /// <summary>Threads in this set.</summary>
     public int Count => _threads.Length;
 
-    /// <summary>Runs <paramref name="work"/> on one of the threads; the task completes with its result or its exception.</summary>
+    /// <summary>Runs <paramref name="work"/> on one of the threads, in the caller's execution context (its <c>AsyncLocal</c> values, such as
+    /// the adapter a <c>LoadedModel.Use</c> scope chose, flow as they would through <c>Task.Run</c>); the task completes with its result or
+    /// its exception.</summary>
     public Task<T> RunAsync<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
+        var context = ExecutionContext.Capture();
+        void Run()
         {
             try { done.SetResult(work()); }
             catch (Exception e) { done.SetException(e); }
-        });
+        }
+        _work.Add(context is null ? Run : () => ExecutionContext.Run(context, _ => Run(), null));
         return done.Task;
     }
 
