@@ -30,7 +30,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public nn.Module<Tensor, Tensor> BaseLayer => base_layer;
 
     // Resolved on each use, not kept in a field: RegisterComponents would register a 4-bit layer held there a second time.
-    IBaseWeight Base => Resolve(base_layer);
+    IBaseWeight Base => BaseLayers.Require(base_layer);
     public Parameter LoraA => lora_A.weight!;
     public Parameter LoraB => lora_B.weight!;
     public Parameter? Magnitude => lora_magnitude_vector;
@@ -38,7 +38,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     public LoraLinear(nn.Module<Tensor, Tensor> baseLayer, LoraConfig config, TorchSharp.torch.Generator generator)
         : base(nameof(LoraLinear))
     {
-        var baseWeight = Resolve(baseLayer);
+        var baseWeight = BaseLayers.Require(baseLayer);
         var (inFeatures, outFeatures) = (baseWeight.in_features, baseWeight.out_features);
         using var w = BaseWeight(baseLayer, ScalarType.Float32);      // dequantized once, for its device and DoRA's norm
         var device = w.device;
@@ -177,13 +177,10 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>
     /// <remarks>PEFT dequantizes to the quant state's dtype, then casts to the adapter's.</remarks>
     public static Tensor BaseWeight(nn.Module<Tensor, Tensor> layer, ScalarType dtype)
     {
-        var weight = Resolve(layer);
+        var weight = BaseLayers.Require(layer);
         if (!weight.IsQuantized)
             return weight.DequantizedWeight(dtype);
         using var computed = weight.DequantizedWeight(weight.ComputeDType);  // rounded through the compute dtype, as the forward sees it
         return computed.to(dtype);
     }
-
-    static IBaseWeight Resolve(nn.Module<Tensor, Tensor> layer) => BaseLayers.Of(layer)
-        ?? throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {layer.GetType().Name}.");
 }

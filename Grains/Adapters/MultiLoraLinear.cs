@@ -19,8 +19,7 @@ public sealed class MultiLoraLinear : nn.Module<Tensor, Tensor>
 
     internal MultiLoraLinear(nn.Module<Tensor, Tensor> baseLayer, SharedBase shared, int slot) : base(nameof(MultiLoraLinear))
     {
-        if (BaseLayers.Of(baseLayer) is null)
-            throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {baseLayer.GetType().Name}.");
+        BaseLayers.Require(baseLayer);
         base_layer = baseLayer;
         _shared = shared;
         Slot = slot;

@@ -42,6 +42,11 @@ public static class BaseLayers
         _ => null,
     };
 
+    /// <summary>The base weight of <paramref name="module"/>, which an adapter is about to wrap.</summary>
+    /// <exception cref="NotSupportedException">It is not a base linear layer.</exception>
+    public static IBaseWeight Require(nn.Module module) => Of(module)
+        ?? throw new NotSupportedException($"Adapters wrap Linear or Linear4bit layers, not {module.GetType().Name}.");
+
     /// <summary>TorchSharp's <see cref="Linear"/> seen as a base weight.</summary>
     sealed class DenseBaseWeight(Linear linear) : IBaseWeight
     {
