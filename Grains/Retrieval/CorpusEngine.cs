@@ -132,20 +132,38 @@ public sealed class CorpusEngine : IDisposable
     /// <summary>Deletes every chunk of <paramref name="source"/> in every shard, then adds <paramref name="chunks"/>.</summary>
     void ReplaceChunks(string source, IReadOnlyList<CorpusChunk> chunks)
     {
-        lock (_dense)
-            _dense.Clear();
-        foreach (var shard in _shards)
-            shard.DeleteSource(source);
+        try
+        {
+            foreach (var shard in _shards)
+                shard.DeleteSource(source);
+        }
+        finally
+        {
+            ForgetDenseIndexes();
+        }
         AddChunks(chunks);
     }
 
     /// <summary>Adds (or replaces by id) ready-made chunks, each in the shard its id hashes to.</summary>
     public void AddChunks(IEnumerable<CorpusChunk> chunks)
     {
+        try
+        {
+            Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                chunk => _shards[_router.ShardOf(chunk.Id)].Upsert(chunk));
+        }
+        finally
+        {
+            ForgetDenseIndexes();
+        }
+    }
+
+    /// <summary>Drops the dense indexes after the chunks changed (not before: a search in between would rebuild them from the old chunks
+    /// and keep them); the next dense search builds them again.</summary>
+    void ForgetDenseIndexes()
+    {
         lock (_dense)
             _dense.Clear();
-        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            chunk => _shards[_router.ShardOf(chunk.Id)].Upsert(chunk));
     }
 
     public void Commit()
