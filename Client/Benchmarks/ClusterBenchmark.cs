@@ -14,7 +14,9 @@ namespace Pastanoodles.Client.Benchmarks;
 /// The corpus is the sample course PDFs in 4 shards; questions are samples/questions.jsonl, cycled. "retrieval" is the
 /// fan-out search alone (AnswerGrain.SearchAsync vs CorpusEngine.Search); "with model" adds the seed's prompt and the
 /// 4-bit tiny model's letter scores (AnswerGrain.AskAsync vs AnswerPipeline.Answer). Throughput runs 8 asks at once,
-/// spread by the client over every silo's gateway.
+/// spread by the client over every silo's gateway. The "with model" rows also show the p50s of the retrieval and model times the
+/// answer measured itself (<see cref="AnswerResult.RetrievalMs"/>, <see cref="AnswerResult.ModelMs"/>): in a silo, without the
+/// client's hop.
 /// </remarks>
 public static class ClusterBenchmark
 {
@@ -32,11 +34,16 @@ public static class ClusterBenchmark
         using var model = LoadedModel.Load("tiny");
         var pipeline = new AnswerPipeline(local, model);
         var inRetrieval = Measure(asks, i => local.Search(questions[i % questions.Count], pipeline.K));
-        var inModel = Measure(asks, i => pipeline.Answer(questions[i % questions.Count]));
+        var inParts = new List<(double, double)>();
+        var inModel = Measure(asks, i =>
+        {
+            var answer = pipeline.Answer(questions[i % questions.Count]);
+            inParts.Add((answer.RetrievalMs, answer.ModelMs));
+        });
         await output.WriteLineAsync($"{asks} asks per setup, {questions.Count} sample questions, {Shards} shards, tiny (nf4), {Environment.ProcessorCount} cores");
-        await output.WriteLineAsync($"{"setup",-26} {"p50 ms",8} {"p99 ms",8} {"x in-process p50",17} {"asks/s (8 at once)",19}");
+        await output.WriteLineAsync($"{"setup",-26} {"p50 ms",8} {"p99 ms",8} {"x in-process p50",17} {"asks/s (8 at once)",19} {"of which retrieval + model p50",31}");
         await output.WriteLineAsync($"{"in-process retrieval",-26} {inRetrieval.P50,8:F2} {inRetrieval.P99,8:F2}");
-        await output.WriteLineAsync($"{"in-process with model",-26} {inModel.P50,8:F2} {inModel.P99,8:F2}");
+        await output.WriteLineAsync($"{"in-process with model",-26} {inModel.P50,8:F2} {inModel.P99,8:F2} {"",17} {"",19} {Parts(inParts),31}");
 
         var dll = await LocalSilo.BuildAsync(TextWriter.Null, ct);
         foreach (var count in siloCounts)
@@ -55,10 +62,16 @@ public static class ClusterBenchmark
                 var answer = grains.GetGrain<IAnswerGrain>(0);
                 await answer.AskAsync(new AnswerRequest(questions[0]));              // load the model once per silo
                 var retrieval = await MeasureAsync(asks, i => answer.SearchAsync(questions[i % questions.Count], pipeline.K));
-                var withModel = await MeasureAsync(asks, i => answer.AskAsync(new AnswerRequest(questions[i % questions.Count])));
+                var parts = new List<(double, double)>();
+                var withModel = await MeasureAsync(asks, async i =>
+                {
+                    var result = await answer.AskAsync(new AnswerRequest(questions[i % questions.Count]));
+                    parts.Add((result.RetrievalMs, result.ModelMs));
+                    return result;
+                });
                 var throughput = await ThroughputAsync(grains, questions, asks, parallel: 8);
                 await output.WriteLineAsync($"{$"{count} silo(s) retrieval",-26} {retrieval.P50,8:F2} {retrieval.P99,8:F2} {retrieval.P50 / inRetrieval.P50,17:F1}");
-                await output.WriteLineAsync($"{$"{count} silo(s) with model",-26} {withModel.P50,8:F2} {withModel.P99,8:F2} {withModel.P50 / inModel.P50,17:F1} {throughput,19:F1}");
+                await output.WriteLineAsync($"{$"{count} silo(s) with model",-26} {withModel.P50,8:F2} {withModel.P99,8:F2} {withModel.P50 / inModel.P50,17:F1} {throughput,19:F1} {Parts(parts),31}");
             }
             finally
             {
@@ -68,6 +81,10 @@ public static class ClusterBenchmark
     }
 
     sealed record Quantiles(double P50, double P99);
+
+    /// <summary>The p50s of the retrieval and model times the answer measured itself (in the silo, without the client's hop).</summary>
+    static string Parts(List<(double Retrieval, double Model)> parts) =>
+        $"{Of([.. parts.Select(p => p.Retrieval)]).P50:F2} + {Of([.. parts.Select(p => p.Model)]).P50:F2}";
 
     static Quantiles Measure(int count, Action<int> work)
     {

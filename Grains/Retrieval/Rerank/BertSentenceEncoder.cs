@@ -4,6 +4,7 @@
 // and dot product agree, as Chroma's default MiniLM function assumes (shared/specs/rag.md §6).
 // A query (EncodeQuery, sentence-transformers' encode_query) runs by default in bf16 on CPUs that multiply bf16 natively, in a
 // copy of the model cast as HF's model.to(torch.bfloat16) does; texts to store (Encode, encode_document) stay fp32 and HF-exact.
+using BitFaster.Caching.Lru;
 using Pastanoodles.Modeling;
 using System.Text.Json.Nodes;
 using Pastanoodles.Modeling.Bert;
@@ -26,9 +27,14 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     public const int DefaultMaxSeqLength = 256;
     const int BatchSize = 32;
 
+    /// <summary>Query vectors <see cref="EncodeQuery"/> keeps, the least recently used dropped beyond: 4,096 × 384 floats ≈ 6 MB.</summary>
+    public const int QueryCacheSize = 4096;
+
     readonly BertModel _model;
     readonly Lazy<BertModel> _queryModel;
     readonly BertTokenizer _tokenizer;
+    readonly ConcurrentLru<string, float[]> _queries = new(QueryCacheSize);
+    long _queryForwards;
 
     /// <param name="queryDtype">What <see cref="EncodeQuery"/> computes in: float32 or bfloat16 (default <see cref="DefaultQueryDtype"/>).</param>
     public BertSentenceEncoder(BertModel model, BertTokenizer tokenizer, int maxSeqLength = DefaultMaxSeqLength, string name = "bert", ScalarType? queryDtype = null)
@@ -129,10 +135,22 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
         return _tokenizer.Encode(text, MaxSeqLength);
     }
 
-    /// <summary>A query's unit vector, computed in <see cref="QueryDtype"/> on <see cref="SerialTorchThread"/> (one intra-op thread).</summary>
-    public float[] EncodeQuery(string query)
+    /// <summary>Whether <see cref="EncodeQuery"/> keeps the last <see cref="QueryCacheSize"/> query vectors, so a query asked again (an
+    /// evaluation's next setup, a popular question) costs no forward. On by default; benchmarks turn it off to time the forward.</summary>
+    public bool CacheQueries { get; set; } = true;
+
+    /// <summary>Query forwards run so far (a cached query runs none; tests count them).</summary>
+    public long QueryForwards => Interlocked.Read(ref _queryForwards);
+
+    /// <summary>A query's unit vector, computed in <see cref="QueryDtype"/> on <see cref="SerialTorchThread"/> (one intra-op thread), or the
+    /// one computed for the same text before (<see cref="CacheQueries"/>). The array is the caller's own.</summary>
+    public float[] EncodeQuery(string query) =>
+        CacheQueries ? (float[])_queries.GetOrAdd(query, ForwardQuery).Clone() : ForwardQuery(query);
+
+    float[] ForwardQuery(string query)
     {
         var ids = Tokenize(query);
+        Interlocked.Increment(ref _queryForwards);
         return SerialTorchThread.Run(() => EncodeIds([ids], _queryModel.Value)[0]);
     }
 

@@ -69,6 +69,25 @@ public sealed class BertSentenceEncoderTests : IDisposable
     }
 
     [Fact]
+    public void A_query_asked_again_reuses_its_vector_without_a_forward_and_each_caller_gets_its_own_copy()
+    {
+        var first = _encoder.EncodeQuery("the energy of a wave");
+        var expected = (float[])first.Clone();
+        Array.Fill(first, 0f);   // a caller scribbling on its vector does not touch the kept one
+
+        var again = _encoder.EncodeQuery("the energy of a wave");
+        var other = _encoder.EncodeQuery("the mass of a tree");
+
+        Assert.Equal(expected, again);
+        Assert.NotEqual(expected, other);
+        Assert.Equal(2, _encoder.QueryForwards);
+
+        _encoder.CacheQueries = false;
+        Assert.Equal(expected, _encoder.EncodeQuery("the energy of a wave"));
+        Assert.Equal(3, _encoder.QueryForwards);
+    }
+
+    [Fact]
     public void A_query_in_float32_equals_encode_and_in_bfloat16_is_within_cosine_1e3()
     {
         using var float32 = BertSentenceEncoder.Load(_dir.Path, ScalarType.Float32);
