@@ -86,4 +86,7 @@ public static class SerialTorchThread
 
     /// <summary>Runs <paramref name="work"/> on the dedicated thread and returns its result (or throws its exception); blocks the caller meanwhile.</summary>
     public static T Run<T>(Func<T> work) => s_thread.Value.Run(work);
+
+    /// <summary>Queues <paramref name="work"/> on the dedicated thread; no thread waits meanwhile (a silo's many answers queue here).</summary>
+    public static Task<T> RunAsync<T>(Func<T> work) => s_thread.Value.RunAsync(work);
 }

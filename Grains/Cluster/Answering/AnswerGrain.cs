@@ -36,12 +36,12 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         }
         if (request.Retriever == Retriever.Dense)
         {
-            var vector = await Task.Run(() => encoder.EncodeQuery(request.Query));
+            var vector = await encoder.EncodeQueryAsync(request.Query);
             return await ShardFanOut.DenseSearchAsync(GrainFactory, vector, encoder.Name, request.Metric, corpus.Shards, request.K, logger);
         }
         if (request.Rerank is not { } mode)
             return await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, request.K, logger, statsCache);
-        var encoding = Task.Run(() => encoder.EncodeQuery(request.Query));   // the query is encoded while the shards search
+        var encoding = encoder.EncodeQueryAsync(request.Query);   // the query is encoded while the shards search
         var candidates = await ShardFanOut.SearchAsync(GrainFactory, corpus.Analyzer, request.Query, corpus.Shards, Math.Max(request.K, request.RerankDepth), logger, statsCache);
         var queryVector = await encoding;
         var reranked = await Task.Run(() => new Reranker(encoder, request.Metric, mode, request.Bm25Weight).Rerank(request.Query, candidates.Hits, queryVector));

@@ -32,6 +32,15 @@ public sealed class SiloEncoder(IOptions<AnswerOptions> options, ILogger<SiloEnc
         return Loaded().EncodeQuery(query);
     }
 
+    /// <summary>The query's vector, queued on the process's serial torch thread without holding a thread meanwhile (the first call
+    /// loads the encoder on the thread pool).</summary>
+    public async Task<float[]> EncodeQueryAsync(string query)
+    {
+        Interlocked.Increment(ref _texts);
+        var encoder = Volatile.Read(ref _encoder) ?? await Task.Run(Loaded);
+        return await encoder.EncodeQueryAsync(query);
+    }
+
     BertSentenceEncoder Loaded()
     {
         lock (_lock)

@@ -22,4 +22,6 @@ public sealed class AnalyzedTextEncoder(IDenseEncoder inner, CourseAnalyzer anal
     public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts) => inner.Encode([.. texts.Select(Analyze)]);
 
     public float[] EncodeQuery(string query) => inner.EncodeQuery(Analyze(query));
+
+    public Task<float[]> EncodeQueryAsync(string query) => inner.EncodeQueryAsync(Analyze(query));
 }

@@ -147,6 +147,20 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     public float[] EncodeQuery(string query) =>
         CacheQueries ? (float[])_queries.GetOrAdd(query, ForwardQuery).Clone() : ForwardQuery(query);
 
+    /// <summary><see cref="EncodeQuery"/> queued on <see cref="SerialTorchThread"/> without blocking the caller meanwhile; a cached query
+    /// completes at once.</summary>
+    public async Task<float[]> EncodeQueryAsync(string query)
+    {
+        if (CacheQueries && _queries.TryGet(query, out var kept))
+            return (float[])kept.Clone();
+        var ids = Tokenize(query);
+        Interlocked.Increment(ref _queryForwards);
+        var vector = await SerialTorchThread.RunAsync(() => EncodeIds([ids], _queryModel.Value)[0]);
+        if (CacheQueries)
+            _queries.AddOrUpdate(query, (float[])vector.Clone());
+        return vector;
+    }
+
     float[] ForwardQuery(string query)
     {
         var ids = Tokenize(query);

@@ -18,4 +18,8 @@ public interface IDenseEncoder
     /// <summary>A query's vector (sentence-transformers' <c>encode_query</c>): by default <see cref="Encode"/> of the query alone.
     /// <see cref="BertSentenceEncoder"/> may compute it in bf16, to within cosine 1e-4 of <see cref="Encode"/>'s.</summary>
     float[] EncodeQuery(string query) => Encode([query])[0];
+
+    /// <summary><see cref="EncodeQuery"/> for callers that must not block a thread while it waits its turn (a silo's answers); by default
+    /// on the thread pool.</summary>
+    Task<float[]> EncodeQueryAsync(string query) => Task.Run(() => EncodeQuery(query));
 }

@@ -88,6 +88,29 @@ public sealed class BertSentenceEncoderTests : IDisposable
     }
 
     [Fact]
+    public async Task Async_queries_wait_their_turn_without_holding_a_thread_and_equal_the_blocking_ones()
+    {
+        var texts = Enumerable.Range(0, 64).Select(i => $"the energy of wave {i}").ToList();
+        using var release = new ManualResetEventSlim();
+        var held = SerialTorchThread.RunAsync(() => release.Wait(TimeSpan.FromMinutes(2)));   // the serial thread is busy
+
+        // 64 callers queue behind it; none blocks (a blocking call would hang here until the release below).
+        var pending = texts.Select(_encoder.EncodeQueryAsync).ToList();
+        Assert.All(pending, p => Assert.False(p.IsCompleted));
+        release.Set();
+        Assert.True(await held);
+        var vectors = await Task.WhenAll(pending);
+
+        _encoder.CacheQueries = false;
+        Assert.Equal(texts.Select(_encoder.EncodeQuery), vectors);
+        _encoder.CacheQueries = true;
+        var cached = _encoder.EncodeQueryAsync(texts[0]);
+        Assert.True(cached.IsCompletedSuccessfully);   // kept by the first call: no forward, no queue
+        Assert.Equal(vectors[0], await cached);
+        Assert.Equal(128, _encoder.QueryForwards);
+    }
+
+    [Fact]
     public void A_query_in_float32_equals_encode_and_in_bfloat16_is_within_cosine_1e3()
     {
         using var float32 = BertSentenceEncoder.Load(_dir.Path, ScalarType.Float32);
