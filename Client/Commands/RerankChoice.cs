@@ -115,6 +115,17 @@ public sealed class RerankChoice
         };
     }
 
+    /// <summary><see cref="Mode"/> for one search (`corpus search`, `ask`), where --bm25-weight is refused unless --rerank weighted, the one
+    /// mode that reads it (`eval retrieval` reads it for its hybrid row whatever --rerank is).</summary>
+    public RerankMode? SearchMode(ParseResult parse)
+    {
+        var mode = Mode(parse);
+        if (parse.GetResult(Bm25Weight) is { Implicit: false } && mode != RerankMode.Weighted)
+            throw new ArgumentException($"--bm25-weight is {parse.GetValue(Bm25Weight)} but --rerank is '{parse.GetValue(Rerank)}', which does not read it. " +
+                                        "HINT: add --rerank weighted, or leave --bm25-weight out.");
+        return mode;
+    }
+
     /// <summary>The re-ranker the options name, or null for --rerank none.</summary>
     public Reranker? Build(ParseResult parse, CorpusEngine engine, out IDisposable? owned)
     {
@@ -135,8 +146,11 @@ public sealed class RerankChoice
     public (Reranker? Reranker, DenseRetriever? Dense) Local(ParseResult parse, CorpusEngine engine, Retriever retriever, out IDisposable? owned)
     {
         if (retriever == Retriever.Bm25)
+        {
+            SearchMode(parse);
             return (Build(parse, engine, out owned), null);
-        if (Mode(parse) is not null)
+        }
+        if (SearchMode(parse) is not null)
             throw new ArgumentException("--rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out.");
         var (_, encoder) = DenseEncoder(parse, engine, defaultEncoder: "bert");
         owned = encoder as IDisposable;
