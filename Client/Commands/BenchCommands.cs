@@ -44,6 +44,10 @@ public static class BenchCommands
             .Select(s => int.TryParse(s, out var n) && n > 0 ? n : throw new ArgumentException($"{option} is '{value}'. Give positive counts like 1,4,16."))
             .ToList();
 
+    /// <summary>The value of <paramref name="option"/>, or a one-line error naming it when below <paramref name="least"/>.</summary>
+    static int AtLeast(ParseResult parse, Option<int> option, int least) =>
+        parse.GetValue(option) is var value && value >= least ? value : throw new ArgumentException($"{option.Name} is {value}. It must be {least} or more.");
+
     static Command Cluster()
     {
         var asks = new Option<int>("--asks") { Description = "Asks timed per setup.", DefaultValueFactory = _ => 200 };
@@ -54,10 +58,8 @@ public static class BenchCommands
         };
         command.SetAction((parseResult, ct) => CommandErrors.RunAsync(parseResult, async () =>
         {
-            var counts = parseResult.GetValue(silos)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(s => int.TryParse(s, out var n) && n > 0 ? n : throw new ArgumentException($"--silos is '{parseResult.GetValue(silos)}'. Give positive counts like 1,2,4."))
-                .ToList();
-            await ClusterBenchmark.RunAsync(parseResult.InvocationConfiguration.Output, parseResult.GetValue(asks), counts, ct);
+            var counts = Counts(parseResult.GetValue(silos)!, "--silos");
+            await ClusterBenchmark.RunAsync(parseResult.InvocationConfiguration.Output, AtLeast(parseResult, asks, 1), counts, ct);
         }));
         return command;
     }
@@ -77,11 +79,10 @@ public static class BenchCommands
             var output = parseResult.InvocationConfiguration.Output;
             var names = List(parseResult.GetValue(configs)!, "--config", ["tiny", "mid", "phi-2"]);
             var cases = List(parseResult.GetValue(checkpointing)!, "--checkpointing", ["off", "on"]);
-            int seq = parseResult.GetValue(sequence), count = parseResult.GetValue(steps);
+            int seq = parseResult.GetValue(sequence), count = AtLeast(parseResult, steps, 1);
             if (seq < 8 || seq > PhiConfig.Phi2.MaxPositionEmbeddings)
                 throw new ArgumentException($"--seq is {seq}. It must be between 8 and {PhiConfig.Phi2.MaxPositionEmbeddings}.");
-            if (count < 1)
-                throw new ArgumentException($"--steps is {count}. It must be 1 or more.");
+
             double bf16Peak = MatmulPeak.Measure(ScalarType.BFloat16);
             await output.WriteLineAsync($"threads: {get_num_threads()}, matmul peak (best of 10): bf16 {bf16Peak:F1} GFLOP/s, fp32 {MatmulPeak.Measure(ScalarType.Float32):F1} GFLOP/s, load average {LoadAverage()}");
             await output.WriteLineAsync($"{"config",-6} {"ckpt",4} {"seq",5} {"s/step",8} {"tokens/s",9} {"GFLOP/s",8} {"of bf16 peak",12} {"peak RSS MiB",13}");
@@ -149,12 +150,12 @@ public static class BenchCommands
         };
         command.SetAction(parse => CommandErrors.Run(parse, () =>
         {
-            var count = parse.GetValue(chunks);
-            if (count < 1)
-                throw new ArgumentException($"--chunks is {count}. It must be 1 or more.");
+            var count = AtLeast(parse, chunks, 1);
+            int wordCount = AtLeast(parse, words, 1), sample = AtLeast(parse, lsaSample, 1), bert = AtLeast(parse, bertChunks, 0);
+            var dense = bert > 0 ? AtLeast(parse, denseChunks, 1) : 0;
             var corpus = new SyntheticCorpus();
-            var data = corpus.Chunks(count, words: parse.GetValue(words)).ToList();
-            var queryTexts = corpus.Queries(Math.Max(1, parse.GetValue(queries)));
+            var data = corpus.Chunks(count, words: wordCount).ToList();
+            var queryTexts = corpus.Queries(AtLeast(parse, queries, 1));
             parse.InvocationConfiguration.Output.WriteLine($"{count} chunks of {parse.GetValue(words)} words, {queryTexts.Count} queries, k = 5, re-rank depth {CorpusEngine.DefaultRerankDepth}, " +
                               $"{Environment.ProcessorCount} cores");
             parse.InvocationConfiguration.Output.WriteLine($"{"shards",6} {"ingest chunks/s",16} {"lsa fit s",10} {"bm25 p50 ms",12} {"bm25 p99 ms",12} {"rerank p50 ms",14} {"rerank p99 ms",14}");
@@ -169,7 +170,7 @@ public static class BenchCommands
                     engine.Commit();
                     var ingestRate = count / watch.Elapsed.TotalSeconds;
                     watch.Restart();
-                    var reranker = new Pastanoodles.Retrieval.Rerank.Reranker(engine.FitLsa(sample: parse.GetValue(lsaSample)));
+                    var reranker = new Pastanoodles.Retrieval.Rerank.Reranker(engine.FitLsa(sample: sample));
                     var fitSeconds = watch.Elapsed.TotalSeconds;
                     var bm25 = Latencies(queryTexts, q => engine.Search(q, 5));
                     var reranked = Latencies(queryTexts, q => engine.Search(q, 5, reranker));
@@ -182,8 +183,8 @@ public static class BenchCommands
                         Directory.Delete(folder, recursive: true);
                 }
             }
-            if (parse.GetValue(bertChunks) > 0)
-                BertRows(parse.InvocationConfiguration.Output, data.Take(parse.GetValue(bertChunks)).ToList(), data, queryTexts, parse.GetValue(denseChunks));
+            if (bert > 0)
+                BertRows(parse.InvocationConfiguration.Output, data.Take(bert).ToList(), data, queryTexts, dense);
             return 0;
         }));
         return command;
