@@ -5,6 +5,7 @@ using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Evaluation;
+using Pastanoodles.Retrieval.Rerank;
 using Pastanoodles.Training;
 using Pastanoodles.Training.Data;
 
@@ -102,8 +103,9 @@ static class ClusterRetrievalCommands
     /// <summary>`eval retrieval` through the cluster: every setup the silos serve (BM25; the dense retriever by cosine and by Euclidean
     /// distance; the hybrid; BM25 + MiniLM re-rank and RRF), one question at a time so that each p50 is one query's latency.
     /// The dense setups need the vectors a `corpus ingest --encoder bert` stored; without them they are left out, with one line saying so.</summary>
-    public static async Task EvalRetrievalAsync(IClusterClient client, TextWriter output, string file, bool questionOnly, DenseMetric metric, double bm25Weight)
+    public static async Task EvalRetrievalAsync(IClusterClient client, TextWriter output, TextWriter error, string file, bool questionOnly, DenseMetric metric, double bm25Weight)
     {
+        var progress = EvalCommands.Progress(error);
         var questions = RetrievalQuestionReader.Read(file, note => output.WriteLine(note));
         var answers = client.GetGrain<IAnswerGrain>(0);
         var stats = await ClusterIngest.StatsAsync(client);
@@ -133,6 +135,7 @@ static class ClusterRetrievalCommands
                     failed.UnionWith(result.FailedShards);
                     return result.Hits;
                 }, questions, withOptions: !questionOnly));
+                progress(results[^1]);
             }
             catch (InvalidDataException ex) when (request.Retriever == Retriever.Dense)
             {
@@ -143,6 +146,8 @@ static class ClusterRetrievalCommands
         }
         await AnswerOutput.WarnFailedAsync(output, [.. failed]);
         EvalCommands.Print(output, results);
+        if (results.Count > 1 && results.Any(r => r.Setup.Contains("bert")))
+            await output.WriteLineAsync($"The silos keep the last {BertSentenceEncoder.QueryCacheSize} query vectors: after the first dense setup, the others' p50 has no query forward in it.");
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool and can print out of order).</summary>

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using Pastanoodles.Retrieval.Evaluation;
 using Pastanoodles.Retrieval;
+using Pastanoodles.Retrieval.Rerank;
 using Pastanoodles.Training;
 using Pastanoodles.Training.Data;
 using Pastanoodles.Answering;
@@ -137,7 +139,7 @@ public static class EvalCommands
             ? ClusterRetrievalCommands.RunAsync(parse, connect, gateway, ct, (client, output) =>
             {
                 ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.QueryDtype, depth, sweep);
-                return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.GetValue(file)!, parse.GetValue(questionOnly),
+                return ClusterRetrievalCommands.EvalRetrievalAsync(client, output, parse.InvocationConfiguration.Error, parse.GetValue(file)!, parse.GetValue(questionOnly),
                     parse.GetValue(rerank.Metric), rerank.Weight(parse));
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>
@@ -151,8 +153,14 @@ public static class EvalCommands
             var dense = rerank.DenseEncoder(parse, engine);
             using var _ = dense.Encoder as IDisposable;
             var weight = rerank.Weight(parse);
+            var bert = dense.Encoder as BertSentenceEncoder;
+            if (bert is not null)
+                bert.CacheQueries = false;   // each setup's p50 pays its query's forward, as a first question would
             var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
-                withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense, bm25Weight: weight);
+                withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense, bm25Weight: weight,
+                done: Progress(parse.InvocationConfiguration.Error));
+            if (bert is not null)
+                bert.CacheQueries = true;    // the sweep prints no latency: each query is encoded once for its 11 weights
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(output, results);
@@ -166,6 +174,17 @@ public static class EvalCommands
             return 0;
         })));
         return command;
+    }
+
+    /// <summary>One line on <paramref name="error"/> as each setup of an evaluation is done, with its time (the table waits for all).</summary>
+    public static Action<RetrievalScores> Progress(TextWriter error)
+    {
+        var watch = Stopwatch.StartNew();
+        return scores =>
+        {
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval: {scores.Setup} done, {scores.Questions} questions in {watch.Elapsed.TotalSeconds:F1} s"));
+            watch.Restart();
+        };
     }
 
     public static void Print(TextWriter output, IEnumerable<RetrievalScores> results)

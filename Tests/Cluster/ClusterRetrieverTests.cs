@@ -67,7 +67,7 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
         // `eval retrieval` through the cluster: every setup, each with the local index's scores for the same retriever.
         var questions = RetrievalQuestionReader.Read(CorpusClusterFixture.Questions);
         var eval = await Cli.RunAsync(fixture.Client, "eval", "retrieval", CorpusClusterFixture.Questions);
-        Assert.Equal((0, ""), (eval.ExitCode, eval.Error));
+        Assert.Equal(0, eval.ExitCode);
         RetrievalScores Dense(DenseMetric metric) =>
             RetrievalEvaluation.Score("", q => fixture.Local.DenseSearch(q, RetrievalEvaluation.Depth, miniLm, metric), questions);
         RetrievalScores Reranked(RerankMode mode) =>
@@ -84,6 +84,9 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
         {
             Assert.Matches(string.Create(CultureInfo.InvariantCulture,
                 $@"(?m)^{Regex.Escape(setup)}\s+{scores.RecallAt1:F3}\s+{scores.RecallAt5:F3}\s+{scores.MrrAt10:F3}\s+\d+\.\d$"), eval.Output);
+            Assert.Matches($@"(?m)^eval: {Regex.Escape(setup)} done, {questions.Count} questions in \d+\.\d s$", eval.Error);   // progress, as each is done
         }
+        Assert.Equal(6, eval.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("after the first dense setup, the others' p50 has no query forward in it", eval.Output);
     }
 }

@@ -64,19 +64,28 @@ public static class RetrievalEvaluation
     /// <summary>BM25 and BM25 + dense re-rank on <paramref name="engine"/>, then both again on a temporary copy of its chunks
     /// indexed with lemmatization switched the other way.</summary>
     /// <param name="dense">The re-ranking encoder and its name in the setup column; null is each index's own LSA basis.</param>
+    /// <param name="done">Called as each setup's scores are ready (progress).</param>
     public static IReadOnlyList<RetrievalScores> Compare(CorpusEngine engine, IReadOnlyList<RetrievalQuestion> questions,
         DenseMetric metric = DenseMetric.Cosine, int rerankDepth = CorpusEngine.DefaultRerankDepth, bool withOptions = true, (string Name, IDenseEncoder Encoder)? dense = null,
-        double bm25Weight = Reranker.DefaultBm25Weight)
+        double bm25Weight = Reranker.DefaultBm25Weight, Action<RetrievalScores>? done = null)
     {
         var results = new List<RetrievalScores>();
-        results.AddRange(ScoreBoth(engine, questions, metric, rerankDepth, withOptions, dense, bm25Weight, denseRetriever: true));
+        void Add(IEnumerable<RetrievalScores> setups)
+        {
+            foreach (var scores in setups)
+            {
+                results.Add(scores);
+                done?.Invoke(scores);
+            }
+        }
+        Add(ScoreBoth(engine, questions, metric, rerankDepth, withOptions, dense, bm25Weight, denseRetriever: true));
         var copyFolder = Path.Combine(Path.GetTempPath(), $"pastanoodles-eval-{Guid.NewGuid():N}");
         try
         {
             using var copy = CorpusEngine.Open(copyFolder, engine.Options with { Lemmatize = !engine.Options.Lemmatize });
             copy.AddChunks(engine.AllChunks().ToList());
             copy.Commit();
-            results.AddRange(ScoreBoth(copy, questions, metric, rerankDepth, withOptions, dense, bm25Weight, denseRetriever: false));
+            Add(ScoreBoth(copy, questions, metric, rerankDepth, withOptions, dense, bm25Weight, denseRetriever: false));
         }
         finally
         {
