@@ -43,10 +43,13 @@ public sealed record ShardHits(
 /// <param name="Sources">Distinct sources among them, in code-point order.</param>
 /// <param name="Silo">The silo serving the shard now.</param>
 /// <param name="Rebuilt">Whether this activation rebuilt its Lucene index from the stored chunks (new silo, missing or stale cache).</param>
+/// <param name="DenseBuilds">Dense indexes (a matrix of one encoder's stored vectors) this activation has built: one per encoder and
+/// corpus version that a dense search asked for.</param>
 [GenerateSerializer, Immutable, Alias("pastanoodles.ShardStats")]
 public sealed record ShardStats(
     [property: Id(0)] int Shard,
     [property: Id(1)] int Chunks,
     [property: Id(2)] IReadOnlyList<string> Sources,
     [property: Id(3)] string Silo,
-    [property: Id(4)] bool Rebuilt);
+    [property: Id(4)] bool Rebuilt,
+    [property: Id(5)] int DenseBuilds = 0);

@@ -88,5 +88,21 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
         }
         Assert.Equal(6, eval.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("after the first dense setup, the others' p50 has no query forward in it", eval.Output);
+
+        // A client calling a shard itself with other encoder names and lengths, turn about, gets no hits and makes it build nothing:
+        // the searches above built its one matrix for MiniLM's vectors at this corpus version.
+        var shard = fixture.Client.GetGrain<IShardGrain>(0);
+        var built = await shard.GetStatsAsync();
+        var vector = miniLm.EncodeQuery(queries[0]);
+        for (var turn = 0; turn < 3; turn++)
+        {
+            Assert.NotEmpty((await shard.DenseSearchAsync(vector, miniLm.Name, DenseMetric.Cosine, 5)).Hits);
+            foreach (var (name, length) in new[] { ("not-an-encoder", vector.Length), (miniLm.Name, 100) })
+            {
+                var other = await shard.DenseSearchAsync(vector[..length], name, DenseMetric.Cosine, 5);
+                Assert.Equal((0, built.Chunks), (other.Hits.Count, other.Unscored));
+            }
+        }
+        Assert.Equal((true, built.DenseBuilds), (built.DenseBuilds >= 1, (await shard.GetStatsAsync()).DenseBuilds));
     }
 }

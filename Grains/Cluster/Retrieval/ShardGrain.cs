@@ -21,7 +21,10 @@ public sealed class ShardGrain(
     CachedShardIndex? _index;
     CorpusOptions? _settings;   // the corpus grain's; null while the corpus has none (nothing was ingested yet)
     string _folder = "";
-    (string Version, DenseIndex Index)? _dense;   // the stored vectors of the last encoder asked for, as one matrix, until the chunks change
+    // Per corpus version: the (encoder, length) pairs the stored vectors have, and a matrix for each one a search has asked for. A search
+    // naming any other pair gets no hits without a scan, so a caller alternating names or lengths cannot make the shard rebuild.
+    (string Version, HashSet<(string Encoder, int Dimension)> Stored, Dictionary<(string, int), DenseIndex> Built)? _dense;
+    int _denseBuilds;
 
     int Shard => (int)this.GetPrimaryKeyLong();
     ShardState S => state.State;
@@ -93,17 +96,28 @@ public sealed class ShardGrain(
 
     public async ValueTask<ShardHits> DenseSearchAsync(float[] query, string encoder, DenseMetric metric, int k)
     {
-        if (_dense is not { } dense || dense.Version != S.Version || dense.Index.Encoder != encoder || dense.Index.Dimension != query.Length)
+        SearchRequest.CheckCount(k, nameof(k));
+        if (_dense is not { } dense || dense.Version != S.Version)
         {
-            var (chunks, version) = (S.Chunks.ToList(), S.Version);   // a turn's copy: the index is built off the scheduler
-            _dense = dense = (version, await Task.Run(() => DenseIndex.Of(chunks, encoder, query.Length)));
+            var stored = S.Chunks.Where(c => c.Vector is not null && c.Encoder is not null).Select(c => (c.Encoder!, c.Vector!.Length)).ToHashSet();
+            _dense = dense = (S.Version, stored, []);
         }
-        var index = dense.Index;
+        var key = (encoder, query.Length);
+        if (!dense.Stored.Contains(key))
+            return new ShardHits([], dense.Version, S.Chunks.Count);
+        if (!dense.Built.TryGetValue(key, out var index))
+        {
+            var chunks = S.Chunks.ToList();   // a turn's copy: the index is built off the scheduler
+            index = await Task.Run(() => DenseIndex.Of(chunks, encoder, query.Length));
+            if (_dense is { } now && now.Version == dense.Version)
+                now.Built[key] = index;
+            _denseBuilds++;
+        }
         var hits = await Task.Run(() => index.Search(query, metric, k));
         return new ShardHits([.. hits.Select(h => SearchHit.From(h.Chunk, h.Score, Shard))], dense.Version, index.Missing);
     }
 
     public ValueTask<ShardStats> GetStatsAsync() => ValueTask.FromResult(new ShardStats(
         Shard, S.Chunks.Count, [.. S.Chunks.Select(c => c.Source).Distinct().Order(CodePointOrder.Instance)],
-        silo.SiloAddress.ToString(), _index!.Rebuilt));
+        silo.SiloAddress.ToString(), _index!.Rebuilt, _denseBuilds));
 }
