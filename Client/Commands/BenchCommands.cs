@@ -233,7 +233,7 @@ public static class BenchCommands
                 ("bm25 + bert re-rank, float32 query after the search (before)", q => After(new Reranker(float32), q)),
                 ($"bm25 + bert re-rank, {dtype} query after the search", q => After(new Reranker(encoder), q)),
                 ($"bm25 + bert re-rank, {dtype} query during the search (after)", q => stored.Search(q, 5, new Reranker(encoder))),
-                ("bm25 + bert re-rank, the query asked before (its vector cached)", q => stored.Search(q, 5, new Reranker(cached))),
+                ("bm25 + bert re-rank, a query asked before (vector cached)", q => stored.Search(q, 5, new Reranker(cached))),
                 ("query encoding alone, float32 (before)", q => float32.EncodeQuery(q)),
                 ($"query encoding alone, {dtype}", q => encoder.EncodeQuery(q)),
             ],

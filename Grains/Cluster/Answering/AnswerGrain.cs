@@ -64,7 +64,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
 
         var nf4 = options.Value.Nf4;
-        var loaded = await Task.Run(() => models.Get(model, nf4));   // a first load quantizes on every core
+        var loaded = models.Loaded(model, nf4) ?? await Task.Run(() => models.Get(model, nf4));   // a first load quantizes on every core
         return await models.RunAsync(() =>
             ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString()));
     }
