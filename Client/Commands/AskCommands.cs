@@ -37,7 +37,7 @@ public static class AskCommands
             {
                 ClusterRetrievalCommands.RejectLocalOptions(parse, model, adapter, quant, rerank.Encoder, rerank.Bert, rerank.QueryDtype);
                 SearchRequest.CheckCount(parse.GetValue(k), "-k", AnswerPipeline.MaxK);
-                var retrieval = new SearchRequest("", 1, parse.GetValue(retriever), parse.GetValue(rerank.Metric), rerank.SearchMode(parse), parse.GetValue(rerank.Bm25Weight));
+                var retrieval = new SearchRequest("", 1, parse.GetValue(retriever), parse.GetValue(rerank.Metric), rerank.SearchMode(parse, parse.GetValue(retriever)), parse.GetValue(rerank.Bm25Weight));
                 return ClusterRetrievalCommands.AskAsync(client, output, parse.GetValue(question)!, parse.GetValue(experiment), parse.GetValue(k), retrieval);
             })
             : CommandErrors.RunAsync(parse, async () =>

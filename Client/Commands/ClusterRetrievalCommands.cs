@@ -147,7 +147,8 @@ static class ClusterRetrievalCommands
         await AnswerOutput.WarnFailedAsync(output, [.. failed]);
         EvalCommands.Print(output, results);
         if (results.Count > 1 && results.Any(r => r.Setup.Contains("bert")))
-            await output.WriteLineAsync($"The silos keep the last {BertSentenceEncoder.QueryCacheSize} query vectors: after the first dense setup, the others' p50 has no query forward in it.");
+            await output.WriteLineAsync($"The silos keep the last {BertSentenceEncoder.QueryCacheSize} query vectors: a question asked before (in a setup above, or an earlier run) " +
+                                        "runs no forward, so the p50s after the first dense setup have none in them.");
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; posts to the thread pool and can print out of order).</summary>

@@ -141,7 +141,7 @@ public static class CorpusCommands
             {
                 ClusterRetrievalCommands.RejectLocalOptions(parse, rerank.Encoder, rerank.Bert, rerank.QueryDtype);
                 var request = new SearchRequest(parse.GetValue(text)!, parse.GetValue(k), parse.GetValue(retriever), parse.GetValue(rerank.Metric),
-                    rerank.SearchMode(parse), parse.GetValue(rerank.Bm25Weight));
+                    rerank.SearchMode(parse, parse.GetValue(retriever)), parse.GetValue(rerank.Bm25Weight));
                 return ClusterRetrievalCommands.SearchAsync(client, output, request);
             })
             : Task.FromResult(CommandErrors.Run(parse, () =>

@@ -153,14 +153,15 @@ public static class EvalCommands
             var dense = rerank.DenseEncoder(parse, engine);
             using var _ = dense.Encoder as IDisposable;
             var weight = rerank.Weight(parse);
-            var bert = dense.Encoder as BertSentenceEncoder;
-            if (bert is not null)
-                bert.CacheQueries = false;   // each setup's p50 pays its query's forward, as a first question would
+            // Each setup's p50 pays its query's forward, as a first question would; the sweep prints no latency, so there each query
+            // is encoded once for its 11 weights (the encoder is this command's own).
+            if (dense.Encoder is BertSentenceEncoder bert)
+                bert.CacheQueries = false;
             var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
                 withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense, bm25Weight: weight,
                 done: Progress(parse.InvocationConfiguration.Error));
-            if (bert is not null)
-                bert.CacheQueries = true;    // the sweep prints no latency: each query is encoded once for its 11 weights
+            if (dense.Encoder is BertSentenceEncoder cached)
+                cached.CacheQueries = true;
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(output, results);
@@ -176,15 +177,13 @@ public static class EvalCommands
         return command;
     }
 
-    /// <summary>One line on <paramref name="error"/> as each setup of an evaluation is done, with its time (the table waits for all).</summary>
+    /// <summary>One line on <paramref name="error"/> as each setup of an evaluation is done, with the time since the evaluation began
+    /// (the table waits for all; a setup's own time is the difference, plus any index it had to build first).</summary>
     public static Action<RetrievalScores> Progress(TextWriter error)
     {
         var watch = Stopwatch.StartNew();
-        return scores =>
-        {
-            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"eval: {scores.Setup} done, {scores.Questions} questions in {watch.Elapsed.TotalSeconds:F1} s"));
-            watch.Restart();
-        };
+        return scores => error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"eval: {scores.Setup} done, {scores.Questions} questions, {watch.Elapsed.TotalSeconds:F1} s in"));
     }
 
     public static void Print(TextWriter output, IEnumerable<RetrievalScores> results)

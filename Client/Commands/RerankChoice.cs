@@ -117,11 +117,17 @@ public sealed class RerankChoice
 
     /// <summary><see cref="Mode"/> for one search (`corpus search`, `ask`), where --bm25-weight is refused unless --rerank weighted, the one
     /// mode that reads it (`eval retrieval` reads it for its hybrid row whatever --rerank is).</summary>
-    public RerankMode? SearchMode(ParseResult parse)
+    public RerankMode? SearchMode(ParseResult parse, Retriever retriever)
     {
         var mode = Mode(parse);
-        if (parse.GetResult(Bm25Weight) is { Implicit: false } && mode != RerankMode.Weighted)
-            throw new ArgumentException($"--bm25-weight is {parse.GetValue(Bm25Weight)} but --rerank is '{parse.GetValue(Rerank)}', which does not read it. " +
+        if (parse.GetResult(Bm25Weight) is not { Implicit: false })
+            return mode;
+        var weight = parse.GetValue(Bm25Weight);
+        if (retriever == Retriever.Dense)
+            throw new ArgumentException($"--bm25-weight is {weight} but --retriever dense has no BM25 scores to weigh. " +
+                                        "HINT: leave --bm25-weight out, or search BM25 with --rerank weighted.");
+        if (mode != RerankMode.Weighted)
+            throw new ArgumentException($"--bm25-weight is {weight} but --rerank is '{parse.GetValue(Rerank)}', which does not read it. " +
                                         "HINT: add --rerank weighted, or leave --bm25-weight out.");
         return mode;
     }
@@ -145,13 +151,10 @@ public sealed class RerankChoice
     /// vectors stored from the --encoder (bert by default). The caller disposes <paramref name="owned"/>.</summary>
     public (Reranker? Reranker, DenseRetriever? Dense) Local(ParseResult parse, CorpusEngine engine, Retriever retriever, out IDisposable? owned)
     {
-        if (retriever == Retriever.Bm25)
-        {
-            SearchMode(parse);
-            return (Build(parse, engine, out owned), null);
-        }
-        if (SearchMode(parse) is not null)
+        if (SearchMode(parse, retriever) is { } && retriever == Retriever.Dense)
             throw new ArgumentException("--rerank re-orders BM25's candidates; --retriever dense has none to re-order. HINT: leave one of them out.");
+        if (retriever == Retriever.Bm25)
+            return (Build(parse, engine, out owned), null);
         var (_, encoder) = DenseEncoder(parse, engine, defaultEncoder: "bert");
         owned = encoder as IDisposable;
         return (null, new DenseRetriever(encoder, parse.GetValue(Metric)));

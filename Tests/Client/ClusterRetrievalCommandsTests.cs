@@ -74,7 +74,7 @@ public sealed class ClusterRetrievalCommandsTests(CorpusClusterFixture fixture) 
         var rag = await RunAsync("eval", "mcqa", mcqa, "--rag", "--out", _dir["p.jsonl"]);
 
         Assert.Equal((0, 0, ""), (retrieval.ExitCode, rag.ExitCode, rag.Error));
-        Assert.Matches(@"^eval: bm25 \(lemmas, cluster\) done, 24 questions in \d+\.\d s$", retrieval.Error.Trim());   // progress; the dense setups are left out below
+        Assert.Matches(@"^eval: bm25 \(lemmas, cluster\) done, 24 questions, \d+\.\d s in$", retrieval.Error.Trim());   // progress; the dense setups are left out below
         Assert.Contains($"24 questions, {fixture.Local.Count} chunks in 3 cluster shards", retrieval.Output);
         Assert.Matches(@"bm25 \(lemmas, cluster\)\s+[01]\.\d{3}\s+[01]\.\d{3}\s+[01]\.\d{3}\s+\d+\.\d", retrieval.Output);
         // Ingested without vectors: the dense setups are named as left out, and why (ClusterRetrieverTests runs them over stored vectors).

@@ -61,7 +61,7 @@ public class CorpusCommandsTests
         Assert.Matches(@"bm25 \(lemmas\)\s+1\.000\s+1\.000\s+1\.000", result.Output);
         Assert.Contains("bm25 (no lemmas)", result.Output);
         Assert.Contains("re-rank (lemmas)", result.Output);
-        Assert.Matches(@"(?m)^eval: bm25 \(lemmas\) done, 1 questions in \d+\.\d s$", result.Error);   // progress, a line per setup as it is done
+        Assert.Matches(@"(?m)^eval: bm25 \(lemmas\) done, 1 questions, \d+\.\d s in$", result.Error);   // progress, a line per setup as it is done
         Assert.Matches(@"(?m)^eval: bm25 \(no lemmas\) done", result.Error);
     }
 

@@ -106,7 +106,7 @@ public class RerankOptionsTests
     [InlineData("--rerank dense --encoder bert --query-dtype fp16", "--query-dtype is 'fp16'. It must be float32 or bfloat16.")]
     [InlineData("--rerank rrf --bm25-weight 0.3", "--bm25-weight is 0.3 but --rerank is 'rrf', which does not read it. HINT: add --rerank weighted")]
     [InlineData("--bm25-weight 0.3", "--bm25-weight is 0.3 but --rerank is 'none', which does not read it.")]
-    [InlineData("--retriever dense --bm25-weight 0.3", "--bm25-weight is 0.3 but --rerank is 'none', which does not read it.")]
+    [InlineData("--retriever dense --bm25-weight 0.3", "--bm25-weight is 0.3 but --retriever dense has no BM25 scores to weigh. HINT: leave --bm25-weight out")]
     public void Inconsistent_encoder_options_fail_with_one_line(string options, string expected)
     {
         using var folder = new TempDir();

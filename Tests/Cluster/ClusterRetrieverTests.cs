@@ -30,6 +30,8 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
         }
     }
 
+    long SiloForwards => fixture.Cluster.Silos.Sum(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<SiloEncoder>().QueryForwards);
+
     long SiloTexts => fixture.Cluster.Silos.Sum(s => fixture.Cluster.GetSiloServiceProvider(s.SiloAddress).GetRequiredService<SiloEncoder>().Texts);
 
     [Fact]
@@ -66,7 +68,11 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
 
         // `eval retrieval` through the cluster: every setup, each with the local index's scores for the same retriever.
         var questions = RetrievalQuestionReader.Read(CorpusClusterFixture.Questions);
+        var forwards = SiloForwards;
         var eval = await Cli.RunAsync(fixture.Client, "eval", "retrieval", CorpusClusterFixture.Questions);
+        // Five setups encode each question's query; each silo's cache runs one forward per query at most (120 without it).
+        var distinct = questions.Select(q => q.QueryWithOptions).Distinct().Count();
+        Assert.InRange(SiloForwards - forwards, distinct - queries.Count, distinct * fixture.Cluster.Silos.Count);   // the first 4 were asked above
         Assert.Equal(0, eval.ExitCode);
         RetrievalScores Dense(DenseMetric metric) =>
             RetrievalEvaluation.Score("", q => fixture.Local.DenseSearch(q, RetrievalEvaluation.Depth, miniLm, metric), questions);
@@ -84,10 +90,10 @@ public sealed class ClusterRetrieverTests(CorpusClusterFixture fixture) : IClass
         {
             Assert.Matches(string.Create(CultureInfo.InvariantCulture,
                 $@"(?m)^{Regex.Escape(setup)}\s+{scores.RecallAt1:F3}\s+{scores.RecallAt5:F3}\s+{scores.MrrAt10:F3}\s+\d+\.\d$"), eval.Output);
-            Assert.Matches($@"(?m)^eval: {Regex.Escape(setup)} done, {questions.Count} questions in \d+\.\d s$", eval.Error);   // progress, as each is done
+            Assert.Matches($@"(?m)^eval: {Regex.Escape(setup)} done, {questions.Count} questions, \d+\.\d s in$", eval.Error);   // progress, as each is done
         }
         Assert.Equal(6, eval.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        Assert.Contains("after the first dense setup, the others' p50 has no query forward in it", eval.Output);
+        Assert.Contains("so the p50s after the first dense setup have none in them", eval.Output);
 
         // A client calling a shard itself with other encoder names and lengths, turn about, gets no hits and makes it build nothing:
         // the searches above built its one matrix for MiniLM's vectors at this corpus version.

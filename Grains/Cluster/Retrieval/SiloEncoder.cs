@@ -20,6 +20,9 @@ public sealed class SiloEncoder(IOptions<AnswerOptions> options, ILogger<SiloEnc
     /// <summary>Texts this silo has encoded (tests count them: a re-rank over stored vectors encodes the query alone).</summary>
     public long Texts => Interlocked.Read(ref _texts);
 
+    /// <summary>Query forwards this silo has run: <see cref="Texts"/> less the queries its cache answered (tests count them).</summary>
+    public long QueryForwards => Volatile.Read(ref _encoder)?.QueryForwards ?? 0;
+
     public IReadOnlyList<float[]> Encode(IReadOnlyList<string> texts)
     {
         Interlocked.Add(ref _texts, texts.Count);

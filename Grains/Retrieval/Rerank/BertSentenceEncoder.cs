@@ -4,6 +4,7 @@
 // and dot product agree, as Chroma's default MiniLM function assumes (shared/specs/rag.md §6).
 // A query (EncodeQuery, sentence-transformers' encode_query) runs by default in bf16 on CPUs that multiply bf16 natively, in a
 // copy of the model cast as HF's model.to(torch.bfloat16) does; texts to store (Encode, encode_document) stay fp32 and HF-exact.
+using System.Collections.Concurrent;
 using BitFaster.Caching.Lru;
 using Pastanoodles.Modeling;
 using System.Text.Json.Nodes;
@@ -34,6 +35,7 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     readonly Lazy<BertModel> _queryModel;
     readonly BertTokenizer _tokenizer;
     readonly ConcurrentLru<string, float[]> _queries = new(QueryCacheSize);
+    readonly ConcurrentDictionary<string, Lazy<Task<float[]>>> _encoding = new();   // queries on their way to _queries
     long _queryForwards;
 
     /// <param name="queryDtype">What <see cref="EncodeQuery"/> computes in: float32 or bfloat16 (default <see cref="DefaultQueryDtype"/>).</param>
@@ -135,8 +137,9 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
         return _tokenizer.Encode(text, MaxSeqLength);
     }
 
-    /// <summary>Whether <see cref="EncodeQuery"/> keeps the last <see cref="QueryCacheSize"/> query vectors, so a query asked again (an
-    /// evaluation's next setup, a popular question) costs no forward. On by default; benchmarks turn it off to time the forward.</summary>
+    /// <summary>Whether <see cref="EncodeQuery"/> keeps the last <see cref="QueryCacheSize"/> query vectors, so a query asked again (a
+    /// popular question, every setup after the first of a cluster evaluation, the sweep's weights) costs no forward. On by default;
+    /// benchmarks and timed evaluations turn it off to time the forward.</summary>
     public bool CacheQueries { get; set; } = true;
 
     /// <summary>Query forwards run so far (a cached query runs none; tests count them).</summary>
@@ -144,28 +147,47 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
 
     /// <summary>A query's unit vector, computed in <see cref="QueryDtype"/> on <see cref="SerialTorchThread"/> (one intra-op thread), or the
     /// one computed for the same text before (<see cref="CacheQueries"/>). The array is the caller's own.</summary>
-    public float[] EncodeQuery(string query) =>
-        CacheQueries ? (float[])_queries.GetOrAdd(query, ForwardQuery).Clone() : ForwardQuery(query);
-
-    /// <summary><see cref="EncodeQuery"/> queued on <see cref="SerialTorchThread"/> without blocking the caller meanwhile; a cached query
-    /// completes at once.</summary>
-    public async Task<float[]> EncodeQueryAsync(string query)
+    public float[] EncodeQuery(string query)
     {
-        if (CacheQueries && _queries.TryGet(query, out var kept))
-            return (float[])kept.Clone();
-        var ids = Tokenize(query);
-        Interlocked.Increment(ref _queryForwards);
-        var vector = await SerialTorchThread.RunAsync(() => EncodeIds([ids], _queryModel.Value)[0]);
-        if (CacheQueries)
-            _queries.AddOrUpdate(query, (float[])vector.Clone());
-        return vector;
+        if (!CacheQueries)
+            return SerialTorchThread.Run(QueryForward(query));
+        if (!_queries.TryGet(query, out var vector))
+            _queries.AddOrUpdate(query, vector = SerialTorchThread.Run(QueryForward(query)));
+        return (float[])vector.Clone();
     }
 
-    float[] ForwardQuery(string query)
+    /// <summary><see cref="EncodeQuery"/> queued on <see cref="SerialTorchThread"/> without blocking the caller meanwhile. A cached query
+    /// completes at once; callers asking for the same query while it is encoded share its one forward.</summary>
+    public async Task<float[]> EncodeQueryAsync(string query)
+    {
+        if (!CacheQueries)
+            return await SerialTorchThread.RunAsync(QueryForward(query));
+        if (_queries.TryGet(query, out var kept))
+            return (float[])kept.Clone();
+        var shared = _encoding.GetOrAdd(query, q => new Lazy<Task<float[]>>(() => EncodeAndKeepAsync(q))).Value;
+        return (float[])(await shared).Clone();
+    }
+
+    async Task<float[]> EncodeAndKeepAsync(string query)
+    {
+        try
+        {
+            var vector = await SerialTorchThread.RunAsync(QueryForward(query));
+            _queries.AddOrUpdate(query, vector);
+            return vector;
+        }
+        finally
+        {
+            _encoding.TryRemove(query, out _);   // kept (or failed): the next asker reads the cache (or tries again)
+        }
+    }
+
+    /// <summary>One query's forward, to run on <see cref="SerialTorchThread"/>; tokenized (and counted) now, on the caller's thread.</summary>
+    Func<float[]> QueryForward(string query)
     {
         var ids = Tokenize(query);
         Interlocked.Increment(ref _queryForwards);
-        return SerialTorchThread.Run(() => EncodeIds([ids], _queryModel.Value)[0]);
+        return () => EncodeIds([ids], _queryModel.Value)[0];
     }
 
     /// <summary>The fp32 unit vectors of <paramref name="texts"/>, in order. A single text runs on <see cref="SerialTorchThread"/>,

@@ -88,18 +88,29 @@ public sealed class BertSentenceEncoderTests : IDisposable
     }
 
     [Fact]
-    public async Task Async_queries_wait_their_turn_without_holding_a_thread_and_equal_the_blocking_ones()
+    public async Task Async_queries_wait_their_turn_without_holding_a_thread_share_one_forward_per_text_and_equal_the_blocking_ones()
     {
         var texts = Enumerable.Range(0, 64).Select(i => $"the energy of wave {i}").ToList();
         using var release = new ManualResetEventSlim();
         var held = SerialTorchThread.RunAsync(() => release.Wait(TimeSpan.FromMinutes(2)));   // the serial thread is busy
-
-        // 64 callers queue behind it; none blocks (a blocking call would hang here until the release below).
-        var pending = texts.Select(_encoder.EncodeQueryAsync).ToList();
-        Assert.All(pending, p => Assert.False(p.IsCompleted));
-        release.Set();
+        List<Task<float[]>> pending;
+        Task<float[]> again;
+        try
+        {
+            // 64 callers queue behind it; none blocks (a blocking call would hang here until the release below).
+            pending = texts.Select(_encoder.EncodeQueryAsync).ToList();
+            again = _encoder.EncodeQueryAsync(texts[0]);   // asked again while its forward waits: it shares that forward
+            Assert.All(pending.Append(again), p => Assert.False(p.IsCompleted));
+        }
+        finally
+        {
+            release.Set();   // whatever happened above, the process's serial thread goes on (other tests encode on it)
+        }
         Assert.True(await held);
         var vectors = await Task.WhenAll(pending);
+        Assert.Equal(vectors[0], await again);
+        Assert.NotSame(vectors[0], await again);   // each caller has its own array
+        Assert.Equal(64, _encoder.QueryForwards);
 
         _encoder.CacheQueries = false;
         Assert.Equal(texts.Select(_encoder.EncodeQuery), vectors);
