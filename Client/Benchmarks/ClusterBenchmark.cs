@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
+using Pastanoodles.Modeling;
 using Pastanoodles.Retrieval;
 using Pastanoodles.Retrieval.Evaluation;
 
@@ -16,7 +17,8 @@ namespace Pastanoodles.Client.Benchmarks;
 /// 4-bit tiny model's letter scores (AnswerGrain.AskAsync vs AnswerPipeline.Answer). Throughput runs 8 asks at once,
 /// spread by the client over every silo's gateway. The "with model" rows also show the p50s of the retrieval and model times the
 /// answer measured itself (<see cref="AnswerResult.RetrievalMs"/>, <see cref="AnswerResult.ModelMs"/>): in a silo, without the
-/// client's hop.
+/// client's hop. A silo computes each forward on one intra-op thread (so that answers at once each have a core); the "1 thread"
+/// in-process row does the same, and the silo rows' ratio to it is in brackets.
 /// </remarks>
 public static class ClusterBenchmark
 {
@@ -40,10 +42,19 @@ public static class ClusterBenchmark
             var answer = pipeline.Answer(questions[i % questions.Count]);
             inParts.Add((answer.RetrievalMs, answer.ModelMs));
         });
+        // The same answers on one thread with one libtorch intra-op thread, as a silo computes each forward (Answer:ForwardThreads).
+        using var oneThread = new TorchWorkerThreads(1, "bench in-process, one intra-op thread");
+        var inOneParts = new List<(double, double)>();
+        var inModelOne = Measure(asks, i =>
+        {
+            var answer = oneThread.Run(() => pipeline.Answer(questions[i % questions.Count]));
+            inOneParts.Add((answer.RetrievalMs, answer.ModelMs));
+        });
         await output.WriteLineAsync($"{asks} asks per setup, {questions.Count} sample questions, {Shards} shards, tiny (nf4), {Environment.ProcessorCount} cores");
-        await output.WriteLineAsync($"{"setup",-26} {"p50 ms",8} {"p99 ms",8} {"x in-process p50",17} {"asks/s (8 at once)",19} {"of which retrieval + model p50",31}");
-        await output.WriteLineAsync($"{"in-process retrieval",-26} {inRetrieval.P50,8:F2} {inRetrieval.P99,8:F2}");
-        await output.WriteLineAsync($"{"in-process with model",-26} {inModel.P50,8:F2} {inModel.P99,8:F2} {"",17} {"",19} {Parts(inParts),31}");
+        await output.WriteLineAsync($"{"setup",-36} {"p50 ms",8} {"p99 ms",8} {"x in-process p50 (x 1 thread)",30} {"asks/s (8 at once)",19} {"of which retrieval + model p50",31}");
+        await output.WriteLineAsync($"{"in-process retrieval",-36} {inRetrieval.P50,8:F2} {inRetrieval.P99,8:F2}");
+        await output.WriteLineAsync($"{"in-process with model",-36} {inModel.P50,8:F2} {inModel.P99,8:F2} {"",30} {"",19} {Parts(inParts),31}");
+        await output.WriteLineAsync($"{"in-process with model, 1 thread",-36} {inModelOne.P50,8:F2} {inModelOne.P99,8:F2} {"",30} {"",19} {Parts(inOneParts),31}");
 
         var dll = await LocalSilo.BuildAsync(TextWriter.Null, ct);
         foreach (var count in siloCounts)
@@ -70,8 +81,9 @@ public static class ClusterBenchmark
                     return result;
                 });
                 var throughput = await ThroughputAsync(grains, questions, asks, parallel: 8);
-                await output.WriteLineAsync($"{$"{count} silo(s) retrieval",-26} {retrieval.P50,8:F2} {retrieval.P99,8:F2} {retrieval.P50 / inRetrieval.P50,17:F1}");
-                await output.WriteLineAsync($"{$"{count} silo(s) with model",-26} {withModel.P50,8:F2} {withModel.P99,8:F2} {withModel.P50 / inModel.P50,17:F1} {throughput,19:F1} {Parts(parts),31}");
+                await output.WriteLineAsync($"{$"{count} silo(s) retrieval",-36} {retrieval.P50,8:F2} {retrieval.P99,8:F2} {retrieval.P50 / inRetrieval.P50,30:F2}");
+                var ratios = $"{withModel.P50 / inModel.P50:F2} ({withModel.P50 / inModelOne.P50:F2})";
+                await output.WriteLineAsync($"{$"{count} silo(s) with model",-36} {withModel.P50,8:F2} {withModel.P99,8:F2} {ratios,30} {throughput,19:F1} {Parts(parts),31}");
             }
             finally
             {
