@@ -76,9 +76,11 @@ public sealed partial class ExperimentGrain(
         skip = Math.Max(skip, 0);
         var points = new List<MetricPoint>();
         var first = S.MetricPages == 0 ? 0 : Math.Min(skip / S.MetricsPageSize, S.MetricPages);
-        for (var page = first; page < S.MetricPages; page++)
+        var end = Math.Min(S.MetricPages, first + ExperimentGrainExtensions.MaxPagesPerCall);
+        for (var page = first; page < end; page++)
             points.AddRange(await _pages.ReadAsync(page));
-        points.AddRange(S.Metrics);
+        if (end == S.MetricPages)
+            points.AddRange(S.Metrics);   // the unsealed tail, after the last page
         return [.. points.Skip(skip - first * S.MetricsPageSize)];
     }
 
