@@ -95,7 +95,7 @@ public sealed class AdapterCacheTests : IDisposable
     }
 
     [Fact]
-    public void Concurrent_first_uses_load_an_adapter_once()
+    public async Task Concurrent_first_uses_load_an_adapter_once()
     {
         using var cache = new AdapterCache(_shared, maxAdapters: 4);
         using var start = new Barrier(8);
@@ -104,7 +104,7 @@ public sealed class AdapterCacheTests : IDisposable
             Assert.True(start.SignalAndWait(TimeSpan.FromMinutes(5)), "8 threads did not all start within 5 minutes");
             return cache.Acquire(_folders[3]);
         }, TaskCreationOptions.LongRunning)).ToArray();
-        var leases = Task.WhenAll(tasks).GetAwaiter().GetResult().ToList();
+        var leases = (await Task.WhenAll(tasks)).ToList();
         Assert.Single(leases.Select(l => l.Adapter).Distinct());
         Assert.Equal(1, cache.LoadsOf(_folders[3]));
         leases.ForEach(l => l.Dispose());

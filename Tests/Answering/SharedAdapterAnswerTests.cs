@@ -43,7 +43,7 @@ public sealed class SharedAdapterAnswerTests : IDisposable
     }
 
     [Fact]
-    public void Answers_with_adapters_A_and_B_interleaved_from_many_threads_equal_each_adapters_answers_alone()
+    public async Task Answers_with_adapters_A_and_B_interleaved_from_many_threads_equal_each_adapters_answers_alone()
     {
         var expected = Alone();
         // The adapters move the scores, so a mixed-up adapter would show.
@@ -66,7 +66,7 @@ public sealed class SharedAdapterAnswerTests : IDisposable
                 return (adapter, question, Ask(shared, adapter, question));
             }).ToList();
         }, TaskCreationOptions.LongRunning)).ToArray();
-        var answers = Task.WhenAll(runs).GetAwaiter().GetResult().SelectMany(r => r).ToList();
+        var answers = (await Task.WhenAll(runs)).SelectMany(r => r).ToList();
 
         Assert.Equal(Threads * PerThread, answers.Count);
         foreach (var (adapter, question, answer) in answers)

@@ -8,7 +8,7 @@ public class TrainingErrorsTests
     static void AssertOneLine(int code, string error, string expected)
     {
         Assert.Equal(1, code);
-        Assert.Equal(1, error.TrimEnd().Split('\n').Length);
+        Assert.Single(error.TrimEnd().Split('\n'));
         Assert.StartsWith($"error: {expected}", error);
     }
 
