@@ -21,9 +21,7 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("GetSpec")]
     ValueTask<ExperimentSpec?> GetSpecAsync();
 
-    /// <summary>The metrics history from index <paramref name="skip"/> on, oldest first (train, eval and test interleaved by time), at most
-    /// <see cref="ExperimentGrainExtensions.MaxPagesPerCall"/> stored pages of it per call so that one call never holds the run for the whole history; empty
-    /// once past its end. <see cref="ExperimentGrainExtensions.GetAllMetricsAsync"/> calls it until then.</summary>
+    /// <summary>The metrics history from index <paramref name="skip"/> on, oldest first (train, eval and test interleaved by time).</summary>
     [Alias("GetMetrics")]
     ValueTask<IReadOnlyList<MetricPoint>> GetMetricsAsync(int skip);
 
@@ -48,21 +46,4 @@ public interface IExperimentGrain : IGrainWithStringKey
     /// <summary>Activates the run and, if it is not final, makes sure a trainer has it or the training queue holds it (resuming from the last checkpoint).</summary>
     [Alias("Resume")]
     Task ResumeAsync();
-}
-
-/// <summary>Reads on <see cref="IExperimentGrain"/> that take more than one call.</summary>
-public static class ExperimentGrainExtensions
-{
-    /// <summary>Stored metrics pages one <see cref="IExperimentGrain.GetMetricsAsync"/> reads at most (with the default 256 points a page,
-    /// 4,096 points).</summary>
-    public const int MaxPagesPerCall = 16;
-
-    /// <summary>The whole metrics history from <paramref name="skip"/> on: <see cref="IExperimentGrain.GetMetricsAsync"/> until it returns none.</summary>
-    public static async Task<IReadOnlyList<MetricPoint>> GetAllMetricsAsync(this IExperimentGrain grain, int skip = 0)
-    {
-        var all = new List<MetricPoint>();
-        for (IReadOnlyList<MetricPoint> batch; (batch = await grain.GetMetricsAsync(skip + all.Count)).Count > 0;)
-            all.AddRange(batch);
-        return all;
-    }
 }

@@ -25,7 +25,6 @@ public static class CommandErrors
             or ExperimentConflictException or ExperimentNotCompletedException
             or TrainingDivergedException =>   // the loss went NaN: the message names the step and the last good checkpoint
             (1, $"error: {ex.Message}"),
-        SiloBusyException => (ClusterDidNotAnswer, $"error: {ex.Message}"),
         TimeoutException or SiloUnavailableException or OrleansMessageRejectionException => (ClusterDidNotAnswer,
             $"error: the cluster did not answer ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}). A silo may have just died; " +
             "its grains come back on the other silos within seconds, so run the command again."),

@@ -136,7 +136,7 @@ public static partial class ExperimentCommands
                 var id = parseResult.GetValue(runId)!;
                 var grain = client.GetGrain<IExperimentGrain>(id);
                 var status = await grain.GetStatusAsync() ?? throw new ExperimentNotFoundException(id);
-                var points = await grain.GetAllMetricsAsync();
+                var points = await grain.GetMetricsAsync(0);
                 if (points.Count == 0)
                     throw new ArgumentException($"{id} has logged no metrics yet ({StateText(status.State)}); plot it once it has run a step.");
                 var folder = Path.GetFullPath(parseResult.GetValue(output)!);

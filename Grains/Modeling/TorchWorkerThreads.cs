@@ -19,47 +19,22 @@ public sealed class TorchWorkerThreads : IDisposable
     static readonly Lock s_starting = new();
     readonly BlockingCollection<Action> _work = [];
     readonly Thread[] _threads;
-    readonly int _maxWaiting;
-    int _waiting;
 
     /// <param name="threads">How many work items run at once, each on one core.</param>
     /// <param name="name">The threads' name (debuggers, stack dumps).</param>
-    /// <param name="maxWaiting">Items that may wait for a thread at once; <see cref="TryRunAsync"/> refuses more. 0: no limit.</param>
-    public TorchWorkerThreads(int threads, string name, int maxWaiting = 0)
+    public TorchWorkerThreads(int threads, string name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxWaiting);
-        _maxWaiting = maxWaiting;
         _threads = [.. Enumerable.Range(0, threads).Select(i => StartWorker(threads == 1 ? name : $"{name} {i + 1}"))];
     }
 
     /// <summary>Threads in this set.</summary>
     public int Count => _threads.Length;
 
-    /// <summary>Items queued and not yet taken by a thread.</summary>
-    public int Waiting => Volatile.Read(ref _waiting);
-
-    /// <summary>As <see cref="RunAsync"/>, or null (and nothing queued) when <c>maxWaiting</c> items already wait.</summary>
-    public Task<T>? TryRunAsync<T>(Func<T> work)
-    {
-        if (Interlocked.Increment(ref _waiting) > _maxWaiting && _maxWaiting > 0)
-        {
-            Interlocked.Decrement(ref _waiting);
-            return null;
-        }
-        return Queue(work);
-    }
-
     /// <summary>Runs <paramref name="work"/> on one of the threads, in the caller's execution context (its <c>AsyncLocal</c> values, such as
     /// the adapter a <c>LoadedModel.Use</c> scope chose, flow as they would through <c>Task.Run</c>); the task completes with its result or
     /// its exception.</summary>
     public Task<T> RunAsync<T>(Func<T> work)
-    {
-        Interlocked.Increment(ref _waiting);
-        return Queue(work);
-    }
-
-    Task<T> Queue<T>(Func<T> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         var context = ExecutionContext.Capture();
@@ -68,15 +43,7 @@ public sealed class TorchWorkerThreads : IDisposable
             try { done.SetResult(work()); }
             catch (Exception e) { done.SetException(e); }
         }
-        try
-        {
-            _work.Add(context is null ? Run : () => ExecutionContext.Run(context, _ => Run(), null));
-        }
-        catch
-        {
-            Interlocked.Decrement(ref _waiting);   // disposed: nothing was queued
-            throw;
-        }
+        _work.Add(context is null ? Run : () => ExecutionContext.Run(context, _ => Run(), null));
         return done.Task;
     }
 
@@ -98,10 +65,7 @@ public sealed class TorchWorkerThreads : IDisposable
             restore.Join();
             ready.Set();
             foreach (var work in _work.GetConsumingEnumerable())
-            {
-                Interlocked.Decrement(ref _waiting);
                 work();
-            }
         }) { IsBackground = true, Name = name };
         lock (s_starting)
         {

@@ -36,7 +36,7 @@ public class AttemptFencingTests(ClusterFixture fixture)
         var after = await Client.StatusAsync(runId);
         Assert.Equal((RunState.Running, 2, 1), (after.State, after.Step, after.Attempts));
         Assert.Equal(before.Checkpoints, after.Checkpoints);
-        Assert.DoesNotContain(await grain.GetAllMetricsAsync(), m => m.Step == 10);
+        Assert.DoesNotContain(await grain.GetMetricsAsync(0), m => m.Step == 10);
         Assert.Equal(RunState.Cancelled, (await grain.CancelAsync()).State);
     }
 
@@ -57,7 +57,7 @@ public class AttemptFencingTests(ClusterFixture fixture)
         var after = await Client.StatusAsync(runId);
         Assert.True((3, before.Attempts) == (after.Step, after.Attempts), $"before {before.Attempts} {string.Join(",", before.Timeline!)}; after {after.Attempts} {string.Join(",", after.Timeline!)}");
         Assert.Equal([.. before.Checkpoints, checkpoint], after.Checkpoints);
-        Assert.Equal([1, 2, 3], (await grain.GetAllMetricsAsync()).Where(m => m.Split == Splits.Train).Select(m => m.Step));
+        Assert.Equal([1, 2, 3], (await grain.GetMetricsAsync(0)).Where(m => m.Split == Splits.Train).Select(m => m.Step));
         Assert.Equal(RunState.Cancelled, (await grain.CancelAsync()).State);
     }
 

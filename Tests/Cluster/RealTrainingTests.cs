@@ -39,7 +39,7 @@ public sealed class RealTrainingTests : IAsyncLifetime
         Assert.True(done.TestAccuracy >= 0.8, $"test reward accuracy {done.TestAccuracy}");
         Assert.True(File.Exists(Path.Combine(done.BestCheckpoint!, "adapter_model.safetensors")));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(done.BestCheckpoint)!, "plots", "accuracy.png")));
-        var metrics = await grain.GetAllMetricsAsync();
+        var metrics = await grain.GetMetricsAsync(0);
         Assert.Contains(metrics, m => m.Split == "test" && m.Values.ContainsKey("rewards/accuracies"));
 
         // The best checkpoint is a PEFT adapter folder the answering engine loads onto the same base.

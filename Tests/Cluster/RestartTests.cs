@@ -109,7 +109,7 @@ public sealed class RestartTests : IDisposable
     {
         Assert.Equal((2, steps), (done.Attempts, done.Step));
         Assert.Equal(checkpoints, done.Checkpoints.Select(c => c.Step));
-        var metrics = await client.GetGrain<IExperimentGrain>(runId).GetAllMetricsAsync();
+        var metrics = await client.GetGrain<IExperimentGrain>(runId).GetMetricsAsync(0);
         Assert.Equal(Enumerable.Range(1, steps), metrics.Where(m => m.Split == Splits.Train).Select(m => m.Step));
     }
 
@@ -117,7 +117,7 @@ public sealed class RestartTests : IDisposable
     {
         var snapshot = new List<object>();
         foreach (var runId in runIds)
-            snapshot.Add(new { status = await client.StatusAsync(runId), metrics = await client.GetGrain<IExperimentGrain>(runId).GetAllMetricsAsync() });
+            snapshot.Add(new { status = await client.StatusAsync(runId), metrics = await client.GetGrain<IExperimentGrain>(runId).GetMetricsAsync(0) });
         return JsonSerializer.Serialize(snapshot);
     }
 }

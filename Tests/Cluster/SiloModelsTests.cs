@@ -62,36 +62,5 @@ public class SiloModelsTests
         Assert.Empty(Failures(new AnswerOptions { ForwardThreads = 0 }));
         Assert.Equal(["Answer:ForwardThreads is set to -1. Answer:ForwardThreads must be 0 (the thread pool) or more."],
             Failures(new AnswerOptions { ForwardThreads = -1 }));
-        Assert.Equal(256, new AnswerOptions().MaxWaitingAnswers);
-        Assert.Equal(["Answer:MaxWaitingAnswers is set to -1. Answer:MaxWaitingAnswers must be 0 (no limit) or more."],
-            Failures(new AnswerOptions { MaxWaitingAnswers = -1 }));
-    }
-
-    [Fact]
-    public async Task Beyond_max_waiting_answers_a_forward_is_refused_at_once_and_the_queue_goes_on()
-    {
-        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 1, MaxWaitingAnswers = 2 }), NullLogger<SiloModels>.Instance);
-        using var release = new ManualResetEventSlim();
-        using var running = new ManualResetEventSlim();
-        var busy = models.RunAsync(() => { running.Set(); return release.Wait(TimeSpan.FromMinutes(2)); }, "silo-a");
-        try
-        {
-            Assert.True(running.Wait(TimeSpan.FromMinutes(2)));   // the one thread is taken; two may wait
-            var waiting = new[] { models.RunAsync(() => 1, "silo-a"), models.RunAsync(() => 2, "silo-a") };
-
-            var refused = await Assert.ThrowsAsync<SiloBusyException>(() => models.RunAsync(() => 3, "silo-a"));
-
-            Assert.Equal("Silo silo-a is busy: 2 answers are waiting for its forward threads (Answer:MaxWaitingAnswers). " +
-                         "HINT: ask again in a moment, add a silo, or raise Answer:MaxWaitingAnswers.", refused.Message);
-            release.Set();
-            Assert.True(await busy);
-            var results = await Task.WhenAll(waiting);
-            Assert.Equal([1, 2], results);
-            Assert.Equal(4, await models.RunAsync(() => 4, "silo-a"));   // room again
-        }
-        finally
-        {
-            release.Set();
-        }
     }
 }

@@ -37,7 +37,7 @@ public sealed class TelemetryTests(CorpusClusterFixture fixture)
         var metrics = exported.Collect();
 
         // Training: the gauges hold the last train point the experiment stored.
-        var lastTrain = (await run.GetAllMetricsAsync()).Last(m => m.Split == Splits.Train).Values;
+        var lastTrain = (await run.GetMetricsAsync(0)).Last(m => m.Split == Splits.Train).Values;
         double Gauge(string name) => Assert.Single(Points(metrics, name, (PastanoodlesMetrics.RunIdTag, runId), (PastanoodlesMetrics.SplitTag, "train"))).GetGaugeLastValueDouble();
         Assert.Equal(lastTrain["loss"], Gauge("pastanoodles.training.loss"));
         Assert.Equal(lastTrain["rewards/accuracies"], Gauge("pastanoodles.training.reward_accuracy"));

@@ -31,32 +31,6 @@ public sealed class TorchWorkerThreadsTests
     }
 
     [Fact]
-    public async Task With_max_waiting_an_item_beyond_it_is_refused_and_nothing_of_it_runs()
-    {
-        using var threads = new TorchWorkerThreads(1, "test torch", maxWaiting: 1);
-        using var release = new ManualResetEventSlim();
-        using var running = new ManualResetEventSlim();
-        var ran = 0;
-        var busy = threads.RunAsync(() => { running.Set(); return release.Wait(TimeSpan.FromMinutes(2)); });
-        try
-        {
-            Assert.True(running.Wait(TimeSpan.FromMinutes(2)));
-            var waiting = threads.TryRunAsync(() => Interlocked.Increment(ref ran));
-            var refused = threads.TryRunAsync(() => Interlocked.Increment(ref ran));
-
-            Assert.Equal((true, true, 1), (waiting is not null, refused is null, threads.Waiting));
-            release.Set();
-            Assert.True(await busy);
-            Assert.Equal(1, await waiting!);
-            Assert.Equal((1, 0), (ran, threads.Waiting));
-        }
-        finally
-        {
-            release.Set();
-        }
-    }
-
-    [Fact]
     public async Task An_items_exception_reaches_its_caller_and_the_thread_goes_on()
     {
         using var threads = new TorchWorkerThreads(1, "test torch");

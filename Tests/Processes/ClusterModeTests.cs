@@ -54,7 +54,7 @@ public sealed class ClusterModeTests(ITestOutputHelper output) : IDisposable
         var windows = new List<(string Silo, string RunId, DateTimeOffset From, DateTimeOffset To)>();
         foreach (var status in statuses)
         {
-            var metrics = await connection.Client.GetGrain<IExperimentGrain>(status!.RunId).GetAllMetricsAsync();
+            var metrics = await connection.Client.GetGrain<IExperimentGrain>(status!.RunId).GetMetricsAsync(0);
             windows.Add((status.Silo!, status.RunId, metrics.Min(m => m.Time), metrics.Max(m => m.Time)));
         }
         foreach (var group in windows.GroupBy(w => w.Silo))

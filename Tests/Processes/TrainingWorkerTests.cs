@@ -129,7 +129,7 @@ public sealed class TrainingWorkerTests(ITestOutputHelper output)
         var folders = done.Checkpoints.Select(c => Path.GetFileName(Path.GetDirectoryName(c.Path))).ToList();
         Assert.Equal([.. folders.Order()], folders);   // attempt 1's checkpoints, then attempt 2's: each attempt writes in its own folder
         Assert.Equal("attempt-2", folders[^1]);
-        var trainSteps = (await grain.GetAllMetricsAsync()).Where(m => m.Split == Splits.Train).Select(m => m.Step).ToList();
+        var trainSteps = (await grain.GetMetricsAsync(0)).Where(m => m.Split == Splits.Train).Select(m => m.Step).ToList();
         Assert.Equal(Enumerable.Range(1, done.TotalSteps), trainSteps);
     }, ["--Silo:WorkerHeartbeatTimeout=00:00:10"]);
 

@@ -65,9 +65,8 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
 
         var nf4 = options.Value.Nf4;
         var loaded = models.Loaded(model, nf4) ?? await Task.Run(() => models.Get(model, nf4));   // a first load quantizes on every core
-        var here = silo.SiloAddress.ToString();
         return await models.RunAsync(() =>
-            ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, here), here);
+            ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString()));
     }
 
     /// <summary>The wire form of an engine's answer: what answered, the shards that did not, and where.</summary>

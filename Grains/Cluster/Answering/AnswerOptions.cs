@@ -39,11 +39,6 @@ public sealed class AnswerOptions
     /// (<see cref="Modeling.TorchWorkerThreads"/>); more wait their turn. 0: on the .NET thread pool, each forward split over
     /// libtorch's default intra-op threads, which suits one user at a time on a big CPU. Default: the silo's cores.</summary>
     public int ForwardThreads { get; set; } = Environment.ProcessorCount;
-
-    /// <summary>Answers that may wait for a forward thread at once; one more is refused at once with <see cref="SiloBusyException"/>
-    /// rather than queued past the caller's time-out (Orleans' 30 s by default). Default: 256, about 1.3 s of waiting with the tiny model
-    /// on 2 threads; a Phi-2 forward on a CPU takes seconds, so lower it there. 0: no limit. Not used with <see cref="ForwardThreads"/> 0.</summary>
-    public int MaxWaitingAnswers { get; set; } = 256;
 }
 
 /// <summary>Checks <see cref="AnswerOptions"/> at silo start.</summary>
@@ -61,8 +56,6 @@ public sealed class AnswerOptionsValidator : IValidateOptions<AnswerOptions>
             try { Retrieval.Rerank.BertSentenceEncoder.ParseDtype(dtype, "Answer:QueryDtype"); }
             catch (ArgumentException e) { errors.Add(e.Message); }
         }
-        if (options.MaxWaitingAnswers < 0)
-            errors.Add($"Answer:MaxWaitingAnswers is set to {options.MaxWaitingAnswers}. Answer:MaxWaitingAnswers must be 0 (no limit) or more.");
         if (options.ForwardThreads < 0)
             errors.Add($"Answer:ForwardThreads is set to {options.ForwardThreads}. Answer:ForwardThreads must be 0 (the thread pool) or more.");
         if (options.ShardDepth is < 0 or > SearchRequest.MaxK)

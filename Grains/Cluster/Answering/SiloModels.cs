@@ -15,18 +15,12 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
 {
     readonly ConcurrentDictionary<(string Model, bool Nf4), Lazy<LoadedModel>> _models = new();
     readonly ConcurrentDictionary<(string Model, bool Nf4), int> _loads = new();
-    readonly Lazy<Modeling.TorchWorkerThreads?> _threads = new(() => options.Value.ForwardThreads is var n and > 0
-        ? new Modeling.TorchWorkerThreads(n, "pastanoodles answer", options.Value.MaxWaitingAnswers) : null);
+    readonly Lazy<Modeling.TorchWorkerThreads?> _threads = new(() =>
+        options.Value.ForwardThreads is var n and > 0 ? new Modeling.TorchWorkerThreads(n, "pastanoodles answer") : null);
 
     /// <summary>Runs an answer's forward off the grain scheduler: on this silo's answer threads (<see cref="AnswerOptions.ForwardThreads"/>,
-    /// one intra-op thread each), or on the thread pool when that is 0. Throws <see cref="SiloBusyException"/> when
-    /// <see cref="AnswerOptions.MaxWaitingAnswers"/> forwards already wait.</summary>
-    public Task<T> RunAsync<T>(Func<T> forward, string silo)
-    {
-        if (_threads.Value is not { } threads)
-            return Task.Run(forward);
-        return threads.TryRunAsync(forward) ?? throw new SiloBusyException(silo, threads.Waiting);
-    }
+    /// one intra-op thread each), or on the thread pool when that is 0.</summary>
+    public Task<T> RunAsync<T>(Func<T> forward) => _threads.Value is { } threads ? threads.RunAsync(forward) : Task.Run(forward);
 
     /// <summary>How many times this silo has loaded the base <paramref name="model"/>, or with <paramref name="adapter"/>, that adapter
     /// onto it (tests count them: a base once at most; an adapter once until evicted).</summary>

@@ -76,11 +76,9 @@ public sealed partial class ExperimentGrain(
         skip = Math.Max(skip, 0);
         var points = new List<MetricPoint>();
         var first = S.MetricPages == 0 ? 0 : Math.Min(skip / S.MetricsPageSize, S.MetricPages);
-        var end = Math.Min(S.MetricPages, first + ExperimentGrainExtensions.MaxPagesPerCall);
-        for (var page = first; page < end; page++)
+        for (var page = first; page < S.MetricPages; page++)
             points.AddRange(await _pages.ReadAsync(page));
-        if (end == S.MetricPages)
-            points.AddRange(S.Metrics);   // the unsealed tail, after the last page
+        points.AddRange(S.Metrics);
         return [.. points.Skip(skip - first * S.MetricsPageSize)];
     }
 
