@@ -28,14 +28,15 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     public const int DefaultMaxSeqLength = 256;
     const int BatchSize = 32;
 
-    /// <summary>Query vectors <see cref="EncodeQuery"/> keeps, the least recently used dropped beyond: 4,096 × 384 floats ≈ 6 MB.</summary>
+    /// <summary>Query vectors <see cref="EncodeQuery"/> keeps, the least recently used dropped beyond: 4,096 × 384 floats ≈ 6 MB, keyed by
+    /// the query's token ids (at most max_seq_length of them, so however long the texts a client sends, the keys stay small).</summary>
     public const int QueryCacheSize = 4096;
 
     readonly BertModel _model;
     readonly Lazy<BertModel> _queryModel;
     readonly BertTokenizer _tokenizer;
-    readonly ConcurrentLru<string, float[]> _queries = new(QueryCacheSize);
-    readonly ConcurrentDictionary<string, Lazy<Task<float[]>>> _encoding = new();   // queries on their way to _queries
+    readonly ConcurrentLru<string, float[]> _queries = new(QueryCacheSize);          // by QueryKey
+    readonly ConcurrentDictionary<string, Lazy<Task<float[]>>> _encoding = new();   // queries on their way to _queries, by QueryKey
     long _queryForwards;
 
     /// <param name="queryDtype">What <see cref="EncodeQuery"/> computes in: float32 or bfloat16 (default <see cref="DefaultQueryDtype"/>).</param>
@@ -146,13 +147,15 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     public long QueryForwards => Interlocked.Read(ref _queryForwards);
 
     /// <summary>A query's unit vector, computed in <see cref="QueryDtype"/> on <see cref="SerialTorchThread"/> (one intra-op thread), or the
-    /// one computed for the same text before (<see cref="CacheQueries"/>). The array is the caller's own.</summary>
+    /// one computed for the same token ids before (<see cref="CacheQueries"/>). The array is the caller's own.</summary>
     public float[] EncodeQuery(string query)
     {
+        var ids = Tokenize(query);
         if (!CacheQueries)
-            return SerialTorchThread.Run(QueryForward(query));
-        if (!_queries.TryGet(query, out var vector))
-            _queries.AddOrUpdate(query, vector = SerialTorchThread.Run(QueryForward(query)));
+            return SerialTorchThread.Run(QueryForward(ids));
+        var key = QueryKey(ids);
+        if (!_queries.TryGet(key, out var vector))
+            _queries.AddOrUpdate(key, vector = SerialTorchThread.Run(QueryForward(ids)));
         return (float[])vector.Clone();
     }
 
@@ -160,32 +163,36 @@ public sealed class BertSentenceEncoder : IDenseEncoder, IDisposable
     /// completes at once; callers asking for the same query while it is encoded share its one forward.</summary>
     public async Task<float[]> EncodeQueryAsync(string query)
     {
+        var ids = Tokenize(query);
         if (!CacheQueries)
-            return await SerialTorchThread.RunAsync(QueryForward(query));
-        if (_queries.TryGet(query, out var kept))
+            return await SerialTorchThread.RunAsync(QueryForward(ids));
+        var key = QueryKey(ids);
+        if (_queries.TryGet(key, out var kept))
             return (float[])kept.Clone();
-        var shared = _encoding.GetOrAdd(query, q => new Lazy<Task<float[]>>(() => EncodeAndKeepAsync(q))).Value;
+        var shared = _encoding.GetOrAdd(key, k => new Lazy<Task<float[]>>(() => EncodeAndKeepAsync(k, ids))).Value;
         return (float[])(await shared).Clone();
     }
 
-    async Task<float[]> EncodeAndKeepAsync(string query)
+    async Task<float[]> EncodeAndKeepAsync(string key, int[] ids)
     {
         try
         {
-            var vector = await SerialTorchThread.RunAsync(QueryForward(query));
-            _queries.AddOrUpdate(query, vector);
+            var vector = await SerialTorchThread.RunAsync(QueryForward(ids));
+            _queries.AddOrUpdate(key, vector);
             return vector;
         }
         finally
         {
-            _encoding.TryRemove(query, out _);   // kept (or failed): the next asker reads the cache (or tries again)
+            _encoding.TryRemove(key, out _);   // kept (or failed): the next asker reads the cache (or tries again)
         }
     }
 
-    /// <summary>One query's forward, to run on <see cref="SerialTorchThread"/>; tokenized (and counted) now, on the caller's thread.</summary>
-    Func<float[]> QueryForward(string query)
+    /// <summary>What the cache knows a query by: its token ids (texts that tokenize alike, such as two casings, share a vector).</summary>
+    static string QueryKey(int[] ids) => string.Join(' ', ids);
+
+    /// <summary>One query's forward, to run on <see cref="SerialTorchThread"/> (counted now).</summary>
+    Func<float[]> QueryForward(int[] ids)
     {
-        var ids = Tokenize(query);
         Interlocked.Increment(ref _queryForwards);
         return () => EncodeIds([ids], _queryModel.Value)[0];
     }

@@ -88,9 +88,24 @@ public sealed class BertSentenceEncoderTests : IDisposable
     }
 
     [Fact]
+    public void The_cache_knows_a_query_by_its_truncated_token_ids_so_texts_that_tokenize_alike_share_one_forward()
+    {
+        var words300 = string.Join(' ', Enumerable.Repeat("energy", 300));
+        var words4000 = string.Join(' ', Enumerable.Repeat("energy", 4000));   // a client's long text: the key is 256 ids all the same
+
+        var vectors = new[] { words300, words4000, "the energy of a wave", "THE Energy of a wave" }.Select(_encoder.EncodeQuery).ToList();
+
+        Assert.Equal(vectors[0], vectors[1]);
+        Assert.Equal(vectors[2], vectors[3]);
+        Assert.Equal(2, _encoder.QueryForwards);
+    }
+
+    [Fact]
     public async Task Async_queries_wait_their_turn_without_holding_a_thread_share_one_forward_per_text_and_equal_the_blocking_ones()
     {
-        var texts = Enumerable.Range(0, 64).Select(i => $"the energy of wave {i}").ToList();
+        // 64 texts of distinct token ids (the cache knows a query by them): each bit of i picks one of a pair of words.
+        string[][] pairs = [["energy", "force"], ["mass", "light"], ["speed", "wave"], ["graph", "node"], ["edge", "tree"], ["sort", "list"]];
+        var texts = Enumerable.Range(0, 64).Select(i => string.Join(' ', pairs.Select((pair, bit) => pair[(i >> bit) & 1]))).ToList();
         using var release = new ManualResetEventSlim();
         var held = SerialTorchThread.RunAsync(() => release.Wait(TimeSpan.FromMinutes(2)));   // the serial thread is busy
         List<Task<float[]>> pending;
