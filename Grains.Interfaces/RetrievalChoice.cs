@@ -42,8 +42,19 @@ public sealed record SearchRequest(
     /// and a bound on what one request can make every shard do.</summary>
     public const int MaxK = 1000;
 
+    /// <summary>Why a search may not ask for the dense retriever and a re-rank at once (a cluster request or a local search).</summary>
+    public const string DenseHasNothingToRerank = "A re-rank re-orders BM25's candidates; the dense retriever has none to re-order. HINT: leave one of them out.";
+
     /// <summary>The most BM25 candidates a re-rank re-orders: each one without a stored vector is encoded for the query.</summary>
     public const int MaxRerankDepth = 100;
+
+    /// <summary>The longest query or question text a silo takes, in characters: a question with its options is a few hundred, and every
+    /// character is tokenized and analyzed before anything is cut to the model's length.</summary>
+    public const int MaxTextLength = 20_000;
+
+    /// <summary><paramref name="text"/> when it is at most <see cref="MaxTextLength"/> characters; else a one-line <see cref="ArgumentException"/> naming it.</summary>
+    public static string CheckLength(string text, string name) =>
+        text.Length <= MaxTextLength ? text : throw new ArgumentException($"{name} is {text.Length} characters. {name} must be at most {MaxTextLength}.");
 
     /// <summary><paramref name="value"/> when it is 1 to <paramref name="max"/>; else a one-line <see cref="ArgumentException"/> naming it.</summary>
     public static int CheckCount(int value, string name, int max = MaxK) =>
@@ -52,10 +63,11 @@ public sealed record SearchRequest(
     /// <summary>Throws a one-line <see cref="ArgumentException"/> naming the first field out of its range.</summary>
     public void Validate()
     {
+        CheckLength(Query, nameof(Query));
         CheckCount(K, nameof(K));
         CheckCount(RerankDepth, nameof(RerankDepth), MaxRerankDepth);
         if (Retriever == Retriever.Dense && Rerank is not null)
-            throw new ArgumentException("A re-rank re-orders BM25's candidates; the dense retriever has none to re-order. HINT: leave one of them out.");
+            throw new ArgumentException(DenseHasNothingToRerank);
         if (Bm25Weight is not (>= 0 and <= 1))
             throw new ArgumentException($"{nameof(Bm25Weight)} is {Bm25Weight}. It must be between 0 (dense only) and 1 (BM25 only).");
     }

@@ -51,6 +51,8 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
     [InlineData("depth", "RerankDepth is 0. RerankDepth must be 1 to 100.")]
     [InlineData("dense-rerank", "A re-rank re-orders BM25's candidates; the dense retriever has none to re-order. HINT: leave one of them out.")]
     [InlineData("weight", "Bm25Weight is 2. It must be between 0 (dense only) and 1 (BM25 only).")]
+    [InlineData("query", "Query is 20001 characters. Query must be at most 20000.")]
+    [InlineData("question", "Question is 20001 characters. Question must be at most 20000.")]
     public async Task A_request_out_of_range_is_refused_with_one_line(string what, string error)
     {
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => what switch
@@ -58,6 +60,8 @@ public sealed class AnswerGrainTests(CorpusClusterFixture fixture) : IClassFixtu
             "top-k" => Answers.AskAsync(new AnswerRequest(Question, TopK: 100_000)),
             "k" => Answers.SearchAsync(new SearchRequest(Question, 100_000)),
             "depth" => Answers.SearchAsync(new SearchRequest(Question, 3, Rerank: RerankMode.Fusion, RerankDepth: 0)),
+            "query" => Answers.SearchAsync(new SearchRequest(new string('x', SearchRequest.MaxTextLength + 1), 3)),
+            "question" => Answers.AskAsync(new AnswerRequest(new string('x', SearchRequest.MaxTextLength + 1))),
             "dense-rerank" => Answers.AskAsync(new AnswerRequest(Question, Retrieval: new SearchRequest("", 1, Retriever.Dense, Rerank: RerankMode.Fusion))),
             _ => Answers.AskAsync(new AnswerRequest(Question, Retrieval: new SearchRequest("", 1, Rerank: RerankMode.Weighted, Bm25Weight: 2))),
         });

@@ -50,6 +50,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
 
     public async Task<AnswerResult> AskAsync(AnswerRequest request)
     {
+        SearchRequest.CheckLength(request.Question, nameof(request.Question));
         SearchRequest.CheckCount(request.TopK, nameof(request.TopK), AnswerPipeline.MaxK);
         var retrieval = (request.Retrieval ?? new SearchRequest("", 1)) with { Query = "", K = Math.Max(request.TopK, options.Value.ShardDepth) };
         retrieval.Validate();   // before the question is parsed or a model named: its query and k are the answer's own
