@@ -195,15 +195,14 @@ public sealed class CorpusEngine : IDisposable
     {
         SearchRequest.CheckCount(k, nameof(k));
         if (dense is not null)
-            return reranker is null ? DenseSearch(query, k, dense.Encoder, dense.Metric)
-                : throw new ArgumentException("A re-rank re-orders BM25's candidates; the dense retriever has none to re-order.");
+            return reranker is null ? DenseSearch(query, k, dense.Encoder, dense.Metric) : throw new ArgumentException(SearchRequest.DenseHasNothingToRerank);
         var depth = reranker is null ? k : Math.Max(k, rerankDepth);
         var terms = QueryTerms(Analyzer, query);
         if (terms.Count == 0)
             return [];
         var boolean = QueryOf(terms);
-        // The query's vector needs no candidate: another thread encodes it while this one searches (the latency is then the slower of the two).
-        var queryVector = reranker is null ? null : Task.Run(() => reranker.Encoder.EncodeQuery(query));
+        // The query's vector needs no candidate: the encoder's thread computes it while this one searches (the latency is then the slower of the two).
+        var queryVector = reranker?.Encoder.EncodeQueryAsync(query);
 
         var readers = _shards.Select(s => s.Acquire()).ToArray();
         IReadOnlyList<SearchHit> hits;
