@@ -155,13 +155,12 @@ public static class EvalCommands
             var weight = rerank.Weight(parse);
             // Each setup's p50 pays its query's forward, as a first question would; the sweep prints no latency, so there each query
             // is encoded once for its 11 weights (the encoder is this command's own).
-            if (dense.Encoder is BertSentenceEncoder bert)
-                bert.CacheQueries = false;
+            var bert = dense.Encoder as BertSentenceEncoder;
+            bert?.CacheQueries = false;
             var results = RetrievalEvaluation.Compare(engine, questions, parse.GetValue(rerank.Metric), parse.GetValue(depth),
                 withOptions: !parse.GetValue(questionOnly), dense: dense.Name == "lsa" ? null : dense, bm25Weight: weight,
                 done: Progress(parse.InvocationConfiguration.Error));
-            if (dense.Encoder is BertSentenceEncoder cached)
-                cached.CacheQueries = true;
+            bert?.CacheQueries = true;
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine($"{questions.Count} questions, {engine.Count} chunks, chunk_size {engine.Options.ChunkSize}, overlap {engine.Options.ChunkOverlap}");
             Print(output, results);
