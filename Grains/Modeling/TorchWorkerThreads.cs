@@ -8,24 +8,32 @@ using static TorchSharp.torch;
 
 namespace Pastanoodles.Modeling;
 
-/// <summary>Runs torch work on a fixed set of dedicated threads whose libtorch intra-op parallelism is 1, leaving every other
-/// thread's as it was. Work is queued; each thread takes the next item when it is free.</summary>
+/// <summary>Runs torch work on a fixed set of dedicated threads whose libtorch intra-op parallelism is 1 (or, for a wide thread, the
+/// process-wide count: every core), leaving every other thread's as it was. Work is queued; each thread takes the next item when it is free.</summary>
 /// <remarks>libtorch keeps the OpenMP and MKL thread counts per thread, each set lazily from a process-wide value on the thread's
 /// first parallel op (at::init_num_threads). Each worker starts that first, sets its own count to 1 (which also sets the process-wide
 /// value), and a short-lived thread puts the process-wide value back; workers start one at a time, process-wide, so none reads the
-/// 1 another has just set. Only threads that start torch in those microseconds see 1.</remarks>
+/// 1 another has just set. Only threads that start torch in those microseconds see 1.
+/// <para>A thread with more than one intra-op thread leads an OpenMP team of its own, kept while the thread lives. libgomp lets team
+/// threads spin between parallel regions (about 3 ms) only while the process's OpenMP threads number no more than its cores; past that
+/// they sleep, and waking them costs each region far more than a small model's work (gcc <c>libgomp/config/linux/wait.h</c>,
+/// <c>do_spin</c>). So a process that wants fast wide forwards runs all its wide torch work on one wide thread.</para></remarks>
 public sealed class TorchWorkerThreads : IDisposable
 {
     static readonly Lock s_starting = new();
     readonly BlockingCollection<Action> _work = [];
     readonly Thread[] _threads;
 
-    /// <param name="threads">How many work items run at once, each on one core.</param>
+    /// <param name="threads">How many work items run at once.</param>
     /// <param name="name">The threads' name (debuggers, stack dumps).</param>
-    public TorchWorkerThreads(int threads, string name)
+    /// <param name="intraOpThreads">Each thread's libtorch intra-op threads: 1 (each item on one core), or null to keep the
+    /// process-wide count.</param>
+    public TorchWorkerThreads(int threads, string name, int? intraOpThreads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
-        _threads = [.. Enumerable.Range(0, threads).Select(i => StartWorker(threads == 1 ? name : $"{name} {i + 1}"))];
+        if (intraOpThreads is { } n)
+            ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(intraOpThreads));
+        _threads = [.. Enumerable.Range(0, threads).Select(i => StartWorker(threads == 1 ? name : $"{name} {i + 1}", intraOpThreads))];
     }
 
     /// <summary>Threads in this set.</summary>
@@ -53,16 +61,19 @@ public sealed class TorchWorkerThreads : IDisposable
     /// <summary>Lets the threads end once the queued work is done; work added after this throws.</summary>
     public void Dispose() => _work.CompleteAdding();
 
-    Thread StartWorker(string name)
+    Thread StartWorker(string name, int? intraOpThreads)
     {
         using var ready = new ManualResetEventSlim();
         var thread = new Thread(() =>
         {
             var processWide = get_num_threads();   // this thread's lazy init happens now, so it cannot undo the line below later
-            set_num_threads(1);
-            var restore = new Thread(() => set_num_threads(processWide));
-            restore.Start();
-            restore.Join();
+            if (intraOpThreads is { } n && n != processWide)
+            {
+                set_num_threads(n);
+                var restore = new Thread(() => set_num_threads(processWide));
+                restore.Start();
+                restore.Join();
+            }
             ready.Set();
             foreach (var work in _work.GetConsumingEnumerable())
                 work();

@@ -34,6 +34,61 @@ public class SiloModelsTests
         Assert.Equal($"tiny (nf4, cpu) + adapter {runs[1]}", loaded.Describe(runs[1]));
     }
 
+    /// <summary>A forward that records the thread it ran on and reports <paramref name="ms"/> of model time for 100 prompt tokens.</summary>
+    static Func<RagAnswer> Forward(List<string?> threads, Func<bool, double> ms) => () =>
+    {
+        var name = Thread.CurrentThread.Name;
+        lock (threads) threads.Add(name);
+        return new RagAnswer('A', new Dictionary<char, double>(), [], 0, ms(name == "pastanoodles answer wide"), 100, false);
+    };
+
+    [Fact]
+    public async Task An_answer_alone_runs_on_every_core_while_that_is_faster_and_answers_at_once_each_get_one_core()
+    {
+        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2 }), NullLogger<SiloModels>.Instance);
+        var loaded = await models.GetAsync("tiny", nf4: true);
+        Assert.Same(loaded, await models.GetAsync("tiny", nf4: true));
+        var threads = new List<string?>();
+
+        // One at a time: each path measured twice (its first not counted), then the faster, wide, with one narrow try in 16.
+        var wideFaster = Forward(threads, wide => wide ? 6 : 10);
+        for (int i = 0; i < 4 + 16; i++)
+            await models.ForwardAsync(loaded, wideFaster);
+        Assert.Equal((17L, 3L), models.ForwardsRun);
+        Assert.Equal(17, threads.Count(t => t == "pastanoodles answer wide"));
+
+        // Three at once: each waits for the others, so they finish only if all run together. The first, alone when it came, runs
+        // wide; the two that came while it ran each get a narrow thread.
+        threads.Clear();
+        using var all = new Barrier(3);
+        var together = Forward(threads, _ => all.SignalAndWait(TimeSpan.FromMinutes(2)) ? 1 : throw new TimeoutException("the others never ran"));
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => models.ForwardAsync(loaded, together)));
+        Assert.Equal(["pastanoodles answer 1", "pastanoodles answer 2", "pastanoodles answer wide"], threads.Order());
+
+        // The machine gets busy and wide forwards slow down: lone answers move to one core within a few.
+        var wideSlower = Forward(threads, wide => wide ? 16 : 10);
+        for (int i = 0; i < 8; i++)
+            await models.ForwardAsync(loaded, wideSlower);
+        var before = models.ForwardsRun;
+        for (int i = 0; i < 6; i++)                   // up to the next try of the other path, the 16th
+            await models.ForwardAsync(loaded, wideSlower);
+        Assert.Equal((before.Wide, before.Narrow + 6), models.ForwardsRun);
+    }
+
+    [Fact]
+    public async Task With_wide_lone_forwards_off_every_answer_runs_on_one_core()
+    {
+        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2, WideLoneForwards = false }), NullLogger<SiloModels>.Instance);
+        var loaded = await models.GetAsync("tiny", nf4: true);
+        var threads = new List<string?>();
+
+        for (int i = 0; i < 20; i++)
+            await models.ForwardAsync(loaded, Forward(threads, wide => wide ? 1 : 10));
+
+        Assert.Equal((0L, 20L), models.ForwardsRun);
+        Assert.All(threads, t => Assert.StartsWith("pastanoodles answer ", t));
+    }
+
     static IEnumerable<string> Failures(AnswerOptions options) => new AnswerOptionsValidator().Validate(null, options).Failures ?? [];
 
     [Fact]
@@ -59,6 +114,7 @@ public class SiloModelsTests
         Assert.Equal(["Answer:QueryDtype is 'fp16'. It must be float32 or bfloat16."],
             Failures(new AnswerOptions { QueryDtype = "fp16" }));
         Assert.Equal(Environment.ProcessorCount, new AnswerOptions().ForwardThreads);
+        Assert.True(new AnswerOptions().WideLoneForwards);
         Assert.Empty(Failures(new AnswerOptions { ForwardThreads = 0 }));
         Assert.Equal(["Answer:ForwardThreads is set to -1. Answer:ForwardThreads must be 0 (the thread pool) or more."],
             Failures(new AnswerOptions { ForwardThreads = -1 }));

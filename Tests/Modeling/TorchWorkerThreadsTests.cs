@@ -31,6 +31,18 @@ public sealed class TorchWorkerThreadsTests
     }
 
     [Fact]
+    public void A_wide_thread_keeps_the_process_wide_count_beside_narrow_ones()
+    {
+        var processWide = FreshThread.Run(get_num_threads);
+        using var narrow = new TorchWorkerThreads(1, "test torch narrow");
+        using var wide = new TorchWorkerThreads(1, "test torch wide", intraOpThreads: null);
+
+        Assert.Equal((processWide, 1), (wide.Run(get_num_threads), narrow.Run(get_num_threads)));
+        Assert.Equal(processWide, FreshThread.Run(get_num_threads));
+        Assert.Equal("intraOpThreads", Assert.Throws<ArgumentOutOfRangeException>(() => new TorchWorkerThreads(1, "bad", intraOpThreads: 0)).ParamName);
+    }
+
+    [Fact]
     public async Task An_items_exception_reaches_its_caller_and_the_thread_goes_on()
     {
         using var threads = new TorchWorkerThreads(1, "test torch");

@@ -65,9 +65,9 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
 
         var nf4 = options.Value.Nf4;
-        var loaded = models.Loaded(model, nf4) ?? await Task.Run(() => models.Get(model, nf4));   // a first load quantizes on every core
-        return await models.RunAsync(() =>
-            ToResult(AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs), loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString()));
+        var loaded = models.Loaded(model, nf4) ?? await models.GetAsync(model, nf4);   // a first load quantizes on every core
+        var answer = await models.ForwardAsync(loaded, () => AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs));
+        return ToResult(answer, loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString());
     }
 
     /// <summary>The wire form of an engine's answer: what answered, the shards that did not, and where.</summary>

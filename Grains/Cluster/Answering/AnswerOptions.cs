@@ -39,6 +39,11 @@ public sealed class AnswerOptions
     /// (<see cref="Modeling.TorchWorkerThreads"/>); more wait their turn. 0: on the .NET thread pool, each forward split over
     /// libtorch's default intra-op threads, which suits one user at a time on a big CPU. Default: the silo's cores.</summary>
     public int ForwardThreads { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Lets an answer that runs alone use every core, on one more thread kept for that (and for loading models), when that is
+    /// faster on this machine than one core: the silo times both and picks (<see cref="Modeling.ForwardWidthChooser"/>). False: every
+    /// forward on one core, as answers at once are. Ignored when <see cref="ForwardThreads"/> is 0. Default: true.</summary>
+    public bool WideLoneForwards { get; set; } = true;
 }
 
 /// <summary>Checks <see cref="AnswerOptions"/> at silo start.</summary>

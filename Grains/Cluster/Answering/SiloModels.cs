@@ -15,12 +15,57 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
 {
     readonly ConcurrentDictionary<(string Model, bool Nf4), Lazy<LoadedModel>> _models = new();
     readonly ConcurrentDictionary<(string Model, bool Nf4), int> _loads = new();
-    readonly Lazy<Modeling.TorchWorkerThreads?> _threads = new(() =>
+    readonly ConcurrentDictionary<LoadedModel, Modeling.ForwardWidthChooser> _widths = new();
+    readonly Lazy<Modeling.TorchWorkerThreads?> _narrow = new(() =>
         options.Value.ForwardThreads is var n and > 0 ? new Modeling.TorchWorkerThreads(n, "pastanoodles answer") : null);
+    readonly Lazy<Modeling.TorchWorkerThreads?> _wide = new(() => options.Value is { ForwardThreads: > 0, WideLoneForwards: true }
+        ? new Modeling.TorchWorkerThreads(1, "pastanoodles answer wide", intraOpThreads: null) : null);
+    int _busy;        // forwards and loads queued or running
+    long _started;    // forwards and loads ever started: a forward ran alone if none started while it ran
+    long _wideForwards, _narrowForwards;
 
-    /// <summary>Runs an answer's forward off the grain scheduler: on this silo's answer threads (<see cref="AnswerOptions.ForwardThreads"/>,
-    /// one intra-op thread each), or on the thread pool when that is 0.</summary>
-    public Task<T> RunAsync<T>(Func<T> forward) => _threads.Value is { } threads ? threads.RunAsync(forward) : Task.Run(forward);
+    /// <summary>Forwards this silo ran on its wide thread (every core) and on its narrow ones (one core each); tests read them.</summary>
+    public (long Wide, long Narrow) ForwardsRun => (Interlocked.Read(ref _wideForwards), Interlocked.Read(ref _narrowForwards));
+
+    /// <summary>The shared base for <paramref name="model"/>, loading it on first use off the grain scheduler: on the wide thread, whose
+    /// OpenMP team then is the only one in the silo (see <see cref="Modeling.TorchWorkerThreads"/>), or on the thread pool.</summary>
+    public Task<LoadedModel> GetAsync(string model, bool nf4)
+    {
+        if (Loaded(model, nf4) is { } loaded)
+            return Task.FromResult(loaded);
+        return Busy(_ => _wide.Value is { } wide ? wide.RunAsync(() => Get(model, nf4)) : Task.Run(() => Get(model, nf4)));
+    }
+
+    /// <summary>Runs an answer's forward on <paramref name="model"/> off the grain scheduler. Answers at once each get one of this silo's
+    /// narrow answer threads (<see cref="AnswerOptions.ForwardThreads"/>, one intra-op thread each); an answer alone runs on the wide
+    /// thread (every core) when <see cref="Modeling.ForwardWidthChooser"/> finds it faster here. With ForwardThreads 0, on the thread pool.</summary>
+    public Task<RagAnswer> ForwardAsync(LoadedModel model, Func<RagAnswer> forward)
+    {
+        if (_narrow.Value is not { } narrow)
+            return Task.Run(forward);
+        return Busy(async started =>
+        {
+            var width = _wide.Value is not null && Volatile.Read(ref _busy) == 1 ? _widths.GetOrAdd(model, _ => new()) : null;
+            var wide = width?.NextIsWide() == true;
+            Interlocked.Increment(ref wide ? ref _wideForwards : ref _narrowForwards);
+            var answer = await (wide ? _wide.Value! : narrow).RunAsync(forward);
+            if (width is not null && Interlocked.Read(ref _started) == started && width.Record(wide, answer.ModelMs, answer.PromptTokens))
+            {
+                var (w, n) = width.MsPerToken;
+                logger.LogInformation("Answers alone on {Model} now run {Width}: {Wide:F3} ms per prompt token on every core, {Narrow:F3} on one",
+                    model.Description, w <= n ? "on every core" : "on one core", w, n);
+            }
+            return answer;
+        });
+    }
+
+    /// <summary>Runs <paramref name="work"/> counted as busy, passing it its number in the order work started.</summary>
+    async Task<T> Busy<T>(Func<long, Task<T>> work)
+    {
+        Interlocked.Increment(ref _busy);
+        try { return await work(Interlocked.Increment(ref _started)); }
+        finally { Interlocked.Decrement(ref _busy); }
+    }
 
     /// <summary>How many times this silo has loaded the base <paramref name="model"/>, or with <paramref name="adapter"/>, that adapter
     /// onto it (tests count them: a base once at most; an adapter once until evicted).</summary>
@@ -66,8 +111,8 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
 
     public void Dispose()
     {
-        if (_threads.IsValueCreated)
-            _threads.Value?.Dispose();
+        foreach (var threads in new[] { _narrow, _wide }.Where(t => t.IsValueCreated))
+            threads.Value?.Dispose();
         foreach (var lazy in _models.Values.Where(l => l.IsValueCreated))
             lazy.Value.Dispose();
         _models.Clear();

@@ -1,0 +1,70 @@
+namespace Pastanoodles.Modeling;
+
+/// <summary>Chooses where a forward that runs alone goes: to a wide thread (libtorch's intra-op threads on every core) or a narrow one
+/// (one core), by what each took lately, per prompt token, for forwards that ran alone.</summary>
+/// <remarks>
+/// <para>Measured with <c>bench cluster</c> on 2 cores: a lone forward of the tiny model took ~6 ms wide against ~9–10 narrow on a
+/// quiet machine, but 16 ms wide (p99 half a second) against 10 narrow while two other processes kept both cores busy: a wide forward
+/// waits at each parallel region for the core it does not get. Which one wins depends on what else runs on the machine, so it is
+/// measured, not configured: each path's time is a moving average, the faster is used, and every <see cref="ExploreEvery"/>th lone
+/// forward takes the other path so that its figure follows the machine. The first forward on each path is not counted (warm-up).</para>
+/// <para>Thread-safe.</para>
+/// </remarks>
+public sealed class ForwardWidthChooser
+{
+    /// <summary>One lone forward in this many takes the path not preferred, to keep its figure current.</summary>
+    public const int ExploreEvery = 16;
+
+    /// <summary>Weight of the newest time in each path's moving average.</summary>
+    public const double Smoothing = 0.2;
+
+    readonly Lock _lock = new();
+    readonly Timing _wide = new(), _narrow = new();
+    long _lone;
+
+    /// <summary>Whether the next lone forward should run wide.</summary>
+    public bool NextIsWide()
+    {
+        lock (_lock)
+        {
+            if (!_wide.Known) return true;        // measure each path first
+            if (!_narrow.Known) return false;
+            var preferWide = PrefersWide;
+            return ++_lone % ExploreEvery == 0 ? !preferWide : preferWide;
+        }
+    }
+
+    /// <summary>Counts a forward that ran alone from start to end, <paramref name="ms"/> for <paramref name="tokens"/> prompt tokens.</summary>
+    /// <returns>True when this settled or changed which path is preferred (worth a log line).</returns>
+    public bool Record(bool wide, double ms, int tokens)
+    {
+        lock (_lock)
+        {
+            var knew = _wide.Known && _narrow.Known;
+            var before = knew && PrefersWide;
+            (wide ? _wide : _narrow).Add(ms / Math.Max(1, tokens));
+            return _wide.Known && _narrow.Known && (!knew || PrefersWide != before);
+        }
+    }
+
+    /// <summary>Each path's moving average in ms per prompt token (NaN until measured).</summary>
+    public (double Wide, double Narrow) MsPerToken
+    {
+        get { lock (_lock) return (_wide.Average, _narrow.Average); }
+    }
+
+    bool PrefersWide => _wide.Average <= _narrow.Average;
+
+    sealed class Timing
+    {
+        int _seen;
+        public double Average { get; private set; } = double.NaN;
+        public bool Known => !double.IsNaN(Average);
+
+        public void Add(double msPerToken)
+        {
+            if (_seen++ == 0) return;   // the first is a warm-up: kernels, caches, the adapter's first load
+            Average = Known ? Average + Smoothing * (msPerToken - Average) : msPerToken;
+        }
+    }
+}

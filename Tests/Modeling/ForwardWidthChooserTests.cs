@@ -1,0 +1,62 @@
+using Pastanoodles.Modeling;
+
+namespace Pastanoodles.Tests.Modeling;
+
+/// <summary><see cref="ForwardWidthChooser"/>: each path is measured first (its first forward not counted), then the faster per prompt
+/// token is used, the other tried every <see cref="ForwardWidthChooser.ExploreEvery"/>th time, and a slower machine moves the choice.</summary>
+public sealed class ForwardWidthChooserTests
+{
+    /// <summary>Asks for the next path and records it as taking <paramref name="wideMs"/> or <paramref name="narrowMs"/> for 100 tokens.</summary>
+    static (bool Wide, bool Settled) Step(ForwardWidthChooser chooser, double wideMs, double narrowMs)
+    {
+        var wide = chooser.NextIsWide();
+        return (wide, chooser.Record(wide, wide ? wideMs : narrowMs, tokens: 100));
+    }
+
+    [Fact]
+    public void Measures_both_paths_then_takes_the_faster_and_tries_the_other_every_sixteenth_time()
+    {
+        var chooser = new ForwardWidthChooser();
+
+        var warmUp = Enumerable.Range(0, 4).Select(_ => Step(chooser, wideMs: 6, narrowMs: 10)).ToList();
+        Assert.Equal([(true, false), (true, false), (false, false), (false, true)], warmUp);   // settled once both are known
+        Assert.Equal((0.06, 0.10), chooser.MsPerToken);
+
+        var next = Enumerable.Range(0, 32).Select(_ => Step(chooser, 6, 10).Wide).ToList();
+        Assert.Equal(30, next.Count(w => w));
+        Assert.Equal([15, 31], next.Select((w, i) => (w, i)).Where(x => !x.w).Select(x => x.i));
+        Assert.Equal((0.06, 0.10), chooser.MsPerToken);
+    }
+
+    [Fact]
+    public void A_busy_machine_that_slows_the_wide_path_moves_lone_forwards_to_one_core_and_back_when_it_is_quiet()
+    {
+        var chooser = new ForwardWidthChooser();
+        for (int i = 0; i < 4; i++) Step(chooser, 6, 10);
+
+        // Wide forwards now take 16 ms: the moving average passes narrow's 10 within a few, and the choice flips once.
+        var busy = Enumerable.Range(0, 8).Select(_ => Step(chooser, 16, 10)).ToList();
+        Assert.Equal(1, busy.Count(s => s.Settled));
+        Assert.False(chooser.NextIsWide());
+        Assert.True(chooser.MsPerToken.Wide > chooser.MsPerToken.Narrow);
+
+        // Quiet again: only the exploring forwards see wide at 6 ms, and they bring it back.
+        var quiet = Enumerable.Range(0, 16 * 8).Select(_ => Step(chooser, 6, 10)).ToList();
+        Assert.Equal(1, quiet.Count(s => s.Settled));
+        Assert.True(quiet[^1].Wide);
+        Assert.True(chooser.MsPerToken.Wide < chooser.MsPerToken.Narrow);
+    }
+
+    [Fact]
+    public void Time_is_compared_per_prompt_token_so_short_prompts_do_not_make_a_path_look_fast()
+    {
+        var chooser = new ForwardWidthChooser();
+        chooser.Record(wide: true, 1, 10);             // warm-ups
+        chooser.Record(wide: false, 1, 10);
+        chooser.Record(wide: true, 8, tokens: 1000);   // 0.008 ms per token on a long prompt
+        chooser.Record(wide: false, 2, tokens: 100);   // 0.02 ms per token on a short one: slower, though less time
+
+        Assert.Equal((0.008, 0.02), chooser.MsPerToken);
+        Assert.True(chooser.NextIsWide());
+    }
+}
