@@ -6,8 +6,10 @@ namespace Pastanoodles.Modeling;
 /// <para>Measured with <c>bench cluster</c> on 2 cores: a lone forward of the tiny model took ~6 ms wide against ~9–10 narrow on a
 /// quiet machine, but 16 ms wide (p99 half a second) against 10 narrow while two other processes kept both cores busy: a wide forward
 /// waits at each parallel region for the core it does not get. Which one wins depends on what else runs on the machine, so it is
-/// measured, not configured: each path's time is a moving average, the faster is used, and every <see cref="ExploreEvery"/>th lone
-/// forward takes the other path so that its figure follows the machine. The first forward on each path is not counted (warm-up).</para>
+/// measured, not configured: each path's figure is the median of its last <see cref="Window"/> times, the faster is used, and every
+/// <see cref="ExploreEvery"/>th lone forward takes the other path so that its figure follows the machine. The first forward on each path
+/// is not counted (warm-up). A median, not a mean: one forward in a hundred stalls for ~100 ms on a wide thread (a core taken away
+/// mid-forward), and a mean would let each stall send lone forwards to the slower path for dozens of answers.</para>
 /// <para>Thread-safe.</para>
 /// </remarks>
 public sealed class ForwardWidthChooser
@@ -15,8 +17,8 @@ public sealed class ForwardWidthChooser
     /// <summary>One lone forward in this many takes the path not preferred, to keep its figure current.</summary>
     public const int ExploreEvery = 16;
 
-    /// <summary>Weight of the newest time in each path's moving average.</summary>
-    public const double Smoothing = 0.2;
+    /// <summary>How many of each path's latest times its median is taken over.</summary>
+    public const int Window = 9;
 
     readonly Lock _lock = new();
     readonly Timing _wide = new(), _narrow = new();
@@ -47,24 +49,29 @@ public sealed class ForwardWidthChooser
         }
     }
 
-    /// <summary>Each path's moving average in ms per prompt token (NaN until measured).</summary>
+    /// <summary>Each path's median in ms per prompt token over its last <see cref="Window"/> times (NaN until measured).</summary>
     public (double Wide, double Narrow) MsPerToken
     {
-        get { lock (_lock) return (_wide.Average, _narrow.Average); }
+        get { lock (_lock) return (_wide.Median, _narrow.Median); }
     }
 
-    bool PrefersWide => _wide.Average <= _narrow.Average;
+    bool PrefersWide => _wide.Median <= _narrow.Median;
 
     sealed class Timing
     {
-        int _seen;
-        public double Average { get; private set; } = double.NaN;
-        public bool Known => !double.IsNaN(Average);
+        readonly Queue<double> _latest = new();
+        bool _warm;
+
+        public double Median { get; private set; } = double.NaN;
+        public bool Known => _latest.Count > 0;
 
         public void Add(double msPerToken)
         {
-            if (_seen++ == 0) return;   // the first is a warm-up: kernels, caches, the adapter's first load
-            Average = Known ? Average + Smoothing * (msPerToken - Average) : msPerToken;
+            if (!_warm) { _warm = true; return; }   // the first is a warm-up: kernels, caches, the adapter's first load
+            _latest.Enqueue(msPerToken);
+            if (_latest.Count > Window) _latest.Dequeue();
+            var sorted = _latest.Order().ToArray();
+            Median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
         }
     }
 }

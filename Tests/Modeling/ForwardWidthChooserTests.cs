@@ -34,8 +34,9 @@ public sealed class ForwardWidthChooserTests
         var chooser = new ForwardWidthChooser();
         for (int i = 0; i < 4; i++) Step(chooser, 6, 10);
 
-        // Wide forwards now take 16 ms: the moving average passes narrow's 10 within a few, and the choice flips once.
+        // Wide forwards now take 16 ms: the median passes narrow's 10 at once (one time at 6, one at 16), and the choice flips once.
         var busy = Enumerable.Range(0, 8).Select(_ => Step(chooser, 16, 10)).ToList();
+        Assert.Equal([true, false], busy.Take(2).Select(s => s.Wide));
         Assert.Equal(1, busy.Count(s => s.Settled));
         Assert.False(chooser.NextIsWide());
         Assert.True(chooser.MsPerToken.Wide > chooser.MsPerToken.Narrow);
@@ -45,6 +46,23 @@ public sealed class ForwardWidthChooserTests
         Assert.Equal(1, quiet.Count(s => s.Settled));
         Assert.True(quiet[^1].Wide);
         Assert.True(chooser.MsPerToken.Wide < chooser.MsPerToken.Narrow);
+    }
+
+    [Fact]
+    public void One_stalled_forward_does_not_move_the_choice_but_a_lasting_slowdown_does()
+    {
+        var chooser = new ForwardWidthChooser();
+        for (int i = 0; i < 1 + ForwardWidthChooser.Window; i++) chooser.Record(wide: true, 6, 100);   // a warm-up, then a full window
+        for (int i = 0; i < 2; i++) chooser.Record(wide: false, 10, 100);
+
+        Assert.False(chooser.Record(wide: true, 100, 100));   // one stall
+        Assert.Equal((0.06, 0.10), chooser.MsPerToken);
+        Assert.True(chooser.NextIsWide());
+
+        // Slower for good: with the stall, the fourth slow time makes five of nine, and the choice flips.
+        Assert.Equal([false, false, false, true], Enumerable.Range(0, 4).Select(_ => chooser.Record(wide: true, 16, 100)));
+        Assert.Equal(0.16, chooser.MsPerToken.Wide);
+        Assert.False(chooser.NextIsWide());
     }
 
     [Fact]
