@@ -6,16 +6,25 @@ namespace Pastanoodles.Modeling;
 /// <para>Measured with <c>bench cluster</c> on 2 cores: a lone forward of the tiny model took ~6 ms wide against ~9–10 narrow on a
 /// quiet machine, but 16 ms wide (p99 half a second) against 10 narrow while two other processes kept both cores busy: a wide forward
 /// waits at each parallel region for the core it does not get. Which one wins depends on what else runs on the machine, so it is
-/// measured, not configured: each path's figure is the median of its last <see cref="Window"/> times, the faster is used, and every
-/// <see cref="ExploreEvery"/>th lone forward takes the other path so that its figure follows the machine. The first forward on each path
-/// is not counted (warm-up). A median, not a mean: one forward in a hundred stalls for ~100 ms on a wide thread (a core taken away
-/// mid-forward), and a mean would let each stall send lone forwards to the slower path for dozens of answers.</para>
+/// measured, not configured:</para>
+/// <list type="bullet">
+/// <item>each path's figure is the median of its last <see cref="Window"/> times per prompt token, and the faster path is used;</item>
+/// <item>every <see cref="ExploreEvery"/> lone forwards, <see cref="ExploreRun"/> in a row take the other path, so that its figure follows
+/// the machine;</item>
+/// <item>a forward that follows one on the other path is not counted: it pays for waking that path's threads (a wide forward right after
+/// narrow ones took 10.8 ms against 7.6 after wide ones), and counting it kept the wide path looking slow for good;</item>
+/// <item>a median, not a mean: about one wide forward in a hundred stalls for 100–300 ms, and a mean would let each stall send lone
+/// forwards to the slower path for dozens of answers.</item>
+/// </list>
 /// <para>Thread-safe.</para>
 /// </remarks>
 public sealed class ForwardWidthChooser
 {
-    /// <summary>One lone forward in this many takes the path not preferred, to keep its figure current.</summary>
-    public const int ExploreEvery = 16;
+    /// <summary>How often, in lone forwards, the path not preferred is tried again.</summary>
+    public const int ExploreEvery = 32;
+
+    /// <summary>How many lone forwards in a row each try takes; all but the first are counted.</summary>
+    public const int ExploreRun = 3;
 
     /// <summary>How many of each path's latest times its median is taken over.</summary>
     public const int Window = 9;
@@ -23,6 +32,7 @@ public sealed class ForwardWidthChooser
     readonly Lock _lock = new();
     readonly Timing _wide = new(), _narrow = new();
     long _lone;
+    bool? _lastWide;
 
     /// <summary>Whether the next lone forward should run wide.</summary>
     public bool NextIsWide()
@@ -32,7 +42,7 @@ public sealed class ForwardWidthChooser
             if (!_wide.Known) return true;        // measure each path first
             if (!_narrow.Known) return false;
             var preferWide = PrefersWide;
-            return ++_lone % ExploreEvery == 0 ? !preferWide : preferWide;
+            return ++_lone % ExploreEvery >= ExploreEvery - ExploreRun ? !preferWide : preferWide;
         }
     }
 
@@ -42,6 +52,9 @@ public sealed class ForwardWidthChooser
     {
         lock (_lock)
         {
+            var switched = _lastWide != wide;
+            _lastWide = wide;
+            if (switched) return false;
             var knew = _wide.Known && _narrow.Known;
             var before = knew && PrefersWide;
             (wide ? _wide : _narrow).Add(ms / Math.Max(1, tokens));
@@ -60,14 +73,12 @@ public sealed class ForwardWidthChooser
     sealed class Timing
     {
         readonly Queue<double> _latest = new();
-        bool _warm;
 
         public double Median { get; private set; } = double.NaN;
         public bool Known => _latest.Count > 0;
 
         public void Add(double msPerToken)
         {
-            if (!_warm) { _warm = true; return; }   // the first is a warm-up: kernels, caches, the adapter's first load
             _latest.Enqueue(msPerToken);
             if (_latest.Count > Window) _latest.Dequeue();
             var sorted = _latest.Order().ToArray();

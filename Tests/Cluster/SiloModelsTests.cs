@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Pastanoodles.Answering;
 using Pastanoodles.Cluster;
+using Pastanoodles.Modeling;
 using Pastanoodles.Modeling.Phi;
 using Pastanoodles.Tests.Support;
 
@@ -50,12 +51,12 @@ public class SiloModelsTests
         Assert.Same(loaded, await models.GetAsync("tiny", nf4: true));
         var threads = new List<string?>();
 
-        // One at a time: each path measured twice (its first not counted), then the faster, wide, with one narrow try in 16.
+        // One at a time: each path measured twice (its first not counted), then the faster, wide.
         var wideFaster = Forward(threads, wide => wide ? 6 : 10);
         for (int i = 0; i < 4 + 16; i++)
             await models.ForwardAsync(loaded, wideFaster);
-        Assert.Equal((17L, 3L), models.ForwardsRun);
-        Assert.Equal(17, threads.Count(t => t == "pastanoodles answer wide"));
+        Assert.Equal((18L, 2L), models.ForwardsRun);
+        Assert.Equal(18, threads.Count(t => t == "pastanoodles answer wide"));
 
         // Three at once: each waits for the others, so they finish only if all run together. The first, alone when it came, runs
         // wide; the two that came while it ran each get a narrow thread.
@@ -70,9 +71,12 @@ public class SiloModelsTests
         for (int i = 0; i < 8; i++)
             await models.ForwardAsync(loaded, wideSlower);
         var before = models.ForwardsRun;
-        for (int i = 0; i < 6; i++)                   // up to the next try of the other path, the 16th
+        for (int i = 0; i < 3; i++)
             await models.ForwardAsync(loaded, wideSlower);
-        Assert.Equal((before.Wide, before.Narrow + 6), models.ForwardsRun);
+        Assert.Equal((before.Wide, before.Narrow + 3), models.ForwardsRun);
+        for (int i = 0; i < ForwardWidthChooser.ExploreRun; i++)   // the 29th to 31st lone answers try the other path again
+            await models.ForwardAsync(loaded, wideSlower);
+        Assert.Equal((before.Wide + 3, before.Narrow + 3), models.ForwardsRun);
     }
 
     [Fact]
