@@ -35,16 +35,11 @@ public sealed class AdapterSet
         if (Layers.Any(l => l.Layer.Merged))
             throw new InvalidOperationException("Adapters are merged into the base weights; unmerge them before disabling.");
         foreach (var (_, layer) in Layers) layer.Enabled = false;
-        return new Restore(() => { foreach (var (_, layer) in Layers) layer.Enabled = true; });
+        return new Support.OnDispose(() => { foreach (var (_, layer) in Layers) layer.Enabled = true; });
     }
 
     public void Merge() { foreach (var (_, layer) in Layers) layer.Merge(); }
     public void Unmerge() { foreach (var (_, layer) in Layers) layer.Unmerge(); }
-
-    sealed class Restore(Action action) : IDisposable
-    {
-        public void Dispose() => action();
-    }
 }
 
 /// <summary>Wraps a model's targeted linear slots in <see cref="LoraLinear"/> adapters and freezes everything else.</summary>

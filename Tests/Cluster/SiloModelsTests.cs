@@ -80,6 +80,24 @@ public class SiloModelsTests
     }
 
     [Fact]
+    public async Task A_forward_runs_on_one_core_while_another_answer_is_still_retrieving()
+    {
+        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2 }), NullLogger<SiloModels>.Instance);
+        var loaded = await models.GetAsync("tiny", nf4: true);
+        var threads = new List<string?>();
+        var forward = Forward(threads, wide => wide ? 6 : 10);
+
+        using (models.Answering())
+        using (models.Answering())    // a second answer, in its retrieval
+            await models.ForwardAsync(loaded, forward);
+        using (models.Answering())
+            await models.ForwardAsync(loaded, forward);
+
+        Assert.Equal(["narrow", "wide"], threads.Select(t => t == "pastanoodles answer wide" ? "wide" : "narrow"));
+        Assert.Equal((1L, 1L), models.ForwardsRun);
+    }
+
+    [Fact]
     public async Task With_wide_lone_forwards_off_every_answer_runs_on_one_core()
     {
         using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2, WideLoneForwards = false }), NullLogger<SiloModels>.Instance);

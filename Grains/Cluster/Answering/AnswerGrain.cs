@@ -57,6 +57,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var question = McqaQuestion.Parse(request.Question);
         var (model, adapter) = await ModelForAsync(request.ExperimentId);
 
+        using var answering = models.Answering();
         var watch = Stopwatch.StartNew();
         var search = request.UseRetrieval
             ? await SearchAsync(retrieval with { Query = question.Text })

@@ -21,6 +21,7 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
     readonly Lazy<Modeling.TorchWorkerThreads?> _wide = new(() => options.Value is { ForwardThreads: > 0, WideLoneForwards: true }
         ? new Modeling.TorchWorkerThreads(1, "pastanoodles answer wide", intraOpThreads: null) : null);
     int _busy;        // forwards and loads queued or running
+    int _answers;     // answers in flight, from their retrieval on (Answering)
     long _started;    // forwards and loads ever started: a forward ran alone if none started while it ran
     long _wideForwards, _narrowForwards;
 
@@ -36,16 +37,26 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
         return Busy(_ => _wide.Value is { } wide ? wide.RunAsync(() => Get(model, nf4)) : Task.Run(() => Get(model, nf4)));
     }
 
+    /// <summary>Counts an answer in flight until disposed, from before its retrieval: a forward runs wide only when its answer is the
+    /// silo's only one, since answers still retrieving will want a core for their forwards within milliseconds.</summary>
+    public IDisposable Answering()
+    {
+        Interlocked.Increment(ref _answers);
+        return new Support.OnDispose(() => Interlocked.Decrement(ref _answers));
+    }
+
     /// <summary>Runs an answer's forward on <paramref name="model"/> off the grain scheduler. Answers at once each get one of this silo's
-    /// narrow answer threads (<see cref="AnswerOptions.ForwardThreads"/>, one intra-op thread each); an answer alone runs on the wide
-    /// thread (every core) when <see cref="Modeling.ForwardWidthChooser"/> finds it faster here. With ForwardThreads 0, on the thread pool.</summary>
+    /// narrow answer threads (<see cref="AnswerOptions.ForwardThreads"/>, one intra-op thread each); an answer alone (no other forward,
+    /// load or <see cref="Answering"/> answer) runs on the wide thread (every core) when <see cref="Modeling.ForwardWidthChooser"/> finds
+    /// it faster here. With ForwardThreads 0, on the thread pool.</summary>
     public Task<RagAnswer> ForwardAsync(LoadedModel model, Func<RagAnswer> forward)
     {
         if (_narrow.Value is not { } narrow)
             return Task.Run(forward);
         return Busy(async started =>
         {
-            var width = _wide.Value is not null && Volatile.Read(ref _busy) == 1 ? _widths.GetOrAdd(model, _ => new()) : null;
+            var alone = Volatile.Read(ref _busy) == 1 && Volatile.Read(ref _answers) <= 1;
+            var width = _wide.Value is not null && alone ? _widths.GetOrAdd(model, _ => new()) : null;
             var wide = width?.NextIsWide() == true;
             Interlocked.Increment(ref wide ? ref _wideForwards : ref _narrowForwards);
             var answer = await (wide ? _wide.Value! : narrow).RunAsync(forward);
