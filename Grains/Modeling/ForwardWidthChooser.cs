@@ -13,21 +13,22 @@ namespace Pastanoodles.Modeling;
 /// the machine;</item>
 /// <item>a forward that follows one on the other path is not counted: it pays for waking that path's threads (a wide forward right after
 /// narrow ones took 10.8 ms against 7.6 after wide ones), and counting it kept the wide path looking slow for good;</item>
-/// <item>a median, not a mean: about one wide forward in a hundred stalls for 100–300 ms, and a mean would let each stall send lone
-/// forwards to the slower path for dozens of answers.</item>
+/// <item>a median, not a mean: here 1.6–3 % of wide forwards stalled for 50–360 ms (narrow ones never passed 28 ms), and a mean would
+/// let each stall send lone forwards to the slower path for dozens of answers. The stalls are the price of the wide path's p50 on a
+/// small shared machine; <c>Answer:WideLoneForwards=false</c> turns it off.</item>
 /// </list>
 /// <para>Thread-safe.</para>
 /// </remarks>
 public sealed class ForwardWidthChooser
 {
     /// <summary>How often, in lone forwards, the path not preferred is tried again.</summary>
-    public const int ExploreEvery = 32;
+    public const int ExploreEvery = 16;
 
     /// <summary>How many lone forwards in a row each try takes; all but the first are counted.</summary>
     public const int ExploreRun = 3;
 
     /// <summary>How many of each path's latest times its median is taken over.</summary>
-    public const int Window = 9;
+    public const int Window = 5;
 
     readonly Lock _lock = new();
     readonly Timing _wide = new(), _narrow = new();

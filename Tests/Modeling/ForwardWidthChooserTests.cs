@@ -14,7 +14,7 @@ public sealed class ForwardWidthChooserTests
     }
 
     [Fact]
-    public void Measures_both_paths_then_takes_the_faster_and_tries_the_other_three_times_in_every_32()
+    public void Measures_both_paths_then_takes_the_faster_and_tries_the_other_three_times_in_every_16()
     {
         var chooser = new ForwardWidthChooser();
 
@@ -23,7 +23,7 @@ public sealed class ForwardWidthChooserTests
         Assert.Equal((0.06, 0.10), chooser.MsPerToken);
 
         var next = Enumerable.Range(0, 64).Select(_ => Step(chooser, 6, 10).Wide).ToList();
-        Assert.Equal([28, 29, 30, 60, 61, 62], next.Select((w, i) => (w, i)).Where(x => !x.w).Select(x => x.i));
+        Assert.Equal([12, 13, 14, 28, 29, 30, 44, 45, 46, 60, 61, 62], next.Select((w, i) => (w, i)).Where(x => !x.w).Select(x => x.i));
         Assert.Equal((0.06, 0.10), chooser.MsPerToken);
     }
 
@@ -59,8 +59,8 @@ public sealed class ForwardWidthChooserTests
         Assert.Equal((0.06, 0.10), chooser.MsPerToken);
         Assert.True(chooser.NextIsWide());
 
-        // Slower for good: with the stall, the fourth slow time makes five of nine, and the choice flips.
-        Assert.Equal([false, false, false, true], Enumerable.Range(0, 4).Select(_ => chooser.Record(wide: true, 16, 100)));
+        // Slower for good: with the stall, the second slow time makes three of five, and the choice flips.
+        Assert.Equal([false, true, false], Enumerable.Range(0, 3).Select(_ => chooser.Record(wide: true, 16, 100)));
         Assert.Equal(0.16, chooser.MsPerToken.Wide);
         Assert.False(chooser.NextIsWide());
     }
