@@ -24,7 +24,8 @@ public sealed class ForwardWidthChooser
     /// <summary>How often, in lone forwards, the path not preferred is tried again.</summary>
     public const int ExploreEvery = 16;
 
-    /// <summary>How many lone forwards in a row each try takes; all but the first are counted.</summary>
+    /// <summary>How many lone forwards in a row each try takes. The first is not counted (it follows the other path), nor is the first
+    /// back on the preferred path.</summary>
     public const int ExploreRun = 3;
 
     /// <summary>How many of each path's latest times its median is taken over.</summary>
@@ -42,24 +43,26 @@ public sealed class ForwardWidthChooser
         {
             if (!_wide.Known) return true;        // measure each path first
             if (!_narrow.Known) return false;
-            var preferWide = PrefersWide;
+            var preferWide = WideFaster;
             return ++_lone % ExploreEvery >= ExploreEvery - ExploreRun ? !preferWide : preferWide;
         }
     }
 
-    /// <summary>Counts a forward that ran alone from start to end, <paramref name="ms"/> for <paramref name="tokens"/> prompt tokens.</summary>
+    /// <summary>Notes a forward that ran on the wide or a narrow path, <paramref name="ms"/> for <paramref name="tokens"/> prompt tokens.
+    /// Its time counts when it <paramref name="ranAlone"/> (no other answer, forward or load began while it ran) and the forward before
+    /// it ran on the same path; every forward, counted or not, is the "forward before" of the next.</summary>
     /// <returns>True when this settled or changed which path is preferred (worth a log line).</returns>
-    public bool Record(bool wide, double ms, int tokens)
+    public bool Record(bool wide, double ms, int tokens, bool ranAlone = true)
     {
         lock (_lock)
         {
             var switched = _lastWide != wide;
             _lastWide = wide;
-            if (switched) return false;
+            if (switched || !ranAlone) return false;
             var knew = _wide.Known && _narrow.Known;
-            var before = knew && PrefersWide;
+            var before = knew && WideFaster;
             (wide ? _wide : _narrow).Add(ms / Math.Max(1, tokens));
-            return _wide.Known && _narrow.Known && (!knew || PrefersWide != before);
+            return _wide.Known && _narrow.Known && (!knew || WideFaster != before);
         }
     }
 
@@ -69,7 +72,13 @@ public sealed class ForwardWidthChooser
         get { lock (_lock) return (_wide.Median, _narrow.Median); }
     }
 
-    bool PrefersWide => _wide.Median <= _narrow.Median;
+    /// <summary>Whether lone forwards go wide, tries of the other path aside.</summary>
+    public bool PrefersWide
+    {
+        get { lock (_lock) return WideFaster; }
+    }
+
+    bool WideFaster => _wide.Median <= _narrow.Median;
 
     sealed class Timing
     {

@@ -96,6 +96,24 @@ public class SiloModelsTests
     }
 
     [Fact]
+    public async Task A_forward_that_another_answer_arrived_during_is_not_timed_and_a_failed_forward_leaves_the_silo_idle()
+    {
+        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2 }), NullLogger<SiloModels>.Instance);
+        var loaded = await models.GetAsync("tiny", nf4: true);
+        var threads = new List<string?>();
+        var forward = Forward(threads, wide => wide ? 6 : 10);
+        var overlapped = Forward(threads, wide => { models.Answering().Dispose(); return wide ? 6 : 10; });
+
+        await Assert.ThrowsAsync<InvalidDataException>(() => models.ForwardAsync(loaded, () => throw new InvalidDataException("bad forward")));
+        await models.ForwardAsync(loaded, forward);      // wide: the failure left nothing counted as busy; not timed (first on its path)
+        await models.ForwardAsync(loaded, overlapped);   // wide, not timed: an answer arrived while it ran
+        await models.ForwardAsync(loaded, forward);      // wide, timed: now wide is measured
+        await models.ForwardAsync(loaded, forward);      // narrow, to measure one core
+
+        Assert.Equal((4L, 1L), models.ForwardsRun);
+    }
+
+    [Fact]
     public async Task With_wide_lone_forwards_off_every_answer_runs_on_one_core()
     {
         using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2, WideLoneForwards = false }), NullLogger<SiloModels>.Instance);

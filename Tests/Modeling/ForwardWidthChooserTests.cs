@@ -66,6 +66,20 @@ public sealed class ForwardWidthChooserTests
     }
 
     [Fact]
+    public void A_forward_not_alone_is_not_counted_but_makes_the_next_one_on_the_other_path_a_switch()
+    {
+        var chooser = new ForwardWidthChooser();
+        chooser.Record(wide: true, 6, 100);
+        chooser.Record(wide: true, 50, 100, ranAlone: false);   // shared the cores: not counted
+        chooser.Record(wide: true, 7, 100);
+        chooser.Record(wide: false, 10, 100, ranAlone: false);  // narrow, during a burst
+        chooser.Record(wide: true, 30, 100);                    // wide threads woken again: not counted
+
+        Assert.Equal(0.07, chooser.MsPerToken.Wide);
+        Assert.True(double.IsNaN(chooser.MsPerToken.Narrow));
+    }
+
+    [Fact]
     public void Time_is_compared_per_prompt_token_so_short_prompts_do_not_make_a_path_look_fast()
     {
         var chooser = new ForwardWidthChooser();

@@ -55,9 +55,9 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var retrieval = (request.Retrieval ?? new SearchRequest("", 1)) with { Query = "", K = Math.Max(request.TopK, options.Value.ShardDepth) };
         retrieval.Validate();   // before the question is parsed or a model named: its query and k are the answer's own
         var question = McqaQuestion.Parse(request.Question);
+        using var answering = models.Answering();
         var (model, adapter) = await ModelForAsync(request.ExperimentId);
 
-        using var answering = models.Answering();
         var watch = Stopwatch.StartNew();
         var search = request.UseRetrieval
             ? await SearchAsync(retrieval with { Query = question.Text })
@@ -66,7 +66,7 @@ public sealed class AnswerGrain(SiloModels models, SiloEncoder encoder, ShardSta
         var retrievalMs = watch.Elapsed.TotalMilliseconds;
 
         var nf4 = options.Value.Nf4;
-        var loaded = models.Loaded(model, nf4) ?? await models.GetAsync(model, nf4);   // a first load quantizes on every core
+        var loaded = await models.GetAsync(model, nf4);   // a first load quantizes on every core
         var answer = await models.ForwardAsync(loaded, () => AnswerPipeline.Answer(loaded, adapter, question, sources, retrievalMs));
         return ToResult(answer, loaded.Describe(adapter), search.FailedShards, silo.SiloAddress.ToString());
     }

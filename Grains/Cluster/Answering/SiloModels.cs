@@ -20,28 +20,41 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
         options.Value.ForwardThreads is var n and > 0 ? new Modeling.TorchWorkerThreads(n, "pastanoodles answer") : null);
     readonly Lazy<Modeling.TorchWorkerThreads?> _wide = new(() => options.Value is { ForwardThreads: > 0, WideLoneForwards: true }
         ? new Modeling.TorchWorkerThreads(1, "pastanoodles answer wide", intraOpThreads: null) : null);
+    readonly Lock _gate = new();   // busy count, alone-or-not and the queueing of wide work decided together
     int _busy;        // forwards and loads queued or running
-    int _answers;     // answers in flight, from their retrieval on (Answering)
-    long _started;    // forwards and loads ever started: a forward ran alone if none started while it ran
+    int _answers;     // answers in flight, from before their retrieval (Answering)
+    long _arrivals;   // answers, forwards and loads ever begun: a forward ran alone if none began while it ran
     long _wideForwards, _narrowForwards;
 
-    /// <summary>Forwards this silo ran on its wide thread (every core) and on its narrow ones (one core each); tests read them.</summary>
+    /// <summary>Forwards this silo queued on its wide thread (every core) and on its narrow ones (one core each); tests read them.</summary>
     public (long Wide, long Narrow) ForwardsRun => (Interlocked.Read(ref _wideForwards), Interlocked.Read(ref _narrowForwards));
 
-    /// <summary>The shared base for <paramref name="model"/>, loading it on first use off the grain scheduler: on the wide thread, whose
-    /// OpenMP team then is the only one in the silo (see <see cref="Modeling.TorchWorkerThreads"/>), or on the thread pool.</summary>
+    /// <summary>The shared base for <paramref name="model"/>, loading it on first use off the grain scheduler: on the wide thread, so that
+    /// the load's OpenMP team is that thread's own (see <see cref="Modeling.TorchWorkerThreads"/>), or on the thread pool. Loads of
+    /// different models on the wide thread take turns.</summary>
     public Task<LoadedModel> GetAsync(string model, bool nf4)
     {
         if (Loaded(model, nf4) is { } loaded)
             return Task.FromResult(loaded);
-        return Busy(_ => _wide.Value is { } wide ? wide.RunAsync(() => Get(model, nf4)) : Task.Run(() => Get(model, nf4)));
+        Task<LoadedModel> load;
+        lock (_gate)
+        {
+            Interlocked.Increment(ref _busy);
+            Interlocked.Increment(ref _arrivals);
+            load = _wide.Value is { } wide ? Queue(wide, () => Get(model, nf4)) : Task.Run(() => Get(model, nf4));
+        }
+        return NotBusyAfter(load);
     }
 
     /// <summary>Counts an answer in flight until disposed, from before its retrieval: a forward runs wide only when its answer is the
     /// silo's only one, since answers still retrieving will want a core for their forwards within milliseconds.</summary>
     public IDisposable Answering()
     {
-        Interlocked.Increment(ref _answers);
+        lock (_gate)
+        {
+            Interlocked.Increment(ref _answers);
+            Interlocked.Increment(ref _arrivals);
+        }
         return new Support.OnDispose(() => Interlocked.Decrement(ref _answers));
     }
 
@@ -49,32 +62,45 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
     /// narrow answer threads (<see cref="AnswerOptions.ForwardThreads"/>, one intra-op thread each); an answer alone (no other forward,
     /// load or <see cref="Answering"/> answer) runs on the wide thread (every core) when <see cref="Modeling.ForwardWidthChooser"/> finds
     /// it faster here. With ForwardThreads 0, on the thread pool.</summary>
-    public Task<RagAnswer> ForwardAsync(LoadedModel model, Func<RagAnswer> forward)
+    public async Task<RagAnswer> ForwardAsync(LoadedModel model, Func<RagAnswer> forward)
     {
         if (_narrow.Value is not { } narrow)
-            return Task.Run(forward);
-        return Busy(async started =>
+            return await Task.Run(forward);
+        Modeling.ForwardWidthChooser? width;
+        long arrivals;
+        bool wide;
+        Task<RagAnswer> run;
+        lock (_gate)
         {
-            var alone = Volatile.Read(ref _busy) == 1 && Volatile.Read(ref _answers) <= 1;
-            var width = _wide.Value is not null && alone ? _widths.GetOrAdd(model, _ => new()) : null;
-            var wide = width?.NextIsWide() == true;
-            Interlocked.Increment(ref wide ? ref _wideForwards : ref _narrowForwards);
-            var answer = await (wide ? _wide.Value! : narrow).RunAsync(forward);
-            if (width is not null && Interlocked.Read(ref _started) == started && width.Record(wide, answer.ModelMs, answer.PromptTokens))
-            {
-                var (w, n) = width.MsPerToken;
-                logger.LogInformation("Answers alone on {Model} now run {Width}: {Wide:F3} ms per prompt token on every core, {Narrow:F3} on one",
-                    model.Description, w <= n ? "on every core" : "on one core", w, n);
-            }
-            return answer;
-        });
+            var alone = Interlocked.Increment(ref _busy) == 1 && Volatile.Read(ref _answers) <= 1;
+            arrivals = Interlocked.Increment(ref _arrivals);
+            width = _wide.Value is null ? null : _widths.GetOrAdd(model, _ => new());
+            wide = alone && width is not null && width.NextIsWide();
+            run = Queue(wide ? _wide.Value! : narrow, forward);
+        }
+        Interlocked.Increment(ref wide ? ref _wideForwards : ref _narrowForwards);
+        var answer = await NotBusyAfter(run);
+        var ranAlone = Interlocked.Read(ref _arrivals) == arrivals;
+        if (width is not null && width.Record(wide, answer.ModelMs, answer.PromptTokens, ranAlone))
+        {
+            var (w, n) = width.MsPerToken;
+            logger.LogInformation("Answers alone on {Model} now run {Width}: {Wide:F3} ms per prompt token on every core, {Narrow:F3} on one",
+                model.Description, width.PrefersWide ? "on every core" : "on one core", w, n);
+        }
+        return answer;
     }
 
-    /// <summary>Runs <paramref name="work"/> counted as busy, passing it its number in the order work started.</summary>
-    async Task<T> Busy<T>(Func<long, Task<T>> work)
+    /// <summary>Queues <paramref name="work"/> on <paramref name="threads"/>; a refusal (the silo is stopping) comes back as the task's
+    /// exception, so the busy count taken before it is given back.</summary>
+    static Task<T> Queue<T>(Modeling.TorchWorkerThreads threads, Func<T> work)
     {
-        Interlocked.Increment(ref _busy);
-        try { return await work(Interlocked.Increment(ref _started)); }
+        try { return threads.RunAsync(work); }
+        catch (InvalidOperationException e) { return Task.FromException<T>(e); }
+    }
+
+    async Task<T> NotBusyAfter<T>(Task<T> work)
+    {
+        try { return await work; }
         finally { Interlocked.Decrement(ref _busy); }
     }
 
@@ -124,6 +150,8 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
     {
         foreach (var threads in new[] { _narrow, _wide }.Where(t => t.IsValueCreated))
             threads.Value?.Dispose();
+        // Forwards and loads already queued finish first: they use the models disposed below (bounded: the silo is stopping).
+        SpinWait.SpinUntil(() => Volatile.Read(ref _busy) == 0, TimeSpan.FromSeconds(30));
         foreach (var lazy in _models.Values.Where(l => l.IsValueCreated))
             lazy.Value.Dispose();
         _models.Clear();
