@@ -18,7 +18,7 @@ public class SiloModelsTests
     {
         using var dir = new TempDir();
         var runs = Enumerable.Range(0, 3).Select(i => AdapterFolders.Write(dir[$"run{i}"], PhiConfig.Tiny, AdapterFolders.Dora, seed: 300 + i)).ToArray();
-        using var models = new SiloModels(Options.Create(new AnswerOptions { MaxAdapters = 2 }), NullLogger<SiloModels>.Instance);
+        using var models = Silo(new AnswerOptions { MaxAdapters = 2 });
         var question = McqaQuestion.Parse("What is 2+2? A. 3 B. 4 C. 5 D. 6");
 
         var loaded = models.Get("tiny", nf4: true);
@@ -35,6 +35,8 @@ public class SiloModelsTests
         Assert.Equal($"tiny (nf4, cpu) + adapter {runs[1]}", loaded.Describe(runs[1]));
     }
 
+    static SiloModels Silo(AnswerOptions options) => new(Options.Create(options), NullLogger<SiloModels>.Instance);
+
     /// <summary>A forward that records the thread it ran on and reports <paramref name="ms"/> of model time for 100 prompt tokens.</summary>
     static Func<RagAnswer> Forward(List<string?> threads, Func<bool, double> ms) => () =>
     {
@@ -46,7 +48,7 @@ public class SiloModelsTests
     [Fact]
     public async Task An_answer_alone_runs_on_every_core_while_that_is_faster_and_answers_at_once_each_get_one_core()
     {
-        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2 }), NullLogger<SiloModels>.Instance);
+        using var models = Silo(new AnswerOptions { ForwardThreads = 2 });
         var loaded = await models.GetAsync("tiny", nf4: true);
         Assert.Same(loaded, await models.GetAsync("tiny", nf4: true));
         var threads = new List<string?>();
@@ -80,7 +82,7 @@ public class SiloModelsTests
     [Fact]
     public async Task A_forward_runs_on_one_core_while_another_answer_is_still_retrieving()
     {
-        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2 }), NullLogger<SiloModels>.Instance);
+        using var models = Silo(new AnswerOptions { ForwardThreads = 2 });
         var loaded = await models.GetAsync("tiny", nf4: true);
         var threads = new List<string?>();
         var forward = Forward(threads, wide => wide ? 6 : 10);
@@ -98,7 +100,7 @@ public class SiloModelsTests
     [Fact]
     public async Task A_forward_that_another_answer_arrived_during_is_not_timed_and_a_failed_forward_leaves_the_silo_idle()
     {
-        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2 }), NullLogger<SiloModels>.Instance);
+        using var models = Silo(new AnswerOptions { ForwardThreads = 2 });
         var loaded = await models.GetAsync("tiny", nf4: true);
         var threads = new List<string?>();
         var forward = Forward(threads, wide => wide ? 6 : 10);
@@ -116,7 +118,7 @@ public class SiloModelsTests
     [Fact]
     public async Task With_wide_lone_forwards_off_every_answer_runs_on_one_core()
     {
-        using var models = new SiloModels(Options.Create(new AnswerOptions { ForwardThreads = 2, WideLoneForwards = false }), NullLogger<SiloModels>.Instance);
+        using var models = Silo(new AnswerOptions { ForwardThreads = 2, WideLoneForwards = false });
         var loaded = await models.GetAsync("tiny", nf4: true);
         var threads = new List<string?>();
 

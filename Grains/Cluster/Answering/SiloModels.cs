@@ -113,9 +113,9 @@ public sealed class SiloModels(IOptions<AnswerOptions> options, ILogger<SiloMode
         return _models.TryGetValue((model, nf4), out var lazy) && lazy.IsValueCreated ? lazy.Value.Adapters.LoadsOf(adapter) : 0;
     }
 
-    /// <summary>The shared base for <paramref name="model"/> when it is loaded already, else null (never blocks: an answer then needs no
-    /// hop to the thread pool before its forward).</summary>
-    public LoadedModel? Loaded(string model, bool nf4) =>
+    /// <summary>The shared base for <paramref name="model"/> when it is loaded already, else null (never blocks: <see cref="GetAsync"/> then
+    /// needs no hop to another thread).</summary>
+    LoadedModel? Loaded(string model, bool nf4) =>
         _models.TryGetValue((model, nf4), out var lazy) && lazy.IsValueCreated ? lazy.Value : null;
 
     /// <summary>The shared base for <paramref name="model"/>, loading it on first use (blocking: call off the grain scheduler).</summary>
